@@ -1,0 +1,18 @@
+"""mrioflow: a GPU-accelerated engine for environmentally extended MRIO analysis.
+
+Importing mrioflow imports neither CuPy, Dask nor matplotlib: they load when a
+backend, a sweep or a figure needs them.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import datasets, errors, io, kernels
+from .engine import Engine, Results
+from .mrio import MRIO
+
+try:
+    __version__ = version("mrioflow")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0+unknown"
+
+__all__ = ["MRIO", "Engine", "Results", "datasets", "errors", "io", "kernels", "__version__"]

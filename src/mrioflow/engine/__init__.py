@@ -1,0 +1,25 @@
+"""Choosing a backend, moving data to it, orchestrating a run."""
+
+from .backend import (
+    ArrayApiStrictBackend,
+    Backend,
+    CupyBackend,
+    Factorization,
+    NumpyBackend,
+    get_backend,
+)
+from .engine import Engine
+from .results import Results
+from .system import LeontiefSystem
+
+__all__ = [
+    "ArrayApiStrictBackend",
+    "Backend",
+    "CupyBackend",
+    "Engine",
+    "Factorization",
+    "LeontiefSystem",
+    "NumpyBackend",
+    "Results",
+    "get_backend",
+]

@@ -1,0 +1,313 @@
+"""Array backends: what the array API standard lacks, one small class per library.
+
+Kernels (``mrioflow.kernels``) are written once against the array API standard and
+infer their namespace from their inputs. What the standard does not offer lives
+here: an LU factorisation that is computed once and reused for many right-hand
+sides, moving arrays between host and device, synchronising, freeing memory,
+random numbers. The user picks a backend once, at the engine boundary.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..errors import BackendError, OptionError, SingularSystemError
+
+BACKEND_NAMES = ("numpy", "cupy", "array_api_strict", "auto")
+DTYPES = ("float64", "float32")
+
+
+class Factorization:
+    """An LU factorisation of a square matrix M, reusable for many solves.
+
+    ``solve(B)`` returns M^-1 B and ``solve(B, transpose=True)`` returns M^-T B,
+    without ever forming M^-1.
+    """
+
+    n: int
+
+    def solve(self, B: Any, *, transpose: bool = False) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class _LapackLU(Factorization):
+    """LU from scipy.linalg / cupyx.scipy.linalg (``getrf`` / ``getrs``).
+
+    When M is C-ordered its transpose is Fortran-ordered, so we factor M^T in place
+    (no copy of the n x n matrix) and flip the ``trans`` flag of every solve.
+    """
+
+    def __init__(self, linalg, lu_piv, n: int, of_transpose: bool):
+        self._linalg = linalg
+        self._lu_piv = lu_piv
+        self._of_transpose = of_transpose
+        self.n = n
+
+    def solve(self, B, *, transpose: bool = False):
+        trans = 1 if transpose != self._of_transpose else 0
+        return self._linalg.lu_solve(self._lu_piv, B, trans=trans, check_finite=False)
+
+
+class _DenseSolve(Factorization):
+    """Fallback for namespaces without an LU: ``xp.linalg.solve`` for every call.
+
+    Used for array-api-strict, where it keeps the whole engine path inside the
+    standard so that the portability tests exercise nothing library-specific.
+    """
+
+    def __init__(self, xp, M):
+        self._xp = xp
+        self._M = M
+        self.n = M.shape[0]
+
+    def solve(self, B, *, transpose: bool = False):
+        xp = self._xp
+        M = xp.matrix_transpose(self._M) if transpose else self._M
+        try:
+            return xp.linalg.solve(M, B)
+        except np.linalg.LinAlgError as exc:
+            raise SingularSystemError(f"(I - A) is singular: {exc}") from None
+
+
+class Backend:
+    """Base class: the array namespace ``xp`` plus what the standard lacks."""
+
+    name: str = "abstract"
+    xp: Any
+    device: Any = None
+
+    def __init__(self, dtype: str = "float64"):
+        if dtype not in DTYPES:
+            raise OptionError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+        self.dtype_name = dtype
+        self.dtype = getattr(self.xp, dtype)
+        self.reason = ""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.dtype_name} on {self.describe()}>"
+
+    # -- data movement ---------------------------------------------------------
+    def asarray(self, a) -> Any:
+        """Move a host (NumPy) array to this backend's device, in the working dtype."""
+        return self.xp.asarray(np.asarray(a, dtype=self.dtype_name), device=self.device)
+
+    def to_host(self, a) -> np.ndarray:
+        """Copy a device array back to a NumPy array."""
+        return np.asarray(a)
+
+    # -- what the standard lacks -------------------------------------------------
+    def eye_minus(self, A):
+        """Return I - A. May reuse A's memory: A must not be used afterwards."""
+        xp = self.xp
+        n = A.shape[-1]
+        return xp.eye(n, dtype=A.dtype, device=self.device) - A
+
+    def lu_factor(self, M, *, overwrite: bool = False, check: bool = True) -> Factorization:
+        raise NotImplementedError
+
+    def synchronize(self) -> None:
+        """Wait until all queued device work is done (a no-op on the CPU)."""
+
+    def free_memory(self) -> None:
+        """Hand cached device memory back to the driver (a no-op on the CPU)."""
+
+    def rng(self, seed):
+        """A random generator producing arrays on this backend's device."""
+        return np.random.default_rng(seed)
+
+    def standard_normal(self, rng, shape) -> Any:
+        return self.asarray(rng.standard_normal(shape))
+
+    def describe(self) -> str:
+        return "CPU"
+
+
+class _LapackBackend(Backend):
+    """Shared code of the NumPy and CuPy backends: both have LAPACK-style LU."""
+
+    _linalg: Any
+
+    def eye_minus(self, A):
+        # In place: negate, then add one to the diagonal (a strided view of the
+        # flat array). No second n x n array is allocated.
+        n = A.shape[-1]
+        if not A.flags.c_contiguous:
+            return super().eye_minus(A)
+        A *= -1
+        A.reshape(-1)[:: n + 1] += 1
+        return A
+
+    def lu_factor(self, M, *, overwrite: bool = False, check: bool = True) -> Factorization:
+        n = M.shape[0]
+        of_transpose = bool(M.flags.c_contiguous) and not bool(M.flags.f_contiguous)
+        target = M.T if of_transpose else M
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", category=_linalg_warning())
+            try:
+                lu, piv = self._linalg.lu_factor(target, overwrite_a=overwrite, check_finite=False)
+            except _linalg_warning() as exc:
+                raise SingularSystemError(f"(I - A) is singular: {exc}") from None
+        if check:
+            diag = lu.diagonal()
+            bad = self.xp.logical_not(self.xp.isfinite(diag)) | (diag == 0)
+            if bool(self.xp.any(bad)):
+                first = int(self.xp.argmax(bad.astype(self.xp.int8)))
+                raise SingularSystemError(
+                    f"(I - A) is singular: LU pivot {first} is {float(diag[first])!r}"
+                )
+        return _LapackLU(self._linalg, (lu, piv), n, of_transpose)
+
+
+def _linalg_warning():
+    from scipy.linalg import LinAlgWarning
+
+    return LinAlgWarning
+
+
+class NumpyBackend(_LapackBackend):
+    """The CPU: NumPy arrays, SciPy's LAPACK LU."""
+
+    name = "numpy"
+
+    def __init__(self, dtype: str = "float64"):
+        import array_api_compat.numpy as xp
+        import scipy.linalg
+
+        self.xp = xp
+        self._linalg = scipy.linalg
+        super().__init__(dtype)
+
+    def asarray(self, a):
+        return np.ascontiguousarray(a, dtype=self.dtype_name)
+
+    def describe(self) -> str:
+        import os
+
+        return f"CPU ({os.cpu_count()} cores), numpy {np.__version__}"
+
+
+class CupyBackend(_LapackBackend):
+    """An NVIDIA GPU: CuPy arrays, cuSOLVER LU through cupyx.scipy.linalg."""
+
+    name = "cupy"
+
+    def __init__(self, dtype: str = "float64"):
+        try:
+            import cupy
+            import cupyx.scipy.linalg
+            import array_api_compat.cupy as xp
+        except ImportError as exc:
+            raise BackendError(
+                f"backend 'cupy' needs CuPy, which is not importable ({exc}); "
+                "install it with `pip install 'mrioflow[gpu]'` or use backend='numpy'"
+            ) from None
+        try:
+            count = cupy.cuda.runtime.getDeviceCount()
+        except Exception as exc:  # CUDA driver missing or broken
+            raise BackendError(f"backend 'cupy': no usable CUDA device ({exc})") from None
+        if count < 1:
+            raise BackendError("backend 'cupy': CuPy is installed but no CUDA device is visible")
+        self._cupy = cupy
+        self.xp = xp
+        self._linalg = cupyx.scipy.linalg
+        super().__init__(dtype)
+
+    def asarray(self, a):
+        return self._cupy.asarray(np.ascontiguousarray(a, dtype=self.dtype_name))
+
+    def to_host(self, a) -> np.ndarray:
+        return self._cupy.asnumpy(a)
+
+    def lu_factor(self, M, *, overwrite: bool = False, check: bool = True) -> Factorization:
+        # cupyx emits no LinAlgWarning for singular input: it returns NaN/inf,
+        # which the pivot check of the base class catches.
+        return super().lu_factor(M, overwrite=overwrite, check=check)
+
+    def synchronize(self) -> None:
+        self._cupy.cuda.Device().synchronize()
+
+    def free_memory(self) -> None:
+        self._cupy.get_default_memory_pool().free_all_blocks()
+        self._cupy.get_default_pinned_memory_pool().free_all_blocks()
+
+    def rng(self, seed):
+        return self._cupy.random.default_rng(seed)
+
+    def standard_normal(self, rng, shape):
+        return rng.standard_normal(shape, dtype=self.dtype)
+
+    def describe(self) -> str:
+        props = self._cupy.cuda.runtime.getDeviceProperties(self._cupy.cuda.Device().id)
+        name = props["name"]
+        name = name.decode() if isinstance(name, bytes) else name
+        return f"GPU {name}, cupy {self._cupy.__version__}"
+
+
+class ArrayApiStrictBackend(Backend):
+    """array-api-strict: the portability gate standing in for CuPy in CI.
+
+    Runs everything through the standard alone, on a chosen array-api-strict
+    device ("CPU_DEVICE", "device1", ...), so that code leaning on NumPy
+    behaviour or mixing devices fails here before it fails on a GPU.
+    """
+
+    name = "array_api_strict"
+
+    def __init__(self, dtype: str = "float64", device: str = "CPU_DEVICE"):
+        try:
+            import array_api_strict as xp
+        except ImportError as exc:
+            raise BackendError(f"backend 'array_api_strict' is not importable ({exc})") from None
+        self.xp = xp
+        self.device = xp.Device(device)
+        self._host = xp.Device("CPU_DEVICE")
+        super().__init__(dtype)
+
+    def to_host(self, a) -> np.ndarray:
+        return np.asarray(a.to_device(self._host))
+
+    def lu_factor(self, M, *, overwrite: bool = False, check: bool = True) -> Factorization:
+        return _DenseSolve(self.xp, M)
+
+    def describe(self) -> str:
+        return f"array-api-strict {self.device}"
+
+
+def cupy_usable() -> tuple[bool, str]:
+    """Whether CuPy can run on a GPU here, and why not if it cannot."""
+    if importlib.util.find_spec("cupy") is None:
+        return False, "CuPy is not installed"
+    try:
+        import cupy
+
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return False, "no CUDA device is visible"
+        float((cupy.arange(3.0) ** 2).sum())
+    except Exception as exc:  # broken driver, no libcuda, ...
+        return False, f"CuPy cannot use a GPU ({type(exc).__name__}: {exc})"
+    return True, "CuPy found a usable GPU"
+
+
+def get_backend(backend: str | Backend = "auto", dtype: str = "float64") -> Backend:
+    """Resolve a backend name ("numpy", "cupy", "array_api_strict", "auto") to a Backend.
+
+    "auto" picks CuPy only when a GPU is usable; ``backend.reason`` says why it
+    picked what it picked.
+    """
+    if isinstance(backend, Backend):
+        return backend
+    if backend not in BACKEND_NAMES:
+        raise OptionError(f"backend must be one of {BACKEND_NAMES} or a Backend, got {backend!r}")
+    if backend == "auto":
+        ok, why = cupy_usable()
+        chosen = CupyBackend(dtype) if ok else NumpyBackend(dtype)
+        chosen.reason = f"auto: {why}; using {chosen.name}"
+        return chosen
+    cls = {"numpy": NumpyBackend, "cupy": CupyBackend, "array_api_strict": ArrayApiStrictBackend}
+    chosen = cls[backend](dtype)
+    chosen.reason = f"requested {backend}"
+    return chosen

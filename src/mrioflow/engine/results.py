@@ -1,0 +1,152 @@
+"""Labelled host-side results of one engine run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import kernels as K
+from ..errors import LabelError
+from ..mrio import MRIO
+
+
+@dataclass(eq=False)
+class Results:
+    """What ``Engine.run`` returns: NumPy arrays on the host plus the table's labels.
+
+    Arrays (k stressors, n = R * S sectors, R countries):
+
+    - ``E`` (k, R, R): embodied flows, row = producing country, column = consuming country
+    - ``M`` (k, n): multipliers S L
+    - ``F`` (k, n): direct stressors by sector; ``F_Y`` (k, R): direct final-demand stressors
+    - ``x`` (n,): gross output
+    - ``E_sector``, ``E_fd_sector`` (k, n, R): by producing sector / by final-demand sector
+    - ``L`` (n, n): only when ``keep_L=True``
+
+    The methods return labelled pandas DataFrames.
+    """
+
+    mrio: MRIO
+    E: np.ndarray
+    M: np.ndarray
+    F: np.ndarray
+    F_Y: np.ndarray
+    x: np.ndarray
+    E_sector: np.ndarray | None = None
+    E_fd_sector: np.ndarray | None = None
+    L: np.ndarray | None = None
+    backend: str = ""
+    timings: dict = field(default_factory=dict)
+
+    # -- labels -----------------------------------------------------------------
+    @property
+    def stressors(self) -> tuple[str, ...]:
+        return self.mrio.stressors
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        return self.mrio.countries
+
+    @property
+    def synthetic(self) -> bool:
+        return self.mrio.synthetic
+
+    def _k(self, stressor: str) -> int:
+        return self.mrio.stressor_position(stressor)
+
+    def _country_frame(self, a: np.ndarray, name: str) -> pd.DataFrame:
+        idx = pd.Index(self.countries, name="producing country")
+        cols = pd.Index(self.countries, name="consuming country")
+        df = pd.DataFrame(a, index=idx, columns=cols)
+        df.attrs.update(self._attrs(name))
+        return df
+
+    def _attrs(self, stressor: str) -> dict:
+        k = self._k(stressor)
+        return {
+            "stressor": stressor,
+            "unit": self.mrio.units[k],
+            "year": self.mrio.year,
+            "source": self.mrio.source,
+            "synthetic": self.synthetic,
+        }
+
+    # -- tables -----------------------------------------------------------------
+    def flows(self, stressor: str) -> pd.DataFrame:
+        """Embodied flows E[r, s]: producing country (rows) x consuming country (columns).
+
+        Without direct final-demand emissions; ``flows(s).sum(axis=0) + direct(s)`` is the CBA.
+        """
+        return self._country_frame(self.E[self._k(stressor)], stressor)
+
+    def net_flows(self, stressor: str) -> pd.DataFrame:
+        """Net embodied flows Ebar = E - E^T (METHOD.md section 3)."""
+        return self._country_frame(K.calc_net_flows(self.E[self._k(stressor)]), stressor)
+
+    def direct(self, stressor: str) -> pd.Series:
+        """Direct final-demand stressors (F_Y) per country."""
+        k = self._k(stressor)
+        return pd.Series(self.F_Y[k], index=pd.Index(self.countries, name="country"), name=stressor)
+
+    def accounts(self, stressor: str, *, direct: bool = True) -> pd.DataFrame:
+        """Accounts by country: pba, cba, imports, exports, net (= pba - cba).
+
+        Parameters
+        ----------
+        direct : bool
+            Include direct final-demand emissions F_Y in pba and cba (as pymrio's
+            D_pba_reg and D_cba_reg do).
+        """
+        k = self._k(stressor)
+        acc = K.calc_accounts(self.E[k], self.F_Y[k] if direct else None)
+        df = pd.DataFrame(acc, index=pd.Index(self.countries, name="country"))
+        df.attrs.update(self._attrs(stressor))
+        return df
+
+    def all_accounts(self, *, direct: bool = True) -> pd.DataFrame:
+        """Accounts of every stressor: rows (stressor, account), columns countries."""
+        acc = K.calc_accounts(self.E, self.F_Y if direct else None)
+        frames = {name: pd.DataFrame(a, index=self.stressors, columns=self.countries) for name, a in acc.items()}
+        out = pd.concat(frames, names=["account", "stressor"]).swaplevel().sort_index(level=0, sort_remaining=False)
+        out.columns.name = "country"
+        return out
+
+    def multipliers(self) -> pd.DataFrame:
+        """Multipliers M = S L: stressor (rows) x (country, sector) (columns)."""
+        return pd.DataFrame(self.M, index=pd.Index(self.stressors, name="stressor"), columns=self.mrio.sector_index())
+
+    def sector_flows(self, stressor: str, *, perspective: str = "production") -> pd.DataFrame:
+        """Sector-level embodied flows: (country, sector) x consuming country.
+
+        Parameters
+        ----------
+        perspective : {"production", "final_demand"}
+            "production": the sector where the stressor occurs (row sums give F);
+            "final_demand": the sector whose product is bought for final use
+            (column sums give the CBA without direct emissions).
+        """
+        arrays = {"production": self.E_sector, "final_demand": self.E_fd_sector}
+        if perspective not in arrays:
+            raise LabelError(f"perspective must be 'production' or 'final_demand', got {perspective!r}")
+        a = arrays[perspective]
+        if a is None:
+            raise LabelError("sector flows were not computed: run the engine with sector_flows=True")
+        df = pd.DataFrame(
+            a[self._k(stressor)],
+            index=self.mrio.sector_index(),
+            columns=pd.Index(self.countries, name="consuming country"),
+        )
+        df.attrs.update(self._attrs(stressor))
+        return df
+
+    def leontief(self) -> pd.DataFrame:
+        """The Leontief inverse L, if the run kept it (``keep_L=True``)."""
+        if self.L is None:
+            raise LabelError("L was not formed: run the engine with keep_L=True")
+        idx = self.mrio.sector_index()
+        return pd.DataFrame(self.L, index=idx, columns=idx)
+
+    def __repr__(self) -> str:
+        return f"<Results {self.mrio!r} on {self.backend}>"

@@ -1,0 +1,31 @@
+"""Pure array kernels: arrays in, arrays out; no labels, no I/O, no global state.
+
+Each kernel infers its array namespace from its inputs (array-api-compat), so it
+runs unchanged on NumPy, CuPy and array-api-strict.
+"""
+
+from .flows import (
+    calc_accounts,
+    calc_E,
+    calc_E_final_demand_sector,
+    calc_E_sector,
+    calc_EN,
+    calc_net_flows,
+)
+from .leontief import calc_A, calc_by_country, calc_L, calc_S, calc_x, solve_M, solve_X
+
+__all__ = [
+    "calc_A",
+    "calc_accounts",
+    "calc_by_country",
+    "calc_E",
+    "calc_E_final_demand_sector",
+    "calc_E_sector",
+    "calc_EN",
+    "calc_L",
+    "calc_net_flows",
+    "calc_S",
+    "calc_x",
+    "solve_M",
+    "solve_X",
+]
