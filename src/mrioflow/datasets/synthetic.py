@@ -32,8 +32,8 @@ _CH4_PROFILE = np.array(
      0.002, 0.002, 0.002, 0.005, 0.02, 0.001, 0.001, 0.01, 0.08, 0.01, 0.01, 0.0]
 )
 _FD_SHARE = np.array([0.58, 0.02, 0.15, 0.22, 0.02, 0.01])
-WORLD_OUTPUT_KUSD = 1.6e11  # about 160 trillion USD of gross output
-WORLD_CH4_GG = 3.6e5  # about 360 Tg of anthropogenic methane
+WORLD_OUTPUT_KUSD = 1.6e11  # about 160 trillion USD of gross output in 2013, +3 % a year
+WORLD_CH4_GG = 3.6e5  # about 360 Tg of anthropogenic methane in 2013, +0.5 % a year
 
 
 def _choose_countries(countries, n_countries) -> list[str]:
@@ -102,7 +102,7 @@ def synthetic(
     ry = np.random.default_rng([seed, 2, year])
     size = size * (1.0 + growth) ** (year - 2013) * ry.lognormal(0, 0.02, R)
     x = (size[:, None] * shares).ravel()
-    x *= WORLD_OUTPUT_KUSD / x.sum()
+    x *= WORLD_OUTPUT_KUSD * 1.03 ** (year - 2013) / x.sum()
 
     # Technical coefficients: dense domestic blocks, sparse imports weighted by
     # partner size; column sums of A between about 0.35 and 0.7.
@@ -152,9 +152,9 @@ def synthetic(
     ch4_sector = ch4 * x
     ch4_direct = np.zeros(R * c)
     ch4_direct[0::c] = size * ch4_level
-    scale = WORLD_CH4_GG / (ch4_sector.sum() + 0.05 / 0.95 * ch4_sector.sum())
+    scale = WORLD_CH4_GG * 1.005 ** (year - 2013) / (ch4_sector.sum() + 0.05 / 0.95 * ch4_sector.sum())
     ch4_sector *= scale
-    ch4_direct *= 0.05 * WORLD_CH4_GG / ch4_direct.sum()
+    ch4_direct *= 0.05 * WORLD_CH4_GG * 1.005 ** (year - 2013) / ch4_direct.sum()
     va = x - Z.sum(axis=0)
     F = np.vstack([ch4_sector, va])
     F_Y = np.vstack([ch4_direct, np.zeros(R * c)])

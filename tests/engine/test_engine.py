@@ -1,0 +1,90 @@
+"""The engine end to end: backends agree, identities hold, results are labelled."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mrioflow as mf
+from mrioflow.engine.backend import ArrayApiStrictBackend
+
+
+@pytest.fixture(scope="module")
+def world():
+    return mf.datasets.synthetic(year=2013, seed=3, n_countries=9)
+
+
+@pytest.fixture(scope="module")
+def reference(world):
+    return mf.Engine("numpy").run(world, keep_L=True)
+
+
+@pytest.mark.parametrize("device", ["CPU_DEVICE", "device1"])
+def test_array_api_strict_matches_numpy(world, reference, device):
+    res = mf.Engine(ArrayApiStrictBackend(device=device)).run(world, keep_L=True)
+    for name in ("E", "M", "F_Y", "x", "E_sector", "E_fd_sector", "L"):
+        np.testing.assert_allclose(getattr(res, name), getattr(reference, name), rtol=1e-12, atol=1e-12 * np.abs(getattr(reference, name)).max(), err_msg=name)
+
+
+def test_global_balance(reference):
+    """sum_r PBA_r = sum_s CBA_s, and PBA without direct emissions equals F."""
+    for stressor in reference.stressors:
+        acc = reference.accounts(stressor)
+        assert acc["pba"].sum() == pytest.approx(acc["cba"].sum(), rel=1e-12)
+        k = reference.stressors.index(stressor)
+        pba_no_direct = reference.accounts(stressor, direct=False)["pba"].to_numpy()
+        by_country = reference.F[k].reshape(reference.mrio.n_countries, -1).sum(axis=1)
+        np.testing.assert_allclose(pba_no_direct, by_country, rtol=1e-11)
+
+
+def test_leontief_times_system_is_identity(world, reference):
+    A = world.Z / world.x
+    np.testing.assert_allclose(reference.L @ (np.eye(world.n) - A), np.eye(world.n), atol=1e-12)
+
+
+def test_labelled_tables(reference, world):
+    flows = reference.flows("CH4")
+    assert flows.shape == (9, 9)
+    assert list(flows.index) == list(world.countries) and flows.index.name == "producing country"
+    assert flows.attrs["unit"] == "Gg" and flows.attrs["synthetic"] is True
+    acc = reference.accounts("VA")
+    assert list(acc.columns) == ["pba", "cba", "imports", "exports", "net"]
+    np.testing.assert_allclose(acc["net"], acc["pba"] - acc["cba"])
+    net = reference.net_flows("CH4")
+    np.testing.assert_allclose(net.to_numpy(), -net.to_numpy().T)
+    sec = reference.sector_flows("CH4")
+    assert isinstance(sec.index, pd.MultiIndex) and sec.shape == (world.n, 9)
+    mult = reference.multipliers()
+    assert list(mult.index) == ["CH4", "VA"]
+    everything = reference.all_accounts()
+    np.testing.assert_allclose(everything.loc[("CH4", "cba")].to_numpy(), reference.accounts("CH4")["cba"].to_numpy())
+
+
+def test_value_added_multipliers_are_one(reference):
+    """With VA = x - Z'1, value added per unit of final demand is exactly 1 (v L = 1')."""
+    np.testing.assert_allclose(reference.multipliers().loc["VA"].to_numpy(), 1.0, rtol=1e-10)
+
+
+def test_stressor_subset_and_float32(world, reference):
+    res = mf.Engine("numpy", dtype="float32").run(world, stressors=["CH4"], sector_flows=False)
+    assert res.stressors == ("CH4",)
+    assert res.E.dtype == np.float32
+    np.testing.assert_allclose(res.E[0], reference.E[0], rtol=2e-3, atol=1e-6 * reference.E[0].max())
+
+
+def test_factorisation_is_reused_for_many_right_hand_sides(world):
+    """Engine.factor returns one LU; several final-demand vectors reuse it."""
+    eng = mf.Engine("numpy")
+    system = eng.factor(world)
+    Y1 = world.Y.sum(axis=1, keepdims=True)
+    x = system.output(Y1)
+    np.testing.assert_allclose(x[:, 0], world.x, rtol=1e-10)
+    doubled = system.output(2 * Y1)
+    np.testing.assert_allclose(doubled, 2 * x, rtol=1e-12)
+
+
+def test_auto_backend_says_what_it_picked():
+    eng = mf.Engine("auto")
+    assert eng.backend.name in ("numpy", "cupy")
+    assert eng.backend.reason.startswith("auto:") and eng.backend.name in eng.backend.reason
