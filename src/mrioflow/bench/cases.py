@@ -1,0 +1,95 @@
+"""The named benchmark cases of ``mrioflow bench``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import datasets
+from ..engine import Engine
+from ..engine.backend import cupy_usable, get_backend
+from .harness import case, peak_host_bytes, time_it
+
+
+def _world(n_countries):
+    return datasets.synthetic(year=2013, seed=0, n_countries=n_countries)
+
+
+@case("engine")
+def engine_case(*, n_countries: int | None = None, repeat: int = 3, pymrio: bool = True, **_) -> dict:
+    """One year: Engine.run (numpy) against a bare SciPy LU of the same (I - A) and pymrio's calc_all.
+
+    Figures: seconds (best of ``repeat``), ratios run/LU and pymrio/run, and the
+    memory the run adds on top of its inputs in units of one n x n float64 array.
+    """
+    import scipy.linalg
+
+    mrio = _world(n_countries)
+    n = mrio.n
+    eng = Engine("numpy")
+    IminusA = np.eye(n) - mrio.Z / mrio.x
+
+    # The reference: LAPACK getrf alone, in place on a Fortran-ordered copy of
+    # (I - A) made outside the timing (no conversion, no finiteness scan).
+    lu = time_it(
+        lambda a: scipy.linalg.lu_factor(a, overwrite_a=True, check_finite=False),
+        setup=lambda: np.asfortranarray(IminusA),
+        repeat=repeat,
+    )
+    run = time_it(lambda: eng.run(mrio), repeat=repeat)
+    added = peak_host_bytes(lambda: eng.run(mrio))
+    out = {
+        "n": n,
+        "countries": mrio.n_countries,
+        "stressors": len(mrio.stressors),
+        "bare_lu_s": lu.best,
+        "engine_run_s": run.best,
+        "engine_run_over_lu": run.best / lu.best,
+        "run_added_memory_nxn": added / (8 * n * n),
+    }
+    if pymrio:
+        try:
+            import pymrio as pm  # noqa: F401
+        except ImportError:
+            out["pymrio"] = "not installed"
+        else:
+            from ..io import to_pymrio
+
+            def pymrio_run():
+                io = to_pymrio(mrio)
+                io.calc_all()
+                return io
+
+            ref = time_it(pymrio_run, repeat=1)
+            out["pymrio_calc_all_s"] = ref.best
+            out["pymrio_over_engine"] = ref.best / run.best
+    return out
+
+
+@case("gpu")
+def gpu_case(*, n_countries: int | None = None, repeat: int = 5, **_) -> dict:
+    """One year on the GPU (cupy) against the CPU (numpy) in the same run."""
+    ok, why = cupy_usable()
+    if not ok:
+        return {"skipped": why}
+    mrio = _world(n_countries)
+    cpu, gpu = Engine("numpy"), Engine("cupy")
+    backend = gpu.backend
+    gpu.run(mrio)  # warm-up: CUDA context, cuSOLVER handles, memory pool
+    g = time_it(lambda: gpu.run(mrio), repeat=repeat, sync=backend.synchronize)
+    c = time_it(lambda: cpu.run(mrio), repeat=max(1, repeat // 2))
+
+    # The factorisation alone, on the device, against the CPU LU.
+    xp = backend.xp
+    M = backend.asarray(np.eye(mrio.n) - mrio.Z / mrio.x)
+    f = time_it(lambda: backend.lu_factor(xp.asarray(M, copy=True), overwrite=True, check=False),
+                repeat=repeat, sync=backend.synchronize)
+    return {
+        "device": backend.describe(),
+        "n": mrio.n,
+        "gpu_run_s": g.best,
+        "cpu_run_s": c.best,
+        "cpu_over_gpu": c.best / g.best,
+        "gpu_lu_s": f.best,
+        "float32_run_s": time_it(lambda: Engine(get_backend("cupy", "float32")).run(mrio), repeat=repeat,
+                                 sync=backend.synchronize).best,
+    }

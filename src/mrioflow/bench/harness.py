@@ -1,0 +1,119 @@
+"""Timing and memory helpers, the case registry, and the text report."""
+
+from __future__ import annotations
+
+import gc
+import platform
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+CASES: dict[str, Callable[..., dict]] = {}
+
+
+def case(name: str):
+    """Register a benchmark case: a function returning a dict of figures."""
+
+    def register(func):
+        CASES[name] = func
+        return func
+
+    return register
+
+
+@dataclass
+class Timing:
+    """Best and median of several wall-clock runs, in seconds."""
+
+    best: float
+    median: float
+    runs: list[float] = field(default_factory=list)
+
+
+def time_it(
+    func: Callable[..., object],
+    *,
+    repeat: int = 3,
+    sync: Callable[[], None] | None = None,
+    setup: Callable[[], object] | None = None,
+) -> Timing:
+    """Run ``func`` ``repeat`` times and keep the best and the median wall time.
+
+    ``setup()``, when given, runs before each timed call, outside the timing, and
+    its result is passed to ``func``; ``sync()`` runs inside the timing (device work).
+    """
+    runs = []
+    for _ in range(repeat):
+        args = () if setup is None else (setup(),)
+        gc.collect()
+        t0 = time.perf_counter()
+        func(*args)
+        if sync is not None:
+            sync()
+        runs.append(time.perf_counter() - t0)
+    ordered = sorted(runs)
+    return Timing(best=ordered[0], median=ordered[len(ordered) // 2], runs=runs)
+
+
+def peak_host_bytes(func: Callable[[], object]) -> int:
+    """Peak of host memory allocated through Python/NumPy while ``func`` runs.
+
+    tracemalloc sees every NumPy array allocation (NumPy reports them to it),
+    which is what matters for n x n arrays; LAPACK's small workspaces are not seen.
+    """
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        result = func()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    del result
+    return peak - base
+
+
+def machine() -> dict:
+    import os
+
+    import numpy as np
+
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
+
+
+def run_cases(names, *, progress: bool = True, **options) -> dict:
+    """Run the named cases; returns {"machine": ..., "cases": {name: figures}}."""
+    from . import cases  # noqa: F401  (registers the cases)
+
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        from ..errors import OptionError
+
+        raise OptionError(f"unknown benchmark case(s) {unknown}; available: {', '.join(CASES)}")
+    out = {"machine": machine(), "cases": {}}
+    for name in names:
+        if progress:
+            print(f"[bench] {name} ...", flush=True)
+        out["cases"][name] = CASES[name](**options)
+    return out
+
+
+def format_report(report: dict) -> str:
+    """A Markdown rendering of ``run_cases``' output."""
+    lines = ["| case | figure | value |", "| --- | --- | --- |"]
+    for name, figures in report["cases"].items():
+        for key, value in figures.items():
+            if isinstance(value, float):
+                value = f"{value:.4g}"
+            lines.append(f"| {name} | {key} | {value} |")
+    m = report["machine"]
+    lines.append("")
+    lines.append(f"Machine: {m['platform']}, {m['cpu_count']} CPUs, Python {m['python']}, numpy {m['numpy']}.")
+    return "\n".join(lines)
