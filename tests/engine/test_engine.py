@@ -88,3 +88,13 @@ def test_auto_backend_says_what_it_picked():
     eng = mf.Engine("auto")
     assert eng.backend.name in ("numpy", "cupy")
     assert eng.backend.reason.startswith("auto:") and eng.backend.name in eng.backend.reason
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict"])
+def test_run_leaves_the_table_untouched(backend):
+    """The engine factors in place, but never in the caller's arrays."""
+    world = mf.datasets.synthetic(year=2013, seed=4, n_countries=5)
+    before = {name: getattr(world, name).copy() for name in ("Z", "Y", "F", "F_Y")}
+    mf.Engine(backend).run(world)
+    for name, array in before.items():
+        np.testing.assert_array_equal(getattr(world, name), array, err_msg=name)

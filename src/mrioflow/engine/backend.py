@@ -79,6 +79,9 @@ class Backend:
     name: str = "abstract"
     xp: Any
     device: Any = None
+    #: True when ``asarray`` always makes a private copy (a host-to-device
+    #: transfer); the engine may then reuse that copy's memory in place.
+    copies_on_transfer: bool = False
 
     def __init__(self, dtype: str = "float64"):
         if dtype not in DTYPES:
@@ -194,6 +197,7 @@ class CupyBackend(_LapackBackend):
     """An NVIDIA GPU: CuPy arrays, cuSOLVER LU through cupyx.scipy.linalg."""
 
     name = "cupy"
+    copies_on_transfer = True
 
     def __init__(self, dtype: str = "float64"):
         try:
@@ -256,6 +260,7 @@ class ArrayApiStrictBackend(Backend):
     """
 
     name = "array_api_strict"
+    copies_on_transfer = True  # like a GPU: asarray copies, so in-place paths are exercised
 
     def __init__(self, dtype: str = "float64", device: str = "CPU_DEVICE"):
         try:
@@ -266,6 +271,10 @@ class ArrayApiStrictBackend(Backend):
         self.device = xp.Device(device)
         self._host = xp.Device("CPU_DEVICE")
         super().__init__(dtype)
+
+    def asarray(self, a):
+        host = np.array(a, dtype=self.dtype_name, copy=True)
+        return self.xp.asarray(host, device=self.device)
 
     def to_host(self, a) -> np.ndarray:
         return np.asarray(a.to_device(self._host))

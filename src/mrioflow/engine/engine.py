@@ -43,7 +43,8 @@ class Engine:
         b = self.backend
         Z = b.asarray(mrio.Z)
         x = b.asarray(mrio.x)
-        return LeontiefSystem.from_arrays(b, Z, x, check=check)
+        # A device copy of Z is held by nobody else: let it become A in place.
+        return LeontiefSystem.from_arrays(b, Z, x, check=check, consume_Z=b.copies_on_transfer)
 
     def run(
         self,

@@ -33,11 +33,12 @@ class LeontiefSystem:
         self.nonnegative = nonnegative
 
     @classmethod
-    def from_arrays(cls, backend: Backend, Z, x, *, check: bool = True) -> LeontiefSystem:
+    def from_arrays(cls, backend: Backend, Z, x, *, check: bool = True, consume_Z: bool = False) -> LeontiefSystem:
         """Factor (I - A) with A = Z diag(x)^-1; Z and x are device arrays.
 
         Memory: one n x n array (A, turned into I - A and then into its LU in
-        place) on top of Z.
+        place) on top of Z; none on top of Z when ``consume_Z`` is True, in which
+        case Z's memory becomes A (use it when Z is a device copy nobody else holds).
 
         Raises
         ------
@@ -48,7 +49,12 @@ class LeontiefSystem:
         """
         xp = backend.xp
         nonnegative = bool(xp.min(Z) >= 0)
-        A = calc_A(Z, x)
+        if consume_Z:
+            A = Z
+            A *= calc_A(xp.ones((1, Z.shape[-1]), dtype=Z.dtype, device=x.device), x)
+        else:
+            A = calc_A(Z, x)
+        del Z
         IminusA = backend.eye_minus(A)
         del A
         lu = backend.lu_factor(IminusA, overwrite=True, check=check)
