@@ -1,0 +1,833 @@
+"""Read and write the Eora26 multi-regional input-output table (worldmrio.com).
+
+The layout (METHOD.md section 8): per year and price (``bp`` basic, ``pp``
+purchasers' prices) a zip ``Eora26_{year}_{price}.zip`` holding tab-separated,
+header-less text files
+
+==========================  =====================================================
+``Eora26_{y}_{p}_T.txt``    transactions, n x n (189 countries x 26 sectors + 1 RoW)
+``Eora26_{y}_{p}_FD.txt``   final demand, n x m (6 categories per country + 1 RoW)
+``Eora26_{y}_{p}_VA.txt``   value added, 6 rows x n
+``Eora26_{y}_{p}_Q.txt``    satellite accounts, q rows x n
+``Eora26_{y}_{p}_QY.txt``   satellite accounts of final demand, q rows x m
+``labels_T.txt``            n rows: country name, code, "Industries", sector
+``labels_FD.txt``           m rows: country name, code, "Final Demand", category
+``labels_VA.txt``           6 rows: the value-added items
+``labels_Q.txt``            q rows: stressor with its unit in brackets, source
+==========================  =====================================================
+
+Labels may also sit next to the zip (loose, or in an ``indices.zip``).
+
+Parsing uses pyarrow's multi-threaded CSV reader straight into float64 columns,
+with no Python work per row; only the satellite rows that are needed are parsed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import tempfile
+import warnings
+import zipfile
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import LabelError, MissingDataError, OptionError, ReaderError
+from ..mrio import MRIO
+from . import cache as _cache
+
+__all__ = ["read_eora26", "write_eora26", "EORA26_VA_ITEMS"]
+
+_PRICES = ("bp", "pp")
+_DATA_KINDS = ("T", "FD", "VA", "Q", "QY")
+_LABEL_FILES = ("labels_T.txt", "labels_FD.txt", "labels_VA.txt", "labels_Q.txt")
+ROW_CODE = "ROW"
+
+EORA26_VA_ITEMS = (
+    "Compensation of employees D.1",
+    "Taxes on production D.29",
+    "Subsidies on production D.39",
+    "Net operating surplus B.2n",
+    "Net mixed income B.3n",
+    "Consumption of fixed capital K.1",
+)
+"""The six value-added rows of Eora26, in order (``labels_VA.txt``)."""
+
+_NUMBER = re.compile(
+    rb"^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf|infinity)\s*$", re.IGNORECASE
+)
+_UNIT = re.compile(r"\(([^()]*)\)\s*$")
+
+
+def _data_name(year: int, price: str, kind: str) -> str:
+    return f"Eora26_{year}_{price}_{kind}.txt"
+
+
+# -- locating the files ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _File:
+    """One input file: loose on disk (``member`` None) or a member of a zip."""
+
+    path: Path
+    member: str | None = None
+
+    @property
+    def name(self) -> str:
+        return Path(self.member).name if self.member else self.path.name
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.member}" if self.member else str(self.path)
+
+    def read_bytes(self) -> bytes:
+        if self.member is None:
+            try:
+                return self.path.read_bytes()
+            except OSError as exc:
+                raise ReaderError(f"cannot read {self.path}: {exc}") from None
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                return zf.read(self.member)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise ReaderError(
+                f"corrupt zip file {self.path}: cannot read {self.member} ({exc}); download it again"
+            ) from None
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise ReaderError(f"corrupt zip file {path}: {exc}; expected an Eora26 zip archive") from None
+
+
+def _zip_members(path: Path) -> dict[str, str]:
+    with _open_zip(path) as zf:
+        return {Path(n).name: n for n in zf.namelist() if not n.endswith("/")}
+
+
+_YEAR_NAME = re.compile(r"^Eora26_(\d{4})_(bp|pp)(?:\.zip|_T\.txt)$")
+
+
+def _years_in(folder: Path, price: str) -> list[int]:
+    years: set[int] = set()
+    for entry in folder.iterdir():
+        m = _YEAR_NAME.match(entry.name)
+        if m and m.group(2) == price:
+            years.add(int(m.group(1)))
+        elif entry.is_dir() and (re.fullmatch(r"\d{4}", entry.name) or entry.name.startswith("Eora26_")):
+            with contextlib.suppress(OSError):
+                for sub in entry.iterdir():
+                    m = _YEAR_NAME.match(sub.name)
+                    if m and m.group(2) == price:
+                        years.add(int(m.group(1)))
+        elif entry.suffix == ".zip" and entry.is_file():
+            with contextlib.suppress(ReaderError):
+                for name in _zip_members(entry):
+                    m = _YEAR_NAME.match(name)
+                    if m and m.group(2) == price:
+                        years.add(int(m.group(1)))
+    return sorted(years)
+
+
+def _find_labels(name: str, zip_members: dict[str, str] | None, zip_path: Path | None, dirs: list[Path]):
+    if zip_members is not None and name in zip_members:
+        return _File(zip_path, zip_members[name])
+    for d in dirs:
+        if (d / name).is_file():
+            return _File(d / name)
+        idx = d / "indices.zip"
+        if idx.is_file():
+            members = _zip_members(idx)
+            if name in members:
+                return _File(idx, members[name])
+    return None
+
+
+def _zip_files(z: Path, year: int, price: str):
+    members = _zip_members(z)
+    want = [_data_name(year, price, k) for k in _DATA_KINDS]
+    missing = [n for n in want if n not in members]
+    if missing:
+        found = sorted({int(m.group(1)) for n in members if (m := _YEAR_NAME.match(n)) and m.group(2) == price})
+        raise MissingDataError(
+            f"{z} holds no Eora26 {year} ({price}) data: missing {', '.join(missing)}; "
+            f"years in it: {', '.join(map(str, found)) or 'none'}"
+        )
+    return {n: _File(z, members[n]) for n in want}, members
+
+
+def _locate(path, year: int, price: str) -> tuple[dict[str, _File], Path]:
+    """Map every needed file name to where it is; second item: the data location."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise MissingDataError(f"Eora26 data not found: {p} does not exist")
+    want = [_data_name(year, price, k) for k in _DATA_KINDS]
+    zip_name = f"Eora26_{year}_{price}.zip"
+    files = members = zpath = location = None
+    if p.is_file():
+        files, members = _zip_files(p, year, price)
+        zpath, location, dirs = p, p, [p.parent]
+    else:
+        for d in (p, p / str(year), p / f"Eora26_{year}_{price}"):
+            if not d.is_dir():
+                continue
+            if (d / want[0]).is_file():
+                missing = [n for n in want if not (d / n).is_file()]
+                if missing:
+                    raise MissingDataError(f"{d}: the Eora26 {year} ({price}) files {', '.join(missing)} are missing")
+                files, location, dirs = {n: _File(d / n) for n in want}, d, [d, p]
+                break
+            if (d / zip_name).is_file():
+                zpath = d / zip_name
+                files, members = _zip_files(zpath, year, price)
+                location, dirs = zpath, [d, p]
+                break
+        if files is None:
+            years = _years_in(p, price)
+            raise MissingDataError(
+                f"no Eora26 data for {year} ({price} prices) in {p}; years found: "
+                f"{', '.join(map(str, years)) or 'none'} (expected {zip_name}, or a folder with {want[0]})"
+            )
+    for name in _LABEL_FILES:
+        f = _find_labels(name, members, zpath, dirs)
+        if f is None:
+            where = zpath if zpath is not None else dirs[0]
+            raise MissingDataError(
+                f"label file {name} not found in {where} (also looked for it loose or in indices.zip "
+                f"in {', '.join(map(str, dirs))})"
+            )
+        files[name] = f
+    return files, location
+
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _read_labels(f: _File, min_fields: int, what: str) -> list[list[str]]:
+    rows = []
+    for lineno, line in enumerate(_decode(f.read_bytes()).splitlines(), 1):
+        if not line.strip():
+            continue
+        fields = [s.strip() for s in line.split("\t")]
+        while fields and fields[-1] == "":
+            fields.pop()
+        if len(fields) < min_fields:
+            raise ReaderError(
+                f"{f}: line {lineno} has {len(fields)} tab-separated field(s), expected at least "
+                f"{min_fields} ({what})"
+            )
+        rows.append(fields)
+    if not rows:
+        raise ReaderError(f"{f}: the label file is empty")
+    return rows
+
+
+def _count_rows(raw: bytes) -> int:
+    return sum(1 for line in raw.splitlines() if line.strip())
+
+
+def _shape_error(f: _File, found: tuple, expected: tuple, labels: str) -> ReaderError:
+    return ReaderError(
+        f"{f}: the matrix has shape {found} but {labels} give shape {expected}; "
+        "the data file and its labels do not belong together"
+    )
+
+
+def _diagnose(f: _File, lines: list[bytes], line_numbers: list[int], ncols: int, trailing: bool, exc) -> ReaderError:
+    """Find the first bad cell (error path only: a Python scan is fine here)."""
+    m = re.search(r"column #(\d+)", str(exc))
+    hint = int(m.group(1)) if m else None
+    for line, lineno in zip(lines, line_numbers):
+        fields = line.rstrip(b"\r\n").split(b"\t")
+        if trailing and fields and fields[-1].strip() == b"":
+            fields = fields[:-1]
+        if len(fields) != ncols:
+            return ReaderError(f"{f}: line {lineno} has {len(fields)} values, expected {ncols}")
+        cols = [hint] if hint is not None and hint < ncols else range(ncols)
+        for j in cols:
+            if not _NUMBER.match(fields[j]):
+                value = fields[j].decode("utf-8", "replace")
+                return ReaderError(
+                    f"{f}: non-numeric cell {value!r} at line {lineno}, column {j + 1}; expected a number"
+                )
+    return ReaderError(f"{f}: cannot parse the numbers: {exc}")
+
+
+def _parse(f: _File, raw: bytes, nrows: int, ncols: int, labels: str, line_numbers=None) -> np.ndarray:
+    """Parse tab-separated numbers into a float64 (nrows, ncols) array, strictly."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    first_end = raw.find(b"\n")
+    first = (raw if first_end < 0 else raw[:first_end]).rstrip(b"\r")
+    n_first = first.count(b"\t") + 1 if first.strip() else 0
+    trailing = n_first == ncols + 1 and first.endswith(b"\t")
+    if not trailing and n_first != ncols:
+        raise _shape_error(f, (_count_rows(raw), n_first), (nrows, ncols), labels)
+    types = {f"f{j}": pa.float64() for j in range(ncols)}
+    if trailing:
+        types[f"f{ncols}"] = pa.string()
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(raw),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        lines = [ln for ln in raw.splitlines() if ln.strip()]
+        nums = line_numbers or [i + 1 for i, ln in enumerate(raw.splitlines()) if ln.strip()]
+        raise _diagnose(f, lines, nums, ncols, trailing, exc) from None
+    if table.num_rows != nrows:
+        raise _shape_error(f, (table.num_rows, ncols), (nrows, ncols), labels)
+    if trailing:
+        extra = table.column(ncols)
+        if any(len(s.as_py().strip()) for s in extra if s.as_py()):
+            raise _shape_error(f, (nrows, ncols + 1), (nrows, ncols), labels)
+    # columns are contiguous float64 buffers: fill the transpose row by row, then
+    # transpose back (one cache-friendly copy per column, one transpose)
+    out_t = np.empty((ncols, nrows))
+    for j in range(ncols):
+        col = table.column(j)
+        pos = 0
+        for chunk in col.chunks:
+            k = len(chunk)
+            out_t[j, pos : pos + k] = chunk.to_numpy(zero_copy_only=False)
+            pos += k
+    del table
+    out = np.ascontiguousarray(out_t.T)
+    del out_t
+    finite = np.isfinite(out)
+    if not finite.all():
+        i, j = np.argwhere(~finite)[0]
+        lineno = line_numbers[i] if line_numbers else i + 1
+        raise ReaderError(
+            f"{f}: non-finite value {out[i, j]} at line {lineno}, column {j + 1}; expected a finite number"
+        )
+    return out
+
+
+def _read_matrix(f: _File, nrows: int, ncols: int, labels: str, rows=None) -> np.ndarray:
+    """Read a whole matrix, or only the listed rows (0-based) of it."""
+    raw = f.read_bytes()
+    if rows is None:
+        return _parse(f, raw, nrows, ncols, labels)
+    all_lines = raw.splitlines()
+    numbered = [(i + 1, ln) for i, ln in enumerate(all_lines) if ln.strip()]
+    if len(numbered) != nrows:
+        first = numbered[0][1].rstrip(b"\t") if numbered else b""
+        raise _shape_error(f, (len(numbered), first.count(b"\t") + 1 if first else 0), (nrows, ncols), labels)
+    counts = {ln.rstrip(b"\t").count(b"\t") + 1 for _, ln in numbered}
+    if counts != {ncols}:
+        bad = next(n for n, ln in numbered if ln.rstrip(b"\t").count(b"\t") + 1 != ncols)
+        found = sorted(counts - {ncols})[0]
+        raise ReaderError(
+            f"{f}: line {bad} has {found} values, expected {ncols} (the matrix must have shape "
+            f"({nrows}, {ncols}) to match {labels})"
+        )
+    if not rows:
+        return np.zeros((0, ncols))
+    pick = [numbered[i] for i in rows]
+    sub = b"\n".join(ln for _, ln in pick) + b"\n"
+    return _parse(f, sub, len(rows), ncols, labels, line_numbers=[n for n, _ in pick])
+
+
+# -- labels -> layout ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Axis:
+    codes: list[str]  # country codes in order (ROW excluded)
+    names: list[str]
+    items: list[str]  # sectors or categories of one country
+    keep: np.ndarray  # file positions of the regular countries' entries (country-major)
+    row: np.ndarray  # file positions of ROW's entries (empty: none)
+    row_name: str
+
+
+def _axis(rows: list[list[str]], f: _File, what: str) -> _Axis:
+    order: list[str] = []
+    pos: dict[str, list[int]] = {}
+    names: dict[str, str] = {}
+    for i, r in enumerate(rows):
+        code = r[1]
+        if code not in pos:
+            order.append(code)
+            pos[code] = []
+            names[code] = r[0]
+        elif pos[code][-1] != i - 1:
+            raise LabelError(f"{f}: the {what} of country {code} are not contiguous (line {i + 1})")
+        pos[code].append(i)
+    regular = [c for c in order if c != ROW_CODE]
+    if not regular:
+        raise LabelError(f"{f}: no countries found")
+    first = regular[0]
+    items = [rows[i][3] for i in pos[first]]
+    for c in regular[1:]:
+        got = [rows[i][3] for i in pos[c]]
+        if got != items:
+            raise LabelError(
+                f"{f}: country {c} has {len(got)} {what} ({', '.join(got[:3])}...), expected the "
+                f"{len(items)} of {first} in the same order"
+            )
+    keep = np.array([i for c in regular for i in pos[c]], dtype=np.intp)
+    row = np.array(pos.get(ROW_CODE, []), dtype=np.intp)
+    if row.size not in (0, 1, len(items)):
+        raise LabelError(f"{f}: RoW ({ROW_CODE}) has {row.size} {what}, expected 1 or {len(items)}")
+    row_name = names.get(ROW_CODE, "Rest of the World")
+    return _Axis(regular, [names[c] for c in regular], items, keep, row, row_name)
+
+
+def _household(categories: list[str]) -> int:
+    for j, c in enumerate(categories):
+        if "household" in c.lower():
+            return j
+    return 0
+
+
+def _q_selection(lq: list[list[str]], satellites) -> list[tuple[str, list[int], str]]:
+    """(stressor, Q row indices, unit) for CH4 and each user satellite."""
+    specs: dict[str, re.Pattern | None] = {"CH4": None}
+    if satellites is not None:
+        if not isinstance(satellites, Mapping):
+            raise OptionError(f"satellites must be a mapping name -> label pattern, got {type(satellites).__name__}")
+        for name, pattern in satellites.items():
+            if name == "VA":
+                raise OptionError('"VA" is reserved for value added (the sum of the VA rows); choose another name')
+            try:
+                specs[str(name)] = re.compile(pattern)
+            except (re.error, TypeError) as exc:
+                raise OptionError(f"satellites[{name!r}]: invalid pattern {pattern!r}: {exc}") from None
+    out = []
+    for name, pat in specs.items():
+        idx = []
+        for i, r in enumerate(lq):
+            text = " | ".join(r)
+            if "memo:" in text.lower():
+                continue
+            if pat is None:
+                if "CH4" in r[0] and "edgar" in text.lower():
+                    idx.append(i)
+            elif pat.search(text):
+                idx.append(i)
+        if not idx:
+            how = 'label contains "CH4" from the EDGAR source' if pat is None else f"pattern {pat.pattern!r}"
+            sample = "; ".join(" | ".join(r) for r in lq[:3])
+            raise LabelError(
+                f"labels_Q.txt: no satellite row matches {name} ({how}, Memo rows excluded); "
+                f"first labels: {sample}"
+            )
+        units = sorted({(m.group(1).strip() if (m := _UNIT.search(lq[i][0])) else "") for i in idx})
+        if len(units) > 1:
+            raise LabelError(f"labels_Q.txt: the rows selected for {name} have different units {units}; cannot sum them")
+        out.append((name, idx, units[0]))
+    return out
+
+
+def _embed(mat: np.ndarray, rows_new, cols_new, shape) -> np.ndarray:
+    """Place mat[r_old][:, c_old] at (r_new, c_new) of a zero array of ``shape``."""
+    (r_new, r_old), (c_new, c_old) = rows_new, cols_new
+    n_r, n_c = shape
+    if len(r_new) == n_r and len(c_new) == n_c and _is_range(r_old) and _is_range(c_old):
+        return mat[: len(r_old), : len(c_old)]  # the common case: RoW last, dropped
+    out = np.zeros(shape)
+    out[np.ix_(r_new, c_new)] = mat[np.ix_(r_old, c_old)]
+    return out
+
+
+def _is_range(a: np.ndarray) -> bool:
+    return a.size == 0 or (a[0] == 0 and a[-1] == a.size - 1 and bool(np.all(np.diff(a) == 1)))
+
+
+def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, satellites) -> MRIO:
+    name = {k: _data_name(year, price, k) for k in _DATA_KINDS}
+    lt = _read_labels(files["labels_T.txt"], 4, "country name, code, 'Industries', sector")
+    lfd = _read_labels(files["labels_FD.txt"], 4, "country name, code, 'Final Demand', category")
+    lva = _read_labels(files["labels_VA.txt"], 1, "value-added item")
+    lq = _read_labels(files["labels_Q.txt"], 1, "stressor (unit), source")
+    t = _axis(lt, files["labels_T.txt"], "sectors")
+    fd = _axis(lfd, files["labels_FD.txt"], "final-demand categories")
+    if t.codes != fd.codes:
+        diff = sorted(set(t.codes) ^ set(fd.codes))
+        raise LabelError(
+            f"labels_FD.txt and labels_T.txt list different countries"
+            + (f" (in one only: {', '.join(diff[:10])})" if diff else " (same codes, different order)")
+        )
+    selection = _q_selection(lq, satellites)
+    nT, nFD, nVA, nQ = len(lt), len(lfd), len(lva), len(lq)
+    T = _read_matrix(files[name["T"]], nT, nT, "labels_T.txt x labels_T.txt")
+    FD = _read_matrix(files[name["FD"]], nT, nFD, "labels_T.txt x labels_FD.txt")
+    VA = _read_matrix(files[name["VA"]], nVA, nT, "labels_VA.txt x labels_T.txt")
+    q_rows = sorted({i for _, idx, _ in selection for i in idx})
+    Q = _read_matrix(files[name["Q"]], nQ, nT, "labels_Q.txt x labels_T.txt", rows=q_rows)
+    QY = _read_matrix(files[name["QY"]], nQ, nFD, "labels_Q.txt x labels_FD.txt", rows=q_rows)
+    where = {r: k for k, r in enumerate(q_rows)}
+
+    R, S, c = len(t.codes), len(t.items), len(fd.items)
+    countries, cnames = list(t.codes), list(t.names)
+    t_new, t_old = np.arange(R * S), t.keep
+    f_new, f_old = np.arange(R * c), fd.keep
+    meta_row: dict = {}
+    has_row = t.row.size > 0 or fd.row.size > 0
+    if has_row and keep_row:
+        countries.append(ROW_CODE)
+        cnames.append(t.row_name)
+        if t.row.size == 1:  # single RoW row/column -> last sector of a 26-sector block
+            t_new, t_old = np.append(t_new, R * S + S - 1), np.append(t_old, t.row)
+        elif t.row.size:
+            t_new, t_old = np.append(t_new, R * S + np.arange(S)), np.append(t_old, t.row)
+        if fd.row.size == 1:  # single RoW final-demand column -> its household category
+            f_new, f_old = np.append(f_new, R * c + _household(fd.items)), np.append(f_old, fd.row)
+        elif fd.row.size:
+            f_new, f_old = np.append(f_new, R * c + np.arange(c)), np.append(f_old, fd.row)
+        R += 1
+        meta_row = {"row": f"kept as country {ROW_CODE}" + (
+            f"; Eora's single RoW row/column is its last sector ({t.items[-1]}), the other "
+            f"{S - 1} sectors are zero" if t.row.size == 1 else "")}
+    elif has_row:
+        lost = {
+            "T_row_sum": float(T[t.row].sum()) if t.row.size else 0.0,
+            "T_column_sum": float(T[:, t.row].sum()) if t.row.size else 0.0,
+            "FD_row_sum": float(FD[t.row].sum()) if t.row.size else 0.0,
+            "FD_column_sum": float(FD[:, fd.row].sum()) if fd.row.size else 0.0,
+        }
+        meta_row = {"row": "dropped (as pymrio does)", "row_dropped_totals": lost}
+    n, m = R * S, R * c
+    Z = _embed(T, (t_new, t_old), (t_new, t_old), (n, n))
+    del T
+    Y = _embed(FD, (t_new, t_old), (f_new, f_old), (n, m))
+    all_va = np.arange(nVA)
+    va = _embed(VA, (all_va, all_va), (t_new, t_old), (nVA, n)).sum(axis=0)
+    F_rows, FY_rows, stressors, units, used = [], [], [], [], {}
+    for sname, idx, unit in selection:
+        k = [where[i] for i in idx]
+        allk = np.arange(len(k))
+        F_rows.append(_embed(Q[k], (allk, allk), (t_new, t_old), (len(k), n)).sum(axis=0))
+        FY_rows.append(_embed(QY[k], (allk, allk), (f_new, f_old), (len(k), m)).sum(axis=0))
+        stressors.append(sname)
+        units.append(unit)
+        used[sname] = [" | ".join(lq[i]) for i in idx]
+        if sname == "CH4":
+            F_rows.append(va)
+            FY_rows.append(np.zeros(m))
+            stressors.append("VA")
+            units.append("kUSD")
+    meta = {
+        "reader": "mrioflow.io.read_eora26",
+        "price": price,
+        "files": {k: str(f) for k, f in files.items()},
+        "satellite_rows": used,
+        "va_rows": [" | ".join(r) for r in lva],
+        "keep_row": bool(keep_row),
+        **meta_row,
+    }
+    label = "basic" if price == "bp" else "purchasers'"
+    return MRIO(
+        Z=Z,
+        Y=Y,
+        F=np.vstack(F_rows),
+        F_Y=np.vstack(FY_rows),
+        countries=countries,
+        country_names=cnames,
+        sectors=t.items,
+        fd_categories=fd.items,
+        stressors=stressors,
+        units=units,
+        year=year,
+        source=f"Eora26 {year}, {label} prices ({files[name['T']].path})",
+        meta=meta,
+    )
+
+
+def _check_year(year) -> int:
+    try:
+        y = int(year)
+    except (TypeError, ValueError):
+        raise OptionError(f"year must be a 4-digit year, got {year!r}") from None
+    if not 1000 <= y <= 9999 or (isinstance(year, float) and year != y):
+        raise OptionError(f"year must be a 4-digit year, got {year!r}")
+    return y
+
+
+def _check_price(price) -> str:
+    if price not in _PRICES:
+        raise OptionError(f"price must be 'bp' (basic prices) or 'pp' (purchasers' prices), got {price!r}")
+    return price
+
+
+def read_eora26(
+    path,
+    year,
+    *,
+    price: str = "bp",
+    keep_row: bool = False,
+    cache: bool = True,
+    cache_dir=None,
+    satellites: Mapping[str, str] | None = None,
+) -> MRIO:
+    """Read one year of Eora26 into an MRIO with methane (CH4) and value added (VA).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The year's zip ``Eora26_{year}_{price}.zip``; a folder holding the unpacked
+        files; or a folder of several years holding such zips or sub-folders
+        (named ``{year}`` or ``Eora26_{year}_{price}``). Label files missing from
+        a zip are also looked for beside it, loose or in ``indices.zip``.
+    year : int
+        The year to read.
+    price : {"bp", "pp"}
+        Basic prices (default) or purchasers' prices.
+    keep_row : bool
+        Eora26 has the rest of the world (RoW) as ONE row and column (n = 189 x 26
+        + 1 = 4,915). By default it is dropped, as pymrio does (the amounts lost
+        are recorded in ``meta["row_dropped_totals"]``). With ``keep_row=True`` it
+        becomes a country ``"ROW"`` with the usual 26 sectors: its last sector
+        holds the single RoW row and column, the other 25 are zero (zero-output
+        sectors are handled by the engine), and the single RoW final-demand
+        column becomes its household category.
+    cache : bool
+        Keep a binary copy of the parsed year in ``cache_dir`` and load it on
+        later reads when it still matches the source files (size and
+        modification time), the options and the cache format; otherwise it is
+        rebuilt. ``False`` neither reads nor writes the cache.
+    cache_dir : str or path-like, optional
+        Default: ``$XDG_CACHE_HOME/mrioflow`` or ``~/.cache/mrioflow``.
+    satellites : mapping of str to str, optional
+        More stressors from the Q rows: ``{"CO2": "CO2.*EDGAR"}`` sums every Q row
+        whose label (the label fields joined by ``" | "``, e.g.
+        ``"CO2 emissions (Gg) | EDGAR"``) matches the regular expression (``re.search``)
+        into a stressor "CO2"; its unit is taken from the brackets. A key "CH4"
+        replaces the default methane selection. Rows labelled "Memo:" are excluded.
+
+    Returns
+    -------
+    MRIO
+        n = 189 x 26 (4,914; 4,940 with ``keep_row``) sectors, 6 final-demand
+        categories per country. Stressors: "CH4" (the Q rows whose label contains
+        "CH4" from the EDGAR source, summed; unit from the label, e.g. Gg; direct
+        household emissions from the same rows of QY in F_Y), "VA" (the sum of the
+        VA rows, kUSD = thousand current US dollars; negative items are legal), then
+        the ``satellites`` in order. ``meta`` records the files, the Q rows used,
+        the RoW handling and ``meta["cache"]`` (``"hit"``, ``"off"`` or why it was
+        rebuilt).
+
+    Raises
+    ------
+    MissingDataError
+        The path, the year (the message lists the years found) or a file is missing.
+    ReaderError
+        A corrupt zip, a matrix whose shape disagrees with its labels (both shapes
+        and the file named), a non-numeric or non-finite cell (file, line and column).
+    LabelError
+        Inconsistent label files, or no Q row matches a stressor.
+    OptionError
+        An unknown price, a bad year or a bad ``satellites`` mapping.
+
+    Notes
+    -----
+    Parsing reads each matrix with pyarrow's multi-threaded CSV reader as float64
+    columns (no per-row Python); only the needed Q and QY rows are parsed. Nothing
+    is returned or cached unless every file parsed and the MRIO validated.
+    """
+    year = _check_year(year)
+    price = _check_price(price)
+    if satellites is not None and not isinstance(satellites, Mapping):
+        raise OptionError(f"satellites must be a mapping name -> label pattern, got {type(satellites).__name__}")
+    files, location = _locate(path, year, price)
+    if not cache:
+        mrio = _parse_year(files, year, price, keep_row, satellites)
+        mrio.meta["cache"] = "off"
+        return mrio
+    sources = sorted({f.path.resolve() for f in files.values()})
+    key = {
+        "reader": "eora26",
+        "location": str(Path(location).resolve()),
+        "year": year,
+        "price": price,
+        "keep_row": bool(keep_row),
+        "satellites": {str(k): getattr(v, "pattern", v) for k, v in (satellites or {}).items()},
+    }
+    folder = Path(cache_dir).expanduser() if cache_dir is not None else _cache.default_cache_dir()
+    target = _cache.cache_file(folder, f"eora26_{year}_{price}", key)
+    fp = _cache.fingerprint(sources)
+    mrio, status = _cache.load_mrio(target, key=key, source_fingerprint=fp)
+    if mrio is not None:
+        mrio.meta["cache"] = "hit"
+        mrio.meta["cache_file"] = str(target)
+        return mrio
+    mrio = _parse_year(files, year, price, keep_row, satellites)
+    mrio.meta["cache"] = f"rebuilt ({status})"
+    mrio.meta["cache_file"] = str(target)
+    if _cache.fingerprint(sources) == fp:  # the sources did not change while we parsed
+        try:
+            _cache.save_mrio(target, mrio, key=key, source_fingerprint=fp)
+        except OSError as exc:
+            warnings.warn(f"could not write the Eora26 cache {target}: {exc}", RuntimeWarning, stacklevel=2)
+            mrio.meta["cache"] = f"not written ({exc})"
+    return mrio
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+def _format_matrix(mat: np.ndarray) -> bytes:
+    """Tab-separated, header-less, shortest round-trip float formatting."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    mat = np.asfortranarray(mat, dtype=np.float64)
+    if mat.shape[0] == 0:
+        return b""
+    table = pa.table({f"c{j}": mat[:, j] for j in range(mat.shape[1])})
+    sink = io.BytesIO()
+    pacsv.write_csv(
+        table, sink, write_options=pacsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none")
+    )
+    return sink.getvalue()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-mrioflow-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _eora_layout(mrio: MRIO):
+    """Arrays and labels of ``mrio`` in Eora's file layout (RoW as one row/column, last)."""
+    S, c = mrio.n_sectors, len(mrio.fd_categories)
+    codes = list(mrio.countries)
+    regular = [i for i, code in enumerate(codes) if code != ROW_CODE]
+    row = [i for i, code in enumerate(codes) if code == ROW_CODE]
+    sec = np.concatenate([np.arange(i * S, (i + 1) * S) for i in regular]) if regular else np.zeros(0, int)
+    cat = np.concatenate([np.arange(i * c, (i + 1) * c) for i in regular]) if regular else np.zeros(0, int)
+    # aggregation matrices: regular entries copied, RoW's block summed into one entry
+    n_out, m_out = len(sec) + len(row), len(cat) + len(row)
+    Pn = np.zeros((n_out, mrio.n))
+    Pn[np.arange(len(sec)), sec] = 1.0
+    Pm = np.zeros((m_out, mrio.n_countries * c))
+    Pm[np.arange(len(cat)), cat] = 1.0
+    if row:
+        r = row[0]
+        Pn[-1, r * S : (r + 1) * S] = 1.0
+        Pm[-1, r * c : (r + 1) * c] = 1.0
+    if row:
+        T = Pn @ mrio.Z @ Pn.T
+        FD = Pn @ mrio.Y @ Pm.T
+        F = mrio.F @ Pn.T
+        F_Y = mrio.F_Y @ Pm.T
+    else:  # plain reordering: no float arithmetic, exact copies
+        T, FD, F, F_Y = mrio.Z[np.ix_(sec, sec)], mrio.Y[np.ix_(sec, cat)], mrio.F[:, sec], mrio.F_Y[:, cat]
+    names = dict(zip(mrio.countries, mrio.country_names))
+    lt = [f"{names[codes[i]]}\t{codes[i]}\tIndustries\t{s}" for i in regular for s in mrio.sectors]
+    lfd = [f"{names[codes[i]]}\t{codes[i]}\tFinal Demand\t{k}" for i in regular for k in mrio.fd_categories]
+    if row:
+        lt.append(f"{names[ROW_CODE]}\t{ROW_CODE}\tIndustries\tTotal")
+        lfd.append(f"{names[ROW_CODE]}\t{ROW_CODE}\tFinal Demand\tTotal")
+    return T, FD, F, F_Y, lt, lfd
+
+
+def write_eora26(mrio: MRIO, folder, year, *, price: str = "bp", zip: bool = False) -> Path:
+    """Write an MRIO in the exact Eora26 file layout (for tests, benchmarks and exchange).
+
+    Parameters
+    ----------
+    mrio : MRIO
+        The table. A country ``"ROW"`` is written in Eora's single-row form, last:
+        its 26 sectors are summed into one row and one column, its 6
+        final-demand categories into one column.
+    folder : str or path-like
+        Where to write (created if needed).
+    year : int
+    price : {"bp", "pp"}
+    zip : bool
+        Write ``Eora26_{year}_{price}.zip`` (deflate) holding the nine files,
+        instead of the loose files.
+
+    Returns
+    -------
+    pathlib.Path
+        The zip, or the folder holding the files.
+
+    Notes
+    -----
+    Stressor "VA" becomes the first of the six VA rows (Compensation of
+    employees), the other five rows zero, so that their sum is VA. Every other
+    stressor becomes one Q row (and QY row) labelled ``"{name} ({unit})"`` with
+    source "EDGAR" for "CH4" (where :func:`read_eora26` looks for methane) and
+    "mrioflow" otherwise. Numbers are written with the shortest repr that
+    round-trips float64 exactly. Each file is written under a temporary name
+    and renamed into place.
+
+    Raises
+    ------
+    OptionError
+        An unknown price or a bad year.
+    """
+    year = _check_year(year)
+    price = _check_price(price)
+    out = Path(folder).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    T, FD, F, F_Y, lt, lfd = _eora_layout(mrio)
+    va_row = mrio.stressors.index("VA") if "VA" in mrio.stressors else None
+    VA = np.zeros((len(EORA26_VA_ITEMS), T.shape[0]))
+    if va_row is not None:
+        VA[0] = F[va_row]
+    q = [i for i, s in enumerate(mrio.stressors) if s != "VA"]
+    lq = [f"{mrio.stressors[i]} ({mrio.units[i]})\t{'EDGAR' if mrio.stressors[i] == 'CH4' else 'mrioflow'}" for i in q]
+    lva = [f"Primary Inputs\t{item}" for item in EORA26_VA_ITEMS]
+    contents = {
+        _data_name(year, price, "T"): lambda: _format_matrix(T),
+        _data_name(year, price, "FD"): lambda: _format_matrix(FD),
+        _data_name(year, price, "VA"): lambda: _format_matrix(VA),
+        _data_name(year, price, "Q"): lambda: _format_matrix(F[q]),
+        _data_name(year, price, "QY"): lambda: _format_matrix(F_Y[q]),
+        "labels_T.txt": lambda: ("\n".join(lt) + "\n").encode(),
+        "labels_FD.txt": lambda: ("\n".join(lfd) + "\n").encode(),
+        "labels_VA.txt": lambda: ("\n".join(lva) + "\n").encode(),
+        "labels_Q.txt": lambda: ("\n".join(lq) + "\n").encode(),
+    }
+    if not zip:
+        for fname, make in contents.items():
+            _atomic_write(out / fname, make())
+        return out
+    target = out / f"Eora26_{year}_{price}.zip"
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-mrioflow-", suffix=".zip", dir=out)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+                for fname, make in contents.items():
+                    zf.writestr(fname, make())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target
