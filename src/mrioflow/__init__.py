@@ -7,6 +7,7 @@ backend, a sweep or a figure needs them.
 from importlib.metadata import PackageNotFoundError, version
 
 from . import datasets, errors, io, kernels
+from . import indices, regions
 from .engine import Engine, Results
 from .mrio import MRIO
 
@@ -15,4 +16,4 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
-__all__ = ["MRIO", "Engine", "Results", "datasets", "errors", "io", "kernels", "__version__"]
+__all__ = ["MRIO", "Engine", "Results", "datasets", "errors", "indices", "io", "kernels", "regions", "__version__"]

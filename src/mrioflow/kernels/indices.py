@@ -1,0 +1,307 @@
+"""Methane-inequality indices BMI and GMI (METHOD.md sections 4-7).
+
+Pure array functions against the array API standard: arrays in, arrays out,
+the namespace inferred from the inputs, so the same code runs on NumPy, CuPy
+and array-api-strict. Leading batch axes are allowed everywhere (one index per
+Monte Carlo sample or per year), with the normalisation taken per batch item.
+
+Symbols (METHOD.md section 1): E (R x R) embodied flows of one stressor (row =
+producing country, column = consuming country), V (R x R) embodied value
+added, Ebar = E - E^T, EN = max(Ebar, 0), Vbar = V - V^T.
+
+Normalisation (eq. 6): f_B(b) = (b - min B) / (max B - min B), and 0 when
+max B = min B (or when B is empty). B holds the finite values of the quantity
+being normalised over the normalisation countries (``norm_mask``): every
+(r, s) pair with both r and s in the mask for matrices, the diagonal included
+except for the ratio matrix EN / Vbar; every r in the mask for vectors.
+Entries whose denominator is zero are not finite and are left out of B.
+``norm_sign="abs"`` normalises |q| against {|q|} instead of q against {q}.
+"""
+
+from __future__ import annotations
+
+from array_api_compat import array_namespace
+
+from ..errors import OptionError, ShapeError
+from .flows import calc_EN, calc_net_flows
+
+__all__ = [
+    "CONVENTIONS",
+    "NORM_SIGNS",
+    "calc_bmi",
+    "calc_gmi",
+    "calc_group_matrix",
+    "calc_group_vector",
+    "calc_minmax",
+    "calc_net_totals",
+    "check_option",
+]
+
+CONVENTIONS = ("printed", "victim_row", "beneficiary_row")
+NORM_SIGNS = ("signed", "abs")
+
+
+def check_option(name: str, value, valid) -> None:
+    """Raise OptionError unless ``value`` is one of ``valid`` (the message lists them)."""
+    if not isinstance(value, str) or value not in valid:
+        raise OptionError(f"{name} must be one of {', '.join(repr(v) for v in valid)}; got {value!r}")
+
+
+def calc_minmax(q, valid, *, ndim: int = 2):
+    """Min-max normalisation f_B(q) over the set B = q[valid] (METHOD.md eq. 6).
+
+    Parameters
+    ----------
+    q : array (..., *core)
+        Values to normalise; entries outside ``valid`` may be anything finite
+        (their normalised value is computed but they do not enter B).
+    valid : bool array broadcastable to q
+        Which entries form B.
+    ndim : int
+        Number of trailing axes that form one set B (2 for a matrix, 1 for a
+        vector); leading axes are batch axes with a B each.
+
+    Returns
+    -------
+    array, shape of q
+        (q - min B) / (max B - min B); all zeros where max B = min B or B is empty.
+
+    Notes
+    -----
+    Computed without boolean indexing (no data-dependent shapes): the extrema
+    are taken over ``where(valid, q, +-inf)``.
+    """
+    xp = array_namespace(q, valid)
+    axes = tuple(range(-ndim, 0))
+    inf = xp.full_like(q, float("inf"))
+    lo = xp.min(xp.where(valid, q, inf), axis=axes, keepdims=True)
+    hi = xp.max(xp.where(valid, q, -inf), axis=axes, keepdims=True)
+    span = hi - xp.where(xp.isfinite(lo), lo, xp.zeros_like(lo))
+    ok = xp.isfinite(span) & xp.isfinite(lo) & (span > 0)
+    lo = xp.where(ok, lo, xp.zeros_like(lo))
+    span = xp.where(ok, span, xp.ones_like(span))
+    return xp.where(ok, (q - lo) / span, xp.zeros_like(q))
+
+
+def _safe_ratio(num, den, xp):
+    """num / den where den != 0, else 0; and the mask den != 0 (no division warnings)."""
+    nonzero = den != 0
+    ratio = num / xp.where(nonzero, den, xp.ones_like(den))
+    return xp.where(nonzero, ratio, xp.zeros_like(ratio)), nonzero
+
+
+def _check_pair(E, V, name: str, core: int):
+    if E.ndim < core or tuple(E.shape) != tuple(V.shape):
+        raise ShapeError(f"{name}: E and V must have the same shape (..., R, R), got {E.shape} and {V.shape}")
+    if E.shape[-1] != E.shape[-2]:
+        raise ShapeError(f"{name}: E must be square in its last two axes, got shape {E.shape}")
+
+
+def _pair_mask(norm_mask, R: int, xp, device):
+    if norm_mask is None:
+        return xp.ones((R, R), dtype=xp.bool, device=device)
+    if norm_mask.shape[-1] != R:
+        raise ShapeError(f"norm_mask must have {R} entries (one per country), got shape {norm_mask.shape}")
+    return norm_mask[..., :, None] & norm_mask[..., None, :]
+
+
+def calc_bmi(E, V, *, convention: str = "printed", norm_mask=None, norm_sign: str = "signed"):
+    """Bilateral methane inequality index BMI[r, s] between countries (METHOD.md eq. 7).
+
+    Parameters
+    ----------
+    E : array (..., R, R)
+        Embodied flows of the stressor (CH4), row = producing country.
+    V : array (..., R, R)
+        Embodied value added, same layout.
+    convention : {"printed", "victim_row", "beneficiary_row"}
+        Which sign of Vbar is the severe case (see Notes).
+    norm_mask : bool array (..., R), optional
+        The countries the index is computed over and normalised against
+        (METHOD.md section 4's ``norm_set``); default: all R countries.
+        Pairs with a country outside the mask get BMI = 0.
+    norm_sign : {"signed", "abs"}
+        Normalise the signed values (default) or their absolute values.
+
+    Returns
+    -------
+    BMI : array (..., R, R)
+        0 on the diagonal and wherever EN[r, s] = 0 or Vbar[r, s] = 0; in
+        [0, 1] in the ratio case and in [1, 3] in the severe case. At most one
+        of BMI[r, s] and BMI[s, r] is non-zero.
+
+    Notes
+    -----
+    With Ebar = E - E^T, EN = max(Ebar, 0), Vbar = V - V^T, for r != s and
+    EN[r, s] > 0:
+
+    - printed (the report's formula, default):
+      Vbar < 0: BMI = f(EN / Vbar); Vbar > 0: BMI = f(EN) + f(|Vbar|) + 1
+    - victim_row (the two cases swapped): Vbar < 0: f(EN) + f(|Vbar|) + 1;
+      Vbar > 0: f(EN / Vbar)
+    - beneficiary_row: the transpose of victim_row (row = the country for
+      which the other bears methane).
+
+    f is the min-max normalisation of eq. 6; the three sets B are the finite
+    entries of the matrices EN, |Vbar| (diagonal included) and EN / Vbar
+    (diagonal excluded; entries with Vbar = 0 are not finite and excluded),
+    each over the pairs of ``norm_mask`` countries. Vbar = 0 with EN > 0
+    fits neither case and gives 0.
+
+    Raises
+    ------
+    OptionError
+        Unknown ``convention`` or ``norm_sign``.
+    ShapeError
+        E and V differ in shape or are not square.
+    """
+    check_option("convention", convention, CONVENTIONS)
+    check_option("norm_sign", norm_sign, NORM_SIGNS)
+    xp = array_namespace(E, V) if norm_mask is None else array_namespace(E, V, norm_mask)
+    _check_pair(E, V, "calc_bmi", 2)
+    R = E.shape[-1]
+    pair = _pair_mask(norm_mask, R, xp, E.device)
+    off_diag = xp.logical_not(xp.eye(R, dtype=xp.bool, device=E.device))
+
+    EN = calc_EN(E)
+    Vbar = calc_net_flows(V)
+    absV = xp.abs(Vbar)
+    ratio, nonzero = _safe_ratio(EN, Vbar, xp)
+    if norm_sign == "abs":
+        ratio = xp.abs(ratio)
+
+    f_EN = calc_minmax(EN, pair & xp.isfinite(EN))
+    f_V = calc_minmax(absV, pair & xp.isfinite(absV))
+    f_ratio = calc_minmax(ratio, pair & off_diag & nonzero & xp.isfinite(ratio))
+
+    severe = f_EN + f_V + 1
+    positive = (EN > 0) & pair
+    if convention == "printed":
+        severe_cell, ratio_cell = positive & (Vbar > 0), positive & (Vbar < 0)
+    else:
+        severe_cell, ratio_cell = positive & (Vbar < 0), positive & (Vbar > 0)
+    zero = xp.zeros_like(EN)
+    out = xp.where(severe_cell, severe, xp.where(ratio_cell, f_ratio, zero))
+    if convention == "beneficiary_row":
+        out = xp.matrix_transpose(out)
+    return out
+
+
+def calc_net_totals(E):
+    """Net transfer of each country, E^r = sum over s != r of Ebar[r, s] (METHOD.md eq. 8).
+
+    Parameters
+    ----------
+    E : array (..., R, R)
+
+    Returns
+    -------
+    array (..., R)
+        Equal to PBA_r - CBA_r without direct final-demand emissions.
+    """
+    xp = array_namespace(E)
+    return xp.sum(calc_net_flows(E), axis=-1)  # the diagonal of Ebar is 0
+
+
+def calc_gmi(E, V, *, norm_mask=None, norm_sign: str = "signed"):
+    """Global methane inequality index GMI_r of each country (METHOD.md eqs. 8-10).
+
+    Parameters
+    ----------
+    E, V : array (..., R, R)
+        Embodied stressor flows and embodied value added of the whole table
+        (the sums run over every partner country: the global network).
+    norm_mask : bool array (..., R), optional
+        Countries the index is computed over and normalised against; others
+        get GMI = 0. Default: all.
+    norm_sign : {"signed", "abs"}
+
+    Returns
+    -------
+    GMI : array (..., R)
+        In [-3, 3]: [-3, -1] worst case, [-1, 0] and [0, 1] ratio cases,
+        [1, 3] best case, 0 when E^r or V^r is zero.
+
+    Notes
+    -----
+    E^r = sum_{s != r} Ebar[r, s], V^r = sum_{s != r} Vbar[r, s]:
+
+    - E^r > 0, V^r < 0: GMI = -f(E^r) - f(V^r) - 1
+    - E^r > 0, V^r > 0: GMI = -f(E^r / V^r)
+    - E^r < 0, V^r < 0: GMI =  f(E^r / V^r)
+    - E^r < 0, V^r > 0: GMI =  f(E^r) + f(V^r) + 1
+    - E^r = 0 or V^r = 0: GMI = 0
+
+    Each f normalises over the finite values of its vector (E^r, V^r or
+    E^r / V^r; a zero V^r makes the ratio non-finite and leaves it out) for the
+    countries of ``norm_mask``.
+
+    Raises
+    ------
+    OptionError
+        Unknown ``norm_sign``.
+    ShapeError
+        E and V differ in shape or are not square.
+    """
+    check_option("norm_sign", norm_sign, NORM_SIGNS)
+    xp = array_namespace(E, V) if norm_mask is None else array_namespace(E, V, norm_mask)
+    _check_pair(E, V, "calc_gmi", 2)
+    R = E.shape[-1]
+    Er = calc_net_totals(E)
+    Vr = calc_net_totals(V)
+    if norm_mask is None:
+        mask = xp.ones((R,), dtype=xp.bool, device=E.device)
+    else:
+        if norm_mask.shape[-1] != R:
+            raise ShapeError(f"norm_mask must have {R} entries (one per country), got shape {norm_mask.shape}")
+        mask = norm_mask
+    ratio, nonzero = _safe_ratio(Er, Vr, xp)
+    qE, qV = Er, Vr
+    if norm_sign == "abs":
+        qE, qV, ratio = xp.abs(Er), xp.abs(Vr), xp.abs(ratio)
+    f_E = calc_minmax(qE, mask & xp.isfinite(qE), ndim=1)
+    f_V = calc_minmax(qV, mask & xp.isfinite(qV), ndim=1)
+    f_ratio = calc_minmax(ratio, mask & nonzero & xp.isfinite(ratio), ndim=1)
+
+    zero = xp.zeros_like(Er)
+    e_pos, e_neg, v_pos, v_neg = Er > 0, Er < 0, Vr > 0, Vr < 0
+    out = xp.where(e_pos & v_neg, -f_E - f_V - 1, zero)
+    out = xp.where(e_pos & v_pos, -f_ratio, out)
+    out = xp.where(e_neg & v_neg, f_ratio, out)
+    out = xp.where(e_neg & v_pos, f_E + f_V + 1, out)
+    return xp.where(mask, out, zero)
+
+
+def calc_group_matrix(M, P):
+    """Sum a country x country matrix to groups: P M P^T (METHOD.md section 7).
+
+    Parameters
+    ----------
+    M : array (..., R, R)
+    P : array (G, R)
+        Membership matrix, P[g, r] = 1 when country r is in group g.
+
+    Returns
+    -------
+    array (..., G, G)
+        Cell (g, h) sums M[r, s] over r in g, s in h. For BMI (zero diagonal)
+        the diagonal cell g = h is the sum over ordered distinct member pairs.
+    """
+    xp = array_namespace(M, P)
+    return xp.matmul(xp.matmul(P, M), xp.matrix_transpose(P))
+
+
+def calc_group_vector(v, P):
+    """Sum a per-country vector to groups: out[g] = sum over r in g of v[r].
+
+    Parameters
+    ----------
+    v : array (..., R)
+    P : array (G, R)
+
+    Returns
+    -------
+    array (..., G)
+    """
+    xp = array_namespace(v, P)
+    return xp.sum(v[..., None, :] * P, axis=-1)

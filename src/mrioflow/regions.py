@@ -1,0 +1,342 @@
+"""Country groupings (concordances country -> group) such as the Belt and Road regions.
+
+A :class:`Regions` object maps country codes (as the table writes them, ISO3 for
+Eora26) to named groups. The indices (:mod:`mrioflow.indices`) and the analysis
+pipeline sum country values to these groups (METHOD.md section 7).
+
+Three ways to make one:
+
+- :func:`bri` - the built-in Belt and Road grouping: 62 countries in 9 regions,
+  with English and Chinese names (``data/bri_regions.csv``);
+- :func:`from_csv` - any CSV with an ``iso3`` column and a group column;
+- :func:`from_dict` - a dict country -> group, or group -> list of countries.
+
+Countries of a grouping must all be in the table (:meth:`Regions.check`, an
+error that lists the missing ones); table countries outside the grouping stay
+in the global network (they count for GMI and for the normalisation) but get
+no region of their own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import data
+from .errors import LabelError, MissingDataError, ReaderError
+
+__all__ = ["Regions", "as_regions", "bri", "from_csv", "from_dict"]
+
+#: Group column names tried, in order, when a CSV does not say which to use.
+GROUP_COLUMNS = ("region_en", "region", "group", "group_en")
+
+
+class Regions:
+    """A concordance country -> group, ordered.
+
+    Parameters
+    ----------
+    mapping : mapping of str to str
+        Country code -> group name. The order of the mapping is the order of
+        the countries; groups are ordered by their first member unless
+        ``group_order`` says otherwise.
+    name : str
+        A short name of the grouping, used in reports ("BRI", "custom", ...).
+    country_names : mapping of str to str, optional
+        Long (English) country names by code.
+    country_names_zh, group_names_zh : mapping of str to str, optional
+        Chinese names of countries and groups, where known.
+    group_order : sequence of str, optional
+        The order of the groups (must list each group exactly once).
+
+    Raises
+    ------
+    LabelError
+        Empty grouping, empty or non-string codes or group names, or a
+        ``group_order`` that does not list the groups exactly.
+
+    Examples
+    --------
+    >>> import mrioflow as mf
+    >>> g = mf.regions.from_dict({"CHN": "East", "JPN": "East", "DEU": "West"})
+    >>> g.groups
+    ('East', 'West')
+    >>> g.members("East")
+    ('CHN', 'JPN')
+    """
+
+    def __init__(
+        self,
+        mapping: Mapping[str, str],
+        *,
+        name: str = "custom",
+        country_names: Mapping[str, str] | None = None,
+        country_names_zh: Mapping[str, str] | None = None,
+        group_names_zh: Mapping[str, str] | None = None,
+        group_order: Sequence[str] | None = None,
+    ):
+        if not isinstance(mapping, Mapping):
+            raise LabelError(f"a grouping must be a mapping country -> group, got {type(mapping).__name__}")
+        if len(mapping) == 0:
+            raise LabelError("a grouping must hold at least one country, got an empty one")
+        clean: dict[str, str] = {}
+        for country, group in mapping.items():
+            if not isinstance(country, str) or not country.strip():
+                raise LabelError(f"country codes must be non-empty strings, got {country!r}")
+            if not isinstance(group, str) or not group.strip():
+                raise LabelError(f"the group of {country!r} must be a non-empty string, got {group!r}")
+            clean[country.strip()] = group.strip()
+        self._map = clean
+        groups = list(dict.fromkeys(clean.values()))
+        if group_order is not None:
+            order = [str(g) for g in group_order]
+            if sorted(order) != sorted(groups):
+                raise LabelError(
+                    f"group_order must list each group exactly once; groups are {groups}, got {order}"
+                )
+            groups = order
+        self._groups = tuple(groups)
+        self.name = str(name)
+        self.country_names = dict(country_names or {})
+        self.country_names_zh = dict(country_names_zh or {})
+        self.group_names_zh = dict(group_names_zh or {})
+
+    # -- the concordance ------------------------------------------------------
+    @property
+    def countries(self) -> tuple[str, ...]:
+        """The member countries, in the grouping's order."""
+        return tuple(self._map)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The group names, in order."""
+        return self._groups
+
+    def group_of(self, country: str) -> str | None:
+        """The group of ``country``, or None when it is not in the grouping."""
+        return self._map.get(country)
+
+    def members(self, group: str) -> tuple[str, ...]:
+        """Member countries of ``group``; a LabelError lists the groups when it does not exist."""
+        if group not in self._groups:
+            raise LabelError(f"unknown group {group!r}; the groups are: {', '.join(self._groups)}")
+        return tuple(c for c, g in self._map.items() if g == group)
+
+    def __len__(self) -> int:
+        return len(self._map)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._map)
+
+    def __contains__(self, country: object) -> bool:
+        return country in self._map
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Regions):
+            return NotImplemented
+        return self._map == other._map and self._groups == other._groups
+
+    def __repr__(self) -> str:
+        return f"<Regions {self.name}: {len(self)} countries in {len(self._groups)} groups>"
+
+    def to_series(self) -> pd.Series:
+        """Country code -> group as a pandas Series (index ``country``)."""
+        return pd.Series(self._map, name="group").rename_axis("country")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The grouping as a table: iso3, name_en, name_zh, region_en, region_zh."""
+        rows = [
+            {
+                "iso3": c,
+                "name_en": self.country_names.get(c, ""),
+                "name_zh": self.country_names_zh.get(c, ""),
+                "region_en": g,
+                "region_zh": self.group_names_zh.get(g, ""),
+            }
+            for c, g in self._map.items()
+        ]
+        return pd.DataFrame(rows)
+
+    # -- against a table -------------------------------------------------------
+    def missing(self, countries: Iterable[str]) -> list[str]:
+        """Members of the grouping that are not in ``countries`` (in grouping order)."""
+        have = set(countries)
+        return [c for c in self._map if c not in have]
+
+    def check(self, countries: Iterable[str]) -> None:
+        """Raise if any member of the grouping is missing from the table's countries.
+
+        Raises
+        ------
+        LabelError
+            Listing every missing code ("grouping 'x' has 2 countries not in
+            the table: ABC, XYZ").
+        """
+        miss = self.missing(countries)
+        if miss:
+            noun = "country" if len(miss) == 1 else "countries"
+            raise LabelError(
+                f"grouping {self.name!r} has {len(miss)} {noun} not in the table: {', '.join(miss)}"
+            )
+
+    def membership(self, countries: Sequence[str]) -> np.ndarray:
+        """Membership matrix P (G x R) of the table's countries: P[g, r] = 1 if r is in g.
+
+        Table countries outside the grouping have an all-zero column. Checks
+        first that every member is in ``countries`` (:meth:`check`).
+        """
+        countries = list(countries)
+        self.check(countries)
+        pos = {c: i for i, c in enumerate(countries)}
+        P = np.zeros((len(self._groups), len(countries)))
+        gpos = {g: i for i, g in enumerate(self._groups)}
+        for c, g in self._map.items():
+            P[gpos[g], pos[c]] = 1.0
+        return P
+
+    def mask(self, countries: Sequence[str]) -> np.ndarray:
+        """Boolean vector over the table's countries: True for members of the grouping."""
+        return np.array([c in self._map for c in countries], dtype=bool)
+
+
+def bri() -> Regions:
+    """The Belt and Road grouping: 62 countries in 9 regions (METHOD.md section 7).
+
+    Read from the bundled ``data/bri_regions.csv`` (ISO3 codes, English and
+    Chinese names of countries and regions). The regions, in order: China,
+    Mongolia-Russia, Southeast Asia, South Asia, Central Asia, West Asia,
+    Central Europe, Eastern Europe, Southern Europe (the order of the file).
+    """
+    with data.path("bri_regions.csv").open(encoding="utf-8") as fh:
+        table = pd.read_csv(fh, keep_default_na=False, dtype=str)
+    return _from_table(table, "region_en", name="BRI", source="data/bri_regions.csv")
+
+
+def from_csv(path: str | os.PathLike, *, group_column: str | None = None, name: str | None = None) -> Regions:
+    """A grouping from a CSV file with an ``iso3`` column and a group column.
+
+    Parameters
+    ----------
+    path : path-like
+        UTF-8 CSV with a header row.
+    group_column : str, optional
+        The column holding the group names. Default: the first of
+        ``region_en``, ``region``, ``group``, ``group_en`` present, or the only
+        other column when the file has exactly two.
+    name : str, optional
+        Name of the grouping (default: the file's stem).
+
+    Optional columns ``name_en``, ``name_zh`` and ``region_zh`` are kept as
+    names. A country listed twice with the same group is accepted once; with
+    two different groups it is an error.
+
+    Raises
+    ------
+    MissingDataError
+        The file does not exist.
+    ReaderError
+        No ``iso3`` column, no group column, or an empty cell (the message
+        names the file and the line).
+    LabelError
+        A country assigned to two different groups.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise MissingDataError(f"grouping file not found: {path}")
+    try:
+        table = pd.read_csv(path, keep_default_na=False, dtype=str, encoding="utf-8")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ReaderError(f"{path}: not a readable CSV grouping ({exc})") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    if "iso3" not in table.columns:
+        raise ReaderError(
+            f"{path}: expected a column 'iso3' with country codes, found columns: {', '.join(table.columns)}"
+        )
+    if group_column is None:
+        group_column = next((c for c in GROUP_COLUMNS if c in table.columns), None)
+        others = [c for c in table.columns if c != "iso3"]
+        if group_column is None and len(others) == 1:
+            group_column = others[0]
+        if group_column is None:
+            raise ReaderError(
+                f"{path}: cannot tell which column holds the groups; expected one of "
+                f"{', '.join(GROUP_COLUMNS)} (or pass group_column), found: {', '.join(table.columns)}"
+            )
+    elif group_column not in table.columns:
+        raise ReaderError(
+            f"{path}: no group column {group_column!r}; found columns: {', '.join(table.columns)}"
+        )
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return _from_table(table, group_column, name=name or stem, source=path)
+
+
+def from_dict(mapping: Mapping, *, name: str = "custom") -> Regions:
+    """A grouping from a dict: country -> group, or group -> list of countries.
+
+    Examples
+    --------
+    >>> from_dict({"North": ["NOR", "SWE"], "South": ["ITA"]}).group_of("SWE")
+    'North'
+    """
+    if not isinstance(mapping, Mapping):
+        raise LabelError(f"from_dict expects a dict, got {type(mapping).__name__}")
+    values = list(mapping.values())
+    if values and all(isinstance(v, (list, tuple, set, frozenset)) for v in values):
+        flat: dict[str, str] = {}
+        for group, members in mapping.items():
+            for c in members:
+                if c in flat and flat[c] != group:
+                    raise LabelError(f"country {c!r} is in two groups: {flat[c]!r} and {group!r}")
+                flat[c] = group
+        return Regions(flat, name=name, group_order=list(mapping))
+    return Regions(dict(mapping), name=name)
+
+
+def as_regions(groups) -> Regions:
+    """Coerce a grouping argument: None (the BRI grouping), a Regions, a dict or a CSV path."""
+    if groups is None:
+        return bri()
+    if isinstance(groups, Regions):
+        return groups
+    if isinstance(groups, Mapping):
+        return from_dict(groups)
+    if isinstance(groups, (str, os.PathLike)):
+        return from_csv(groups)
+    raise LabelError(
+        f"groups must be a Regions object, a dict, a CSV path or None (BRI), got {type(groups).__name__}"
+    )
+
+
+def _from_table(table: pd.DataFrame, group_column: str, *, name: str, source: str) -> Regions:
+    mapping: dict[str, str] = {}
+    for i, (code, group) in enumerate(zip(table["iso3"], table[group_column])):
+        code, group = str(code).strip(), str(group).strip()
+        line = i + 2  # header is line 1
+        if not code:
+            raise ReaderError(f"{source}, line {line}: empty iso3 code")
+        if not group:
+            raise ReaderError(f"{source}, line {line}: country {code} has an empty {group_column!r}")
+        if code in mapping and mapping[code] != group:
+            raise LabelError(
+                f"{source}, line {line}: country {code} is in two groups: {mapping[code]!r} and {group!r}"
+            )
+        mapping[code] = group
+
+    def names(col):
+        if col not in table.columns:
+            return {}
+        return {str(c).strip(): str(v) for c, v in zip(table["iso3"], table[col]) if str(v)}
+
+    zh = {}
+    if "region_zh" in table.columns:
+        zh = {str(g).strip(): str(z) for g, z in zip(table[group_column], table["region_zh"]) if str(z)}
+    return Regions(
+        mapping,
+        name=name,
+        country_names=names("name_en"),
+        country_names_zh=names("name_zh"),
+        group_names_zh=zh,
+    )
