@@ -94,3 +94,12 @@ def test_calc_E_batch_axis(backend, to_device, to_host, rng):
     for b in range(5):
         single = to_host(K.calc_E(to_device(S[b]), to_device(X[b]), 3))
         np.testing.assert_allclose(E[b], single, rtol=1e-14)
+
+
+def test_calc_E_broadcasts_one_X_against_a_batch_of_intensities(backend, to_device, to_host, rng):
+    S = rng.uniform(0, 1, (4, 2, 6))
+    X = rng.uniform(0, 1, (6, 3))
+    E = to_host(K.calc_E(to_device(S), to_device(X), 2))
+    assert E.shape == (4, 2, 2, 3)
+    for b in range(4):
+        np.testing.assert_allclose(E[b], to_host(K.calc_E(to_device(S[b]), to_device(X), 2)), rtol=1e-14)

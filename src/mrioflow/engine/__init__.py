@@ -9,6 +9,7 @@ from .backend import (
     get_backend,
 )
 from .engine import Engine
+from .ensemble import MonteCarloResults, montecarlo
 from .results import Results
 from .system import LeontiefSystem
 
@@ -19,7 +20,9 @@ __all__ = [
     "Engine",
     "Factorization",
     "LeontiefSystem",
+    "MonteCarloResults",
     "NumpyBackend",
     "Results",
     "get_backend",
+    "montecarlo",
 ]

@@ -23,7 +23,8 @@ def calc_E(S, X, n_countries: int):
     S : array (..., k, n)
         Stressor intensities (value-added intensity v gives V).
     X : array (..., n, R)
-        Output driven by each consuming country's final demand, X = L Yr.
+        Output driven by each consuming country's final demand, X = L Yr. The
+        leading axes of S and X broadcast (a batch of intensities against one X).
     n_countries : int
         R, the number of producing countries; n = R * sectors.
 
@@ -43,7 +44,7 @@ def calc_E(S, X, n_countries: int):
     n_sectors = n // n_countries
     Sr = xp.reshape(S, (*lead, k, n_countries, n_sectors))
     Sr = _swap_last(Sr, xp, -3, -2)  # (..., R, k, S)
-    Xr = xp.reshape(X, (*lead, n_countries, n_sectors, X.shape[-1]))  # (..., R, S, R')
+    Xr = xp.reshape(X, (*X.shape[:-2], n_countries, n_sectors, X.shape[-1]))  # (..., R, S, R')
     E = xp.matmul(Sr, Xr)  # (..., R, k, R')
     return _swap_last(E, xp, -3, -2)
 

@@ -1,0 +1,462 @@
+"""Monte Carlo uncertainty ensembles (METHOD.md section 10).
+
+Lognormal perturbations with median = nominal value (sign kept) of
+
+- ``"intensities"``: the stressor intensities S (per stressor and sector),
+- ``"direct"``: direct final-demand stressors F_Y,
+- ``"final_demand"``: final demand Y (A and S held fixed: a demand-side shock),
+- ``"Z"``: the transactions (x, A and S recomputed per sample so the table stays
+  balanced: x = Z 1 + Y 1).
+
+A relative standard deviation (rsd) is a number (uniform), a vector of one value
+per sector (applied in every country), or an array of the perturbed quantity's
+own shape (EORA publishes standard-deviation tables of that shape). For a
+lognormal with median m and relative standard deviation r, sigma = sqrt(log(1 + r^2)).
+
+How it is computed: without ``"Z"`` the LU of (I - A) is factored once and each
+batch of samples is a batched product (intensities) or one multi-right-hand-side
+solve (final demand). With ``"Z"`` every sample needs a fresh LU. Samples are
+drawn per batch from a generator seeded by (seed, batch index), so results do not
+depend on the order or the place the batches run in. Batches can run on any Dask
+scheduler; with ``out_dir`` each finished batch is written to disk at once and a
+rerun resumes where an interrupted one stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import kernels as K
+from ..errors import LabelError, OptionError, ShapeError
+from ..mrio import MRIO
+from .backend import Backend, get_backend
+from .system import LeontiefSystem
+
+TARGETS = ("intensities", "direct", "final_demand", "Z")
+ACCOUNTS = ("pba", "cba", "imports", "exports", "net")
+_FORMAT = 1
+
+
+def lognormal_sigma(rsd):
+    """sigma of a lognormal whose relative standard deviation is ``rsd``."""
+    rsd = np.asarray(rsd, dtype=np.float64)
+    if np.any(rsd < 0) or not np.all(np.isfinite(rsd)):
+        raise OptionError("relative standard deviations must be finite and >= 0")
+    return np.sqrt(np.log1p(rsd**2))
+
+
+def _expand_rsd(target: str, rsd, mrio: MRIO) -> np.ndarray:
+    """Turn a scalar / per-sector / full-shape rsd into sigma of the target's shape."""
+    shapes = {
+        "intensities": mrio.F.shape,
+        "direct": mrio.F_Y.shape,
+        "final_demand": mrio.Y.shape,
+        "Z": mrio.Z.shape,
+    }
+    shape = shapes[target]
+    a = np.asarray(rsd, dtype=np.float64)
+    if a.ndim == 0:
+        full = np.full(shape, float(a))
+    elif a.shape == shape:
+        full = a
+    elif a.shape == (mrio.n_sectors,) and target in ("intensities", "Z", "final_demand"):
+        per_sector = np.tile(a, mrio.n_countries)  # length n
+        if target == "intensities":
+            full = np.broadcast_to(per_sector[None, :], shape)
+        else:  # rows of Z and Y are selling sectors
+            full = np.broadcast_to(per_sector[:, None], shape)
+    else:
+        raise ShapeError(
+            f"rsd for {target!r} must be a number, one value per sector ({mrio.n_sectors},) "
+            f"or an array of shape {shape}; got shape {a.shape}"
+        )
+    return lognormal_sigma(full)
+
+
+def _seed_for(seed: int, batch: int) -> int:
+    return int(np.random.SeedSequence([seed, batch]).generate_state(1, dtype=np.uint64)[0])
+
+
+class _BatchRunner:
+    """Computes one batch of samples; picklable, so Dask can ship it to workers.
+
+    The factorisation (when Z is not perturbed) is built lazily once per process.
+    """
+
+    def __init__(self, mrio, sigmas, samples, batch_size, seed, backend, dtype):
+        self.mrio = mrio
+        self.sigmas = sigmas
+        self.samples = samples
+        self.batch_size = batch_size
+        self.seed = seed
+        self.backend_spec = backend if isinstance(backend, str) else backend.name
+        self.dtype = dtype
+        self._state = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_state"] = None  # device arrays and LU stay where they were made
+        return state
+
+    def _prepare(self):
+        if self._state is None:
+            b = get_backend(self.backend_spec, self.dtype)
+            m = self.mrio
+            R = m.n_countries
+            st = {"b": b, "R": R}
+            st["sig"] = {k: b.asarray(v) for k, v in self.sigmas.items()}
+            st["F"] = b.asarray(m.F)
+            st["F_Y"] = b.asarray(m.F_Y)
+            st["Y"] = b.asarray(m.Y)
+            if "Z" not in self.sigmas:
+                Z = b.asarray(m.Z)
+                x = b.asarray(m.x)
+                st["system"] = LeontiefSystem.from_arrays(b, Z, x, consume_Z=b.copies_on_transfer)
+                st["S"] = K.calc_S(st["F"], x)
+                st["Yr"] = K.calc_by_country(st["Y"], R)
+                st["X"] = st["system"].output(st["Yr"])
+            self._state = st
+        return self._state
+
+    def batch_range(self, i: int) -> tuple[int, int]:
+        start = i * self.batch_size
+        return start, min(start + self.batch_size, self.samples)
+
+    def __call__(self, i: int) -> dict:
+        st = self._prepare()
+        b: Backend = st["b"]
+        xp, R = b.xp, st["R"]
+        start, stop = self.batch_range(i)
+        nb = stop - start
+        rng = b.rng(_seed_for(self.seed, i))
+        sig = st["sig"]
+
+        def noise(name, shape):
+            return xp.exp(sig[name] * b.standard_normal(rng, shape))
+
+        F, F_Y, Y = st["F"], st["F_Y"], st["Y"]
+        k = F.shape[0]
+        if "direct" in sig:
+            F_Y = F_Y * noise("direct", (nb, *F_Y.shape))
+        FYr = K.calc_by_country(F_Y, R)
+        if "Z" in sig:
+            E = self._fresh_lu_samples(st, rng, nb, noise)
+        else:
+            S = st["S"]
+            if "intensities" in sig:
+                S = S * noise("intensities", (nb, *S.shape))
+            if "final_demand" in sig:
+                Yr = K.calc_by_country(Y * noise("final_demand", (nb, *Y.shape)), R)  # (nb, n, R)
+                n = Yr.shape[-2]
+                stacked = xp.reshape(xp.permute_dims(Yr, (1, 0, 2)), (n, nb * R))
+                X = st["system"].output(stacked)
+                X = xp.permute_dims(xp.reshape(X, (n, nb, R)), (1, 0, 2))
+            else:
+                X = st["X"]
+            E = K.calc_E(S, X, R)
+            if E.ndim == 3:  # nothing perturbed that has a sample axis
+                E = xp.broadcast_to(E[None, ...], (nb, k, R, R))
+        acc = K.calc_accounts(E, FYr)
+        mean = xp.mean(E, axis=0)
+        m2 = xp.sum((E - mean) ** 2, axis=0)
+        out = {name: b.to_host(a) for name, a in acc.items()}
+        for name in ACCOUNTS:
+            if out[name].ndim == 2:  # unbatched F_Y and E broadcast: give every account a sample axis
+                out[name] = np.broadcast_to(out[name], (nb, *out[name].shape)).copy()
+        out["E_mean"] = b.to_host(mean)
+        out["E_m2"] = b.to_host(m2)
+        out["start"] = np.array(start)
+        return out
+
+    def _fresh_lu_samples(self, st, rng, nb, noise):
+        b: Backend = st["b"]
+        xp, R = b.xp, st["R"]
+        m = self.mrio
+        Z0 = b.asarray(m.Z)
+        out = []
+        for _ in range(nb):
+            Z = Z0 * noise("Z", Z0.shape)
+            Y = st["Y"] * noise("final_demand", st["Y"].shape) if "final_demand" in st["sig"] else st["Y"]
+            x = K.calc_x(Z, Y)
+            system = LeontiefSystem.from_arrays(b, Z, x, consume_Z=True)
+            S = K.calc_S(st["F"], x)
+            if "intensities" in st["sig"]:
+                S = S * noise("intensities", S.shape)
+            X = system.output(K.calc_by_country(Y, R))
+            out.append(K.calc_E(S, X, R))
+            del system, Z
+        return xp.stack(out)
+
+
+@dataclass(eq=False)
+class MonteCarloResults:
+    """Distributions from ``mf.montecarlo``.
+
+    Attributes
+    ----------
+    accounts : dict of ndarray (samples, k, R)
+        Every sample's pba, cba, imports, exports and net per stressor and country.
+    flows_mean, flows_std : ndarray (k, R, R)
+        Mean and standard deviation of the embodied flows E over the samples
+        (reduced on the device, batch by batch; the samples themselves are not kept).
+    nominal : Results
+        The unperturbed run, for reference.
+    """
+
+    mrio: MRIO
+    accounts: dict
+    flows_mean: np.ndarray
+    flows_std: np.ndarray
+    nominal: object
+    perturb: dict
+    seed: int
+
+    @property
+    def samples(self) -> int:
+        return self.accounts["pba"].shape[0]
+
+    def _k(self, stressor):
+        return self.mrio.stressor_position(stressor)
+
+    def sample_table(self, stressor: str, account: str = "cba") -> pd.DataFrame:
+        """Every sample of one account: sample (rows) x country (columns)."""
+        if account not in ACCOUNTS:
+            raise LabelError(f"account must be one of {ACCOUNTS}, got {account!r}")
+        return pd.DataFrame(
+            self.accounts[account][:, self._k(stressor), :],
+            index=pd.RangeIndex(self.samples, name="sample"),
+            columns=pd.Index(self.mrio.countries, name="country"),
+        )
+
+    def summary(self, stressor: str, account: str = "cba", quantiles=(0.05, 0.5, 0.95)) -> pd.DataFrame:
+        """By country: nominal value, mean, standard deviation and quantiles of an account."""
+        table = self.sample_table(stressor, account)
+        out = pd.DataFrame(
+            {
+                "nominal": self.nominal.accounts(stressor)[account],
+                "mean": table.mean(axis=0),
+                "std": table.std(axis=0, ddof=1),
+            }
+        )
+        for q in quantiles:
+            out[f"q{round(q * 100):02d}"] = table.quantile(q, axis=0)
+        out.attrs.update({"stressor": stressor, "account": account, "samples": self.samples})
+        return out
+
+    def probability(self, stressor: str, account: str = "net", *, below: float = 0.0) -> pd.Series:
+        """Share of samples in which the account is below a threshold, by country
+        (e.g. P(net < 0): the country is a net importer of embodied methane)."""
+        table = self.sample_table(stressor, account)
+        return (table < below).mean(axis=0).rename(f"P({account} < {below:g})")
+
+    def flows(self, stressor: str, stat: str = "mean") -> pd.DataFrame:
+        """Mean or standard deviation of the embodied flows, producing x consuming country."""
+        arrays = {"mean": self.flows_mean, "std": self.flows_std}
+        if stat not in arrays:
+            raise LabelError(f"stat must be 'mean' or 'std', got {stat!r}")
+        idx = pd.Index(self.mrio.countries, name="producing country")
+        cols = pd.Index(self.mrio.countries, name="consuming country")
+        return pd.DataFrame(arrays[stat][self._k(stressor)], index=idx, columns=cols)
+
+
+def _fingerprint(mrio: MRIO, sigmas, samples, batch_size, seed, dtype) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for a in (mrio.Z, mrio.Y, mrio.F, mrio.F_Y):
+        h.update(np.ascontiguousarray(a).view(np.uint8))
+    for name in sorted(sigmas):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(sigmas[name]).view(np.uint8))
+    h.update(json.dumps([list(mrio.stressors), samples, batch_size, seed, dtype, _FORMAT]).encode())
+    return h.hexdigest()
+
+
+def _write_atomic_npz(path: Path, arrays: dict) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _default_batch_size(mrio: MRIO, targets, itemsize: int) -> int:
+    if "Z" in targets:
+        return 1
+    per_sample = mrio.F.size + 4 * mrio.F.shape[0] * mrio.n_countries**2
+    if "final_demand" in targets:
+        per_sample += 2 * mrio.Y.size + 2 * mrio.n * mrio.n_countries
+    budget = 512 * 2**20  # bytes of working memory per batch
+    return int(np.clip(budget // (per_sample * itemsize), 1, 256))
+
+
+def montecarlo(
+    mrio: MRIO,
+    samples: int = 1000,
+    perturb: Mapping | None = None,
+    seed: int = 0,
+    backend: str | Backend = "auto",
+    *,
+    dtype: str = "float64",
+    stressors=None,
+    batch_size: int | None = None,
+    scheduler=None,
+    out_dir=None,
+    progress: bool = True,
+) -> MonteCarloResults:
+    """Propagate uncertainty through the EE-MRIO model by Monte Carlo sampling.
+
+    Parameters
+    ----------
+    mrio : MRIO
+    samples : int
+    perturb : mapping {target: rsd}
+        Targets among "intensities", "direct", "final_demand", "Z"; rsd a number,
+        a per-sector vector (length S) or an array of the target's shape.
+        Default: {"intensities": 0.3}.
+    seed : int
+        Samples depend only on (seed, batch index): reruns reproduce them.
+    backend : {"auto", "numpy", "cupy", "array_api_strict"} or Backend
+    dtype : {"float64", "float32"}
+    stressors : sequence of str, optional
+        Restrict to these stressors.
+    batch_size : int, optional
+        Samples per batch (one Dask task); default from a 512 MiB working budget
+        (1 when Z is perturbed: each sample is a fresh LU).
+    scheduler : optional
+        None runs the batches here, one after another, with a progress bar. Any
+        Dask scheduler name ("threads", "processes", "synchronous") or a
+        ``distributed.Client`` / its address runs one task per batch there.
+    out_dir : path, optional
+        Write each finished batch there at once (atomically); a rerun with the
+        same inputs resumes, skipping finished batches. A folder holding another
+        ensemble is refused rather than mixed.
+    progress : bool
+
+    Returns
+    -------
+    MonteCarloResults
+
+    Raises
+    ------
+    OptionError, ShapeError
+        Unknown targets, negative rsd, or an rsd array of the wrong shape.
+    """
+    perturb = dict(perturb) if perturb is not None else {"intensities": 0.3}
+    unknown = [t for t in perturb if t not in TARGETS]
+    if unknown:
+        raise OptionError(f"unknown perturbation target(s) {unknown}; choose from {TARGETS}")
+    if not isinstance(samples, int | np.integer) or samples < 1:
+        raise OptionError(f"samples must be a positive integer, got {samples!r}")
+    if stressors is not None:
+        mrio = mrio.select_stressors(stressors)
+    sigmas = {t: _expand_rsd(t, rsd, mrio) for t, rsd in perturb.items()}
+    be = get_backend(backend, dtype)
+    if batch_size is None:
+        batch_size = _default_batch_size(mrio, sigmas, np.dtype(dtype).itemsize)
+    if batch_size < 1:
+        raise OptionError(f"batch_size must be >= 1, got {batch_size}")
+    n_batches = -(-samples // batch_size)
+    runner = _BatchRunner(mrio, sigmas, samples, batch_size, seed, be, dtype)
+
+    done: dict[int, dict] = {}
+    folder = None
+    if out_dir is not None:
+        folder = Path(out_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        fp = _fingerprint(mrio, sigmas, samples, batch_size, seed, dtype)
+        manifest = folder / "manifest.json"
+        if manifest.exists():
+            old = json.loads(manifest.read_text())
+            if old.get("fingerprint") != fp:
+                raise OptionError(
+                    f"{folder} holds batches of a different ensemble (other table, perturbation, "
+                    "samples, batch size, seed or dtype); use an empty folder"
+                )
+        else:
+            manifest.write_text(json.dumps({"fingerprint": fp, "samples": samples, "batch_size": batch_size,
+                                            "seed": seed, "perturb": sorted(perturb)}))
+        for i in range(n_batches):
+            path = folder / f"batch_{i:06d}.npz"
+            if path.exists():
+                try:
+                    with np.load(path) as z:
+                        done[i] = {key: z[key] for key in z.files}
+                except Exception:  # a damaged file is recomputed, never trusted
+                    path.unlink()
+
+    def finish(i, result):
+        if folder is not None:
+            _write_atomic_npz(folder / f"batch_{i:06d}.npz", result)
+        return result
+
+    todo = [i for i in range(n_batches) if i not in done]
+    if scheduler is None:
+        from tqdm.auto import tqdm
+
+        for i in tqdm(todo, desc="Monte Carlo batches", unit="batch", disable=not progress or not todo):
+            done[i] = finish(i, runner(i))
+    elif todo:
+        done.update(_run_with_dask(runner, todo, finish, scheduler, progress))
+
+    parts = [done[i] for i in range(n_batches)]
+    accounts = {name: np.concatenate([p[name] for p in parts]) for name in ACCOUNTS}
+    mean, std = _combine_moments(parts)
+    from .engine import Engine
+
+    nominal = Engine(be).run(mrio, sector_flows=False)
+    return MonteCarloResults(mrio, accounts, mean, std, nominal, {t: perturb[t] for t in perturb}, seed)
+
+
+def _combine_moments(parts):
+    """Chan et al.'s pairwise update of batch means and squared deviations."""
+    count, mean, m2 = 0, None, None
+    for p in parts:
+        nb = p["pba"].shape[0]
+        if mean is None:
+            count, mean, m2 = nb, p["E_mean"].astype(np.float64), p["E_m2"].astype(np.float64)
+            continue
+        delta = p["E_mean"] - mean
+        total = count + nb
+        mean = mean + delta * (nb / total)
+        m2 = m2 + p["E_m2"] + delta**2 * (count * nb / total)
+        count = total
+    std = np.sqrt(m2 / (count - 1)) if count > 1 else np.zeros_like(mean)
+    return mean, std
+
+
+def _run_with_dask(runner, todo, finish, scheduler, progress):
+    import dask
+
+    runner_d = dask.delayed(runner, pure=True)
+    tasks = [dask.delayed(finish)(i, runner_d(i)) for i in todo]
+    if isinstance(scheduler, str) and scheduler in ("threads", "processes", "synchronous", "sync"):
+        from dask.diagnostics import ProgressBar
+
+        if progress:
+            with ProgressBar():
+                results = dask.compute(*tasks, scheduler=scheduler)
+        else:
+            results = dask.compute(*tasks, scheduler=scheduler)
+    else:
+        from distributed import Client
+
+        client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+        futures = client.compute(tasks)
+        if progress:
+            from distributed import progress as show
+
+            show(futures)
+        results = client.gather(futures)
+    return dict(zip(todo, results))

@@ -1,0 +1,145 @@
+"""Monte Carlo ensembles: statistics, invariants, reproducibility, resuming, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mrioflow as mf
+from mrioflow.engine import ensemble as mc_module
+from mrioflow.errors import OptionError, ShapeError
+
+
+@pytest.fixture(scope="module")
+def world():
+    return mf.datasets.synthetic(year=2013, seed=2, n_countries=8)
+
+
+def _by_country(world, k):
+    return world.F[k].reshape(world.n_countries, -1).sum(axis=1)
+
+
+def test_intensity_mean_matches_lognormal_expectation(world):
+    """E is linear in S, and E[exp(sigma eps)] = exp(sigma^2 / 2), so the ensemble
+    mean of E is the nominal E times exp(sigma^2 / 2), within sampling error."""
+    rsd = 0.3
+    res = mf.montecarlo(world, samples=400, perturb={"intensities": rsd}, seed=1, backend="numpy", progress=False)
+    sigma2 = np.log1p(rsd**2)
+    expected = res.nominal.E * np.exp(sigma2 / 2)
+    # standard error of the mean of one entry: nominal * sqrt(exp(2s2) - exp(s2)) / sqrt(N),
+    # but E[r, s] sums several independent sectors, so this bound is conservative
+    se = np.abs(res.nominal.E) * np.sqrt(np.exp(2 * sigma2) - np.exp(sigma2)) / np.sqrt(400)
+    mask = np.abs(res.nominal.E) > 0
+    assert np.all(np.abs(res.flows_mean - expected)[mask] <= 5 * se[mask])
+    # the spread is there and of the right order: relative std of a single sector's lognormal
+    # is rsd, and a sum of several sectors has a smaller relative spread
+    rel = res.flows_std[mask] / res.flows_mean[mask]
+    assert 0.02 < np.median(rel) < rsd * 1.2
+
+
+def test_moments_match_samples(world):
+    """Batch-wise reduced moments equal moments of the kept account samples."""
+    res = mf.montecarlo(world, samples=50, perturb={"intensities": 0.2}, seed=3, backend="numpy",
+                        batch_size=7, progress=False)
+    cba_from_flows = res.flows_mean.sum(axis=1) + res.nominal.F_Y  # mean over samples of column sums
+    np.testing.assert_allclose(cba_from_flows, res.accounts["cba"].mean(axis=0), rtol=1e-10)
+
+
+def test_zero_rsd_reproduces_the_nominal_run(world):
+    res = mf.montecarlo(world, samples=3, perturb={"intensities": 0.0, "final_demand": 0.0, "Z": 0.0, "direct": 0.0},
+                        backend="numpy", progress=False)
+    for name in ("pba", "cba", "imports", "exports"):
+        for k, s in enumerate(world.stressors):
+            np.testing.assert_allclose(res.accounts[name][:, k], np.broadcast_to(res.nominal.accounts(s)[name].to_numpy(), (3, 8)), rtol=1e-10)
+
+
+def test_perturbed_transactions_keep_the_table_balanced(world):
+    """With Z perturbed, x, A and S are recomputed per sample: production-based
+    emissions (without direct ones) stay exactly F, and sum PBA = sum CBA."""
+    res = mf.montecarlo(world, samples=6, perturb={"Z": 0.2}, seed=5, backend="numpy", progress=False)
+    k = world.stressors.index("CH4")
+    pba_no_direct = res.accounts["pba"][:, k] - res.nominal.F_Y[k]
+    np.testing.assert_allclose(pba_no_direct, np.broadcast_to(_by_country(world, k), (6, 8)), rtol=1e-9)
+    np.testing.assert_allclose(res.accounts["pba"].sum(axis=2), res.accounts["cba"].sum(axis=2), rtol=1e-10)
+    # while consumption-based accounts do move
+    assert np.std(res.accounts["cba"][:, k], axis=0).min() > 0
+
+
+def test_final_demand_shock_scales_with_demand(world):
+    """A and S fixed: world PBA per sample = sum over sectors of M * perturbed y."""
+    res = mf.montecarlo(world, samples=5, perturb={"final_demand": 0.1}, seed=8, backend="numpy", progress=False)
+    np.testing.assert_allclose(res.accounts["pba"].sum(axis=2), res.accounts["cba"].sum(axis=2), rtol=1e-10)
+    assert not np.allclose(res.accounts["pba"][0], res.accounts["pba"][1])
+
+
+@pytest.mark.parametrize("perturb", [{"intensities": 0.3, "direct": 0.5}, {"final_demand": 0.2}, {"Z": 0.1}])
+def test_array_api_strict_gives_identical_samples(world, perturb):
+    kw = dict(samples=4, perturb=perturb, seed=11, batch_size=3, progress=False)
+    a = mf.montecarlo(world, backend="numpy", **kw)
+    b = mf.montecarlo(world, backend="array_api_strict", **kw)
+    for name in mc_module.ACCOUNTS:
+        np.testing.assert_allclose(b.accounts[name], a.accounts[name], rtol=1e-11, atol=1e-9)
+    np.testing.assert_allclose(b.flows_std, a.flows_std, rtol=1e-9, atol=1e-9)
+
+
+def test_reproducible_and_independent_of_scheduler(world):
+    kw = dict(samples=10, perturb={"intensities": 0.3}, seed=4, backend="numpy", batch_size=3, progress=False)
+    a = mf.montecarlo(world, **kw)
+    b = mf.montecarlo(world, **kw)
+    c = mf.montecarlo(world, scheduler="threads", **kw)
+    for name in mc_module.ACCOUNTS:
+        np.testing.assert_array_equal(a.accounts[name], b.accounts[name])
+        np.testing.assert_allclose(c.accounts[name], a.accounts[name], rtol=1e-14)
+    other = mf.montecarlo(world, **{**kw, "seed": 5})
+    assert not np.allclose(other.accounts["cba"], a.accounts["cba"])
+
+
+def test_resume_computes_only_missing_batches(world, tmp_path, monkeypatch):
+    kw = dict(samples=9, perturb={"intensities": 0.3}, seed=2, backend="numpy", batch_size=3,
+              out_dir=tmp_path, progress=False)
+    first = mf.montecarlo(world, **kw)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["batch_000000.npz", "batch_000001.npz", "batch_000002.npz", "manifest.json"]
+    (tmp_path / "batch_000001.npz").unlink()
+    (tmp_path / "batch_000002.npz").write_bytes(b"truncated")  # a damaged batch is recomputed
+
+    calls = []
+    original = mc_module._BatchRunner.__call__
+    monkeypatch.setattr(mc_module._BatchRunner, "__call__", lambda self, i: calls.append(i) or original(self, i))
+    second = mf.montecarlo(world, **kw)
+    assert calls == [1, 2]
+    np.testing.assert_array_equal(second.accounts["cba"], first.accounts["cba"])
+    assert not list(tmp_path.glob("*.tmp"))
+
+    with pytest.raises(OptionError, match="holds batches of a different ensemble"):
+        mf.montecarlo(world, **{**kw, "seed": 3})
+
+
+def test_summary_and_probability(world):
+    res = mf.montecarlo(world, samples=30, perturb={"intensities": 1e-9}, seed=0, backend="numpy", progress=False)
+    summary = res.summary("CH4", "cba")
+    assert list(summary.columns) == ["nominal", "mean", "std", "q05", "q50", "q95"]
+    np.testing.assert_allclose(summary["mean"], summary["nominal"], rtol=1e-6)
+    # with a negligible spread, P(net < 0) is 1 exactly where the nominal net is negative
+    p = res.probability("CH4", "net")
+    np.testing.assert_array_equal(p.to_numpy(), (res.nominal.accounts("CH4")["net"] < 0).to_numpy().astype(float))
+    assert res.flows("CH4", "std").shape == (8, 8)
+
+
+def test_per_sector_rsd(world):
+    rsd = np.zeros(world.n_sectors)
+    rsd[0] = 0.5  # only agriculture is uncertain
+    sig = mc_module._expand_rsd("intensities", rsd, world)
+    assert sig.shape == world.F.shape
+    assert np.all(sig[:, 0 :: world.n_sectors] > 0) and np.count_nonzero(sig) == world.F.shape[0] * world.n_countries
+
+
+def test_errors(world):
+    with pytest.raises(OptionError, match=r"unknown perturbation target\(s\) \['A'\]"):
+        mf.montecarlo(world, samples=2, perturb={"A": 0.1}, backend="numpy")
+    with pytest.raises(ShapeError, match=r"rsd for 'intensities' must be .* got shape \(3,\)"):
+        mf.montecarlo(world, samples=2, perturb={"intensities": [0.1, 0.2, 0.3]}, backend="numpy")
+    with pytest.raises(OptionError, match="finite and >= 0"):
+        mf.montecarlo(world, samples=2, perturb={"Z": -0.1}, backend="numpy")
+    with pytest.raises(OptionError, match="samples must be a positive integer, got 0"):
+        mf.montecarlo(world, samples=0, backend="numpy")
