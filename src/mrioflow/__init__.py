@@ -8,7 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import datasets, errors, io, kernels
 from . import indices, regions
-from .engine import Engine, MonteCarloResults, Results, montecarlo
+from .engine import Engine, MonteCarloResults, Results, SweepResults, montecarlo, sweep
 from .mrio import MRIO
 
 try:
@@ -16,4 +16,4 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
-__all__ = ["MRIO", "Engine", "MonteCarloResults", "Results", "montecarlo", "datasets", "errors", "indices", "io", "kernels", "regions", "__version__"]
+__all__ = ["MRIO", "Engine", "MonteCarloResults", "Results", "SweepResults", "montecarlo", "sweep", "datasets", "errors", "indices", "io", "kernels", "regions", "__version__"]

@@ -23,8 +23,75 @@ def _labels(name: str, values: Sequence[str] | None) -> tuple[str, ...]:
     return out
 
 
+class _Labelled:
+    """Label helpers shared by the full table and its labels-only form."""
+
+    countries: tuple[str, ...]
+    sectors: tuple[str, ...]
+    fd_categories: tuple[str, ...]
+    stressors: tuple[str, ...]
+    meta: Mapping
+
+    @property
+    def n_countries(self) -> int:
+        return len(self.countries)
+
+    @property
+    def n_sectors(self) -> int:
+        return len(self.sectors)
+
+    @property
+    def n(self) -> int:
+        return self.n_countries * self.n_sectors
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.meta.get("synthetic", False))
+
+    def sector_index(self) -> pd.MultiIndex:
+        """(country, sector) index of the n rows of Z."""
+        return pd.MultiIndex.from_product([self.countries, self.sectors], names=["country", "sector"])
+
+    def fd_index(self) -> pd.MultiIndex:
+        """(country, category) index of the columns of Y."""
+        return pd.MultiIndex.from_product(
+            [self.countries, self.fd_categories], names=["country", "category"]
+        )
+
+    def stressor_position(self, stressor: str) -> int:
+        """Row of ``stressor`` in F; a LabelError lists the available ones."""
+        try:
+            return self.stressors.index(stressor)
+        except ValueError:
+            raise LabelError(
+                f"unknown stressor {stressor!r}; this table has: {', '.join(self.stressors)}"
+            ) from None
+
+
 @dataclass(frozen=True, eq=False)
-class MRIO:
+class TableLabels(_Labelled):
+    """The labels of an MRIO without its arrays (what stored results need)."""
+
+    countries: tuple[str, ...]
+    sectors: tuple[str, ...]
+    fd_categories: tuple[str, ...]
+    stressors: tuple[str, ...]
+    units: tuple[str, ...]
+    country_names: tuple[str, ...]
+    year: int | None = None
+    source: str = ""
+    meta: Mapping = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_json(cls, data: dict) -> TableLabels:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+@dataclass(frozen=True, eq=False)
+class MRIO(_Labelled):
     """An environmentally extended multi-regional input-output table (host side).
 
     Parameters
@@ -131,45 +198,18 @@ class MRIO:
 
     # -- sizes ------------------------------------------------------------------
     @property
-    def n_countries(self) -> int:
-        return len(self.countries)
-
-    @property
-    def n_sectors(self) -> int:
-        return len(self.sectors)
-
-    @property
-    def n(self) -> int:
-        return self.n_countries * self.n_sectors
-
-    @property
     def x(self) -> np.ndarray:
         """Gross output x = Z 1 + Y 1 (host, computed on demand)."""
         return self.Z.sum(axis=1) + self.Y.sum(axis=1)
 
-    @property
-    def synthetic(self) -> bool:
-        return bool(self.meta.get("synthetic", False))
-
-    # -- labels -----------------------------------------------------------------
-    def sector_index(self) -> pd.MultiIndex:
-        """(country, sector) index of the n rows of Z."""
-        return pd.MultiIndex.from_product([self.countries, self.sectors], names=["country", "sector"])
-
-    def fd_index(self) -> pd.MultiIndex:
-        """(country, category) index of the columns of Y."""
-        return pd.MultiIndex.from_product(
-            [self.countries, self.fd_categories], names=["country", "category"]
+    def labels(self) -> TableLabels:
+        """The labels alone (JSON-serialisable through ``to_json``)."""
+        return TableLabels(
+            countries=self.countries, sectors=self.sectors, fd_categories=self.fd_categories,
+            stressors=self.stressors, units=self.units, country_names=self.country_names,
+            year=self.year, source=self.source,
+            meta={k: v for k, v in self.meta.items() if isinstance(v, str | int | float | bool)},
         )
-
-    def stressor_position(self, stressor: str) -> int:
-        """Row of ``stressor`` in F; a LabelError lists the available ones."""
-        try:
-            return self.stressors.index(stressor)
-        except ValueError:
-            raise LabelError(
-                f"unknown stressor {stressor!r}; this table has: {', '.join(self.stressors)}"
-            ) from None
 
     # -- derived tables -----------------------------------------------------------
     def replace(self, **changes) -> MRIO:

@@ -11,6 +11,7 @@ from .backend import (
 from .engine import Engine
 from .ensemble import MonteCarloResults, montecarlo
 from .results import Results
+from .sweeps import SweepResults, sweep
 from .system import LeontiefSystem
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "MonteCarloResults",
     "NumpyBackend",
     "Results",
+    "SweepResults",
     "get_backend",
     "montecarlo",
+    "sweep",
 ]

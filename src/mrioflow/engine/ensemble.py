@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +38,7 @@ from ..errors import LabelError, OptionError, ShapeError
 from ..mrio import MRIO
 from .backend import Backend, get_backend
 from .system import LeontiefSystem
+from .tasks import load_npz, run_tasks, write_atomic_npz, write_atomic_text
 
 TARGETS = ("intensities", "direct", "final_demand", "Z")
 ACCOUNTS = ("pba", "cba", "imports", "exports", "net")
@@ -279,18 +278,6 @@ def _fingerprint(mrio: MRIO, sigmas, samples, batch_size, seed, dtype) -> str:
     return h.hexdigest()
 
 
-def _write_atomic_npz(path: Path, arrays: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _default_batch_size(mrio: MRIO, targets, itemsize: int) -> int:
     if "Z" in targets:
         return 1
@@ -385,30 +372,22 @@ def montecarlo(
                     "samples, batch size, seed or dtype); use an empty folder"
                 )
         else:
-            manifest.write_text(json.dumps({"fingerprint": fp, "samples": samples, "batch_size": batch_size,
-                                            "seed": seed, "perturb": sorted(perturb)}))
+            write_atomic_text(manifest, json.dumps({"fingerprint": fp, "samples": samples,
+                                                    "batch_size": batch_size, "seed": seed,
+                                                    "perturb": sorted(perturb)}))
         for i in range(n_batches):
             path = folder / f"batch_{i:06d}.npz"
-            if path.exists():
-                try:
-                    with np.load(path) as z:
-                        done[i] = {key: z[key] for key in z.files}
-                except Exception:  # a damaged file is recomputed, never trusted
-                    path.unlink()
+            if path.exists() and (stored := load_npz(path)) is not None:
+                done[i] = stored  # a damaged file was removed and is recomputed
 
-    def finish(i, result):
+    def batch(i):
+        result = runner(i)
         if folder is not None:
-            _write_atomic_npz(folder / f"batch_{i:06d}.npz", result)
+            write_atomic_npz(folder / f"batch_{i:06d}.npz", result)
         return result
 
     todo = [i for i in range(n_batches) if i not in done]
-    if scheduler is None:
-        from tqdm.auto import tqdm
-
-        for i in tqdm(todo, desc="Monte Carlo batches", unit="batch", disable=not progress or not todo):
-            done[i] = finish(i, runner(i))
-    elif todo:
-        done.update(_run_with_dask(runner, todo, finish, scheduler, progress))
+    done.update(run_tasks(batch, todo, scheduler=scheduler, progress=progress, desc="Monte Carlo batches"))
 
     parts = [done[i] for i in range(n_batches)]
     accounts = {name: np.concatenate([p[name] for p in parts]) for name in ACCOUNTS}
@@ -434,29 +413,3 @@ def _combine_moments(parts):
         count = total
     std = np.sqrt(m2 / (count - 1)) if count > 1 else np.zeros_like(mean)
     return mean, std
-
-
-def _run_with_dask(runner, todo, finish, scheduler, progress):
-    import dask
-
-    runner_d = dask.delayed(runner, pure=True)
-    tasks = [dask.delayed(finish)(i, runner_d(i)) for i in todo]
-    if isinstance(scheduler, str) and scheduler in ("threads", "processes", "synchronous", "sync"):
-        from dask.diagnostics import ProgressBar
-
-        if progress:
-            with ProgressBar():
-                results = dask.compute(*tasks, scheduler=scheduler)
-        else:
-            results = dask.compute(*tasks, scheduler=scheduler)
-    else:
-        from distributed import Client
-
-        client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
-        futures = client.compute(tasks)
-        if progress:
-            from distributed import progress as show
-
-            show(futures)
-        results = client.gather(futures)
-    return dict(zip(todo, results))

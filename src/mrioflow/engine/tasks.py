@@ -1,0 +1,93 @@
+"""Running independent tasks (years, batches of samples) here or on a Dask scheduler,
+and writing each finished task's result atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+
+LOCAL_SCHEDULERS = ("threads", "processes", "synchronous", "sync")
+
+
+def _write_atomic(path: Path, write: Callable) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_atomic_npz(path: Path, arrays: dict) -> None:
+    """Write arrays to ``path`` through a temporary file in the same folder and a rename,
+    so that an interrupted write never leaves a file that loads."""
+    _write_atomic(path, lambda fh: np.savez(fh, **arrays))
+
+
+def write_atomic_text(path: Path, text: str) -> None:
+    """Write text atomically (temporary file, then rename)."""
+    _write_atomic(path, lambda fh: fh.write(text.encode()))
+
+
+def load_npz(path: Path) -> dict | None:
+    """The arrays of an npz file, or None (and the file removed) when it is damaged."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {key: z[key] for key in z.files}
+    except Exception:
+        path.unlink(missing_ok=True)
+        return None
+
+
+def run_tasks(
+    func: Callable,
+    keys: Iterable,
+    *,
+    scheduler=None,
+    progress: bool = True,
+    desc: str = "tasks",
+) -> dict:
+    """Run ``func(key)`` for every key; return {key: result}.
+
+    ``scheduler=None`` runs here, one after another, with a progress bar; a Dask
+    scheduler name ("threads", "processes", "synchronous") runs one Dask task per
+    key locally; anything else (a ``distributed.Client`` or a scheduler address)
+    runs them on that cluster. ``func`` is shipped once, as one graph node.
+    """
+    keys = list(keys)
+    if not keys:
+        return {}
+    if scheduler is None:
+        from tqdm.auto import tqdm
+
+        return {key: func(key) for key in tqdm(keys, desc=desc, disable=not progress)}
+
+    import dask
+
+    func_d = dask.delayed(func, pure=True)
+    tasks = [func_d(key) for key in keys]
+    if isinstance(scheduler, str) and scheduler in LOCAL_SCHEDULERS:
+        from contextlib import nullcontext
+
+        from dask.diagnostics import ProgressBar
+
+        with ProgressBar() if progress else nullcontext():
+            results = dask.compute(*tasks, scheduler=scheduler)
+    else:
+        from distributed import Client
+
+        client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+        futures = client.compute(tasks)
+        if progress:
+            from distributed import progress as show
+
+            show(futures)
+        results = client.gather(futures)
+    return dict(zip(keys, results))
