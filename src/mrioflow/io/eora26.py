@@ -268,11 +268,42 @@ def _diagnose(f: _File, lines: list[bytes], line_numbers: list[int], ncols: int,
     return ReaderError(f"{f}: cannot parse the numbers: {exc}")
 
 
-def _parse(f: _File, raw: bytes, nrows: int, ncols: int, labels: str, line_numbers=None) -> np.ndarray:
-    """Parse tab-separated numbers into a float64 (nrows, ncols) array, strictly."""
+@dataclass(frozen=True)
+class _Place:
+    """Where a parsed matrix goes: ``out[r_new, c_new] = parsed[r_old, c_old]`` in zeros of ``shape``."""
+
+    shape: tuple[int, int]
+    r_new: np.ndarray
+    r_old: np.ndarray
+    c_new: np.ndarray
+    c_old: np.ndarray
+
+    @staticmethod
+    def identity(nrows: int, ncols: int) -> _Place:
+        r, c = np.arange(nrows), np.arange(ncols)
+        return _Place((nrows, ncols), r, r, c, c)
+
+
+def _as_slice(a: np.ndarray):
+    """A slice equal to the index array ``a`` when it is a run of consecutive integers."""
+    if a.size and a[-1] - a[0] == a.size - 1 and bool(np.all(np.diff(a) == 1)):
+        return slice(int(a[0]), int(a[-1]) + 1)
+    return a
+
+
+def _parse(
+    f: _File, raw: bytes, nrows: int, ncols: int, labels: str, line_numbers=None, place: _Place | None = None
+) -> np.ndarray:
+    """Parse tab-separated numbers strictly into float64, placed by ``place`` (default: as is).
+
+    The file must have exactly (nrows, ncols) numbers (a trailing tab on every line
+    is tolerated). pyarrow parses it on all cores, in about one block per core;
+    each parsed column is copied straight to its place in a C-ordered result.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    place = place or _Place.identity(nrows, ncols)
     first_end = raw.find(b"\n")
     first = (raw if first_end < 0 else raw[:first_end]).rstrip(b"\r")
     n_first = first.count(b"\t") + 1 if first.strip() else 0
@@ -282,10 +313,12 @@ def _parse(f: _File, raw: bytes, nrows: int, ncols: int, labels: str, line_numbe
     types = {f"f{j}": pa.float64() for j in range(ncols)}
     if trailing:
         types[f"f{ncols}"] = pa.string()
+    # Few large blocks parse fastest for thousands of columns: one block per core.
+    block = max(1 << 20, len(raw) // max(1, pa.cpu_count()) + (1 << 16))
     try:
         table = pacsv.read_csv(
             pa.BufferReader(raw),
-            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=block),
             parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(
                 column_types=types, null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False
@@ -301,34 +334,27 @@ def _parse(f: _File, raw: bytes, nrows: int, ncols: int, labels: str, line_numbe
         extra = table.column(ncols)
         if any(len(s.as_py().strip()) for s in extra if s.as_py()):
             raise _shape_error(f, (nrows, ncols + 1), (nrows, ncols), labels)
-    # columns are contiguous float64 buffers: fill the transpose row by row, then
-    # transpose back (one cache-friendly copy per column, one transpose)
-    out_t = np.empty((ncols, nrows))
-    for j in range(ncols):
-        col = table.column(j)
-        pos = 0
-        for chunk in col.chunks:
-            k = len(chunk)
-            out_t[j, pos : pos + k] = chunk.to_numpy(zero_copy_only=False)
-            pos += k
-    del table
-    out = np.ascontiguousarray(out_t.T)
-    del out_t
-    finite = np.isfinite(out)
-    if not finite.all():
-        i, j = np.argwhere(~finite)[0]
-        lineno = line_numbers[i] if line_numbers else i + 1
-        raise ReaderError(
-            f"{f}: non-finite value {out[i, j]} at line {lineno}, column {j + 1}; expected a finite number"
-        )
+    covered = len(place.r_new) == place.shape[0] and len(place.c_new) == place.shape[1]
+    out = (np.empty if covered else np.zeros)(place.shape)
+    r_new, r_old = _as_slice(place.r_new), _as_slice(place.r_old)
+    for jn, jo in zip(place.c_new.tolist(), place.c_old.tolist()):
+        chunks = table.column(jo).chunks
+        col = chunks[0].to_numpy() if len(chunks) == 1 else np.concatenate([c.to_numpy() for c in chunks])
+        if not np.isfinite(col).all():
+            i = int(np.flatnonzero(~np.isfinite(col))[0])
+            lineno = line_numbers[i] if line_numbers else i + 1
+            raise ReaderError(
+                f"{f}: non-finite value {col[i]} at line {lineno}, column {jo + 1}; expected a finite number"
+            )
+        out[r_new, jn] = col[r_old]
     return out
 
 
-def _read_matrix(f: _File, nrows: int, ncols: int, labels: str, rows=None) -> np.ndarray:
-    """Read a whole matrix, or only the listed rows (0-based) of it."""
+def _read_matrix(f: _File, nrows: int, ncols: int, labels: str, rows=None, place: _Place | None = None) -> np.ndarray:
+    """Read a whole matrix, or only the listed rows (0-based) of it, placed by ``place``."""
     raw = f.read_bytes()
     if rows is None:
-        return _parse(f, raw, nrows, ncols, labels)
+        return _parse(f, raw, nrows, ncols, labels, place=place)
     all_lines = raw.splitlines()
     numbered = [(i + 1, ln) for i, ln in enumerate(all_lines) if ln.strip()]
     if len(numbered) != nrows:
@@ -343,10 +369,10 @@ def _read_matrix(f: _File, nrows: int, ncols: int, labels: str, rows=None) -> np
             f"({nrows}, {ncols}) to match {labels})"
         )
     if not rows:
-        return np.zeros((0, ncols))
+        return np.zeros((0, ncols)) if place is None else np.zeros(place.shape)
     pick = [numbered[i] for i in rows]
     sub = b"\n".join(ln for _, ln in pick) + b"\n"
-    return _parse(f, sub, len(rows), ncols, labels, line_numbers=[n for n, _ in pick])
+    return _parse(f, sub, len(rows), ncols, labels, line_numbers=[n for n, _ in pick], place=place)
 
 
 # -- labels -> layout ----------------------------------------------------------------------------
@@ -441,21 +467,6 @@ def _q_selection(lq: list[list[str]], satellites) -> list[tuple[str, list[int], 
     return out
 
 
-def _embed(mat: np.ndarray, rows_new, cols_new, shape) -> np.ndarray:
-    """Place mat[r_old][:, c_old] at (r_new, c_new) of a zero array of ``shape``."""
-    (r_new, r_old), (c_new, c_old) = rows_new, cols_new
-    n_r, n_c = shape
-    if len(r_new) == n_r and len(c_new) == n_c and _is_range(r_old) and _is_range(c_old):
-        return mat[: len(r_old), : len(c_old)]  # the common case: RoW last, dropped
-    out = np.zeros(shape)
-    out[np.ix_(r_new, c_new)] = mat[np.ix_(r_old, c_old)]
-    return out
-
-
-def _is_range(a: np.ndarray) -> bool:
-    return a.size == 0 or (a[0] == 0 and a[-1] == a.size - 1 and bool(np.all(np.diff(a) == 1)))
-
-
 def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, satellites) -> MRIO:
     name = {k: _data_name(year, price, k) for k in _DATA_KINDS}
     lt = _read_labels(files["labels_T.txt"], 4, "country name, code, 'Industries', sector")
@@ -472,19 +483,12 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
         )
     selection = _q_selection(lq, satellites)
     nT, nFD, nVA, nQ = len(lt), len(lfd), len(lva), len(lq)
-    T = _read_matrix(files[name["T"]], nT, nT, "labels_T.txt x labels_T.txt")
-    FD = _read_matrix(files[name["FD"]], nT, nFD, "labels_T.txt x labels_FD.txt")
-    VA = _read_matrix(files[name["VA"]], nVA, nT, "labels_VA.txt x labels_T.txt")
-    q_rows = sorted({i for _, idx, _ in selection for i in idx})
-    Q = _read_matrix(files[name["Q"]], nQ, nT, "labels_Q.txt x labels_T.txt", rows=q_rows)
-    QY = _read_matrix(files[name["QY"]], nQ, nFD, "labels_Q.txt x labels_FD.txt", rows=q_rows)
-    where = {r: k for k, r in enumerate(q_rows)}
 
+    # Where each file row/column goes in the MRIO (RoW dropped, or kept as a country).
     R, S, c = len(t.codes), len(t.items), len(fd.items)
     countries, cnames = list(t.codes), list(t.names)
     t_new, t_old = np.arange(R * S), t.keep
     f_new, f_old = np.arange(R * c), fd.keep
-    meta_row: dict = {}
     has_row = t.row.size > 0 or fd.row.size > 0
     if has_row and keep_row:
         countries.append(ROW_CODE)
@@ -498,29 +502,39 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
         elif fd.row.size:
             f_new, f_old = np.append(f_new, R * c + np.arange(c)), np.append(f_old, fd.row)
         R += 1
-        meta_row = {"row": f"kept as country {ROW_CODE}" + (
-            f"; Eora's single RoW row/column is its last sector ({t.items[-1]}), the other "
-            f"{S - 1} sectors are zero" if t.row.size == 1 else "")}
+        row_note = f"kept as country {ROW_CODE}"
+        if t.row.size == 1:
+            row_note += (
+                f"; Eora's single RoW row/column is its last sector ({t.items[-1]}), "
+                f"the other {S - 1} sectors are zero"
+            )
+        if fd.row.size == 1:
+            row_note += f"; its single final-demand column is category {fd.items[_household(fd.items)]!r}"
     elif has_row:
-        lost = {
-            "T_row_sum": float(T[t.row].sum()) if t.row.size else 0.0,
-            "T_column_sum": float(T[:, t.row].sum()) if t.row.size else 0.0,
-            "FD_row_sum": float(FD[t.row].sum()) if t.row.size else 0.0,
-            "FD_column_sum": float(FD[:, fd.row].sum()) if fd.row.size else 0.0,
-        }
-        meta_row = {"row": "dropped (as pymrio does)", "row_dropped_totals": lost}
+        row_note = f"dropped (as pymrio does): {t.row.size} row(s)/column(s) of T, {fd.row.size} column(s) of FD"
+    else:
+        row_note = "none in the files"
     n, m = R * S, R * c
-    Z = _embed(T, (t_new, t_old), (t_new, t_old), (n, n))
-    del T
-    Y = _embed(FD, (t_new, t_old), (f_new, f_old), (n, m))
-    all_va = np.arange(nVA)
-    va = _embed(VA, (all_va, all_va), (t_new, t_old), (nVA, n)).sum(axis=0)
+
+    Z = _read_matrix(files[name["T"]], nT, nT, "labels_T.txt x labels_T.txt",
+                     place=_Place((n, n), t_new, t_old, t_new, t_old))
+    Y = _read_matrix(files[name["FD"]], nT, nFD, "labels_T.txt x labels_FD.txt",
+                     place=_Place((n, m), t_new, t_old, f_new, f_old))
+    va_all = np.arange(nVA)
+    va = _read_matrix(files[name["VA"]], nVA, nT, "labels_VA.txt x labels_T.txt",
+                      place=_Place((nVA, n), va_all, va_all, t_new, t_old)).sum(axis=0)
+    q_rows = sorted({i for _, idx, _ in selection for i in idx})
+    q_all = np.arange(len(q_rows))
+    Q = _read_matrix(files[name["Q"]], nQ, nT, "labels_Q.txt x labels_T.txt", rows=q_rows,
+                     place=_Place((len(q_rows), n), q_all, q_all, t_new, t_old))
+    QY = _read_matrix(files[name["QY"]], nQ, nFD, "labels_Q.txt x labels_FD.txt", rows=q_rows,
+                      place=_Place((len(q_rows), m), q_all, q_all, f_new, f_old))
+    where = {r: k for k, r in enumerate(q_rows)}
     F_rows, FY_rows, stressors, units, used = [], [], [], [], {}
     for sname, idx, unit in selection:
         k = [where[i] for i in idx]
-        allk = np.arange(len(k))
-        F_rows.append(_embed(Q[k], (allk, allk), (t_new, t_old), (len(k), n)).sum(axis=0))
-        FY_rows.append(_embed(QY[k], (allk, allk), (f_new, f_old), (len(k), m)).sum(axis=0))
+        F_rows.append(Q[k].sum(axis=0))
+        FY_rows.append(QY[k].sum(axis=0))
         stressors.append(sname)
         units.append(unit)
         used[sname] = [" | ".join(lq[i]) for i in idx]
@@ -536,7 +550,7 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
         "satellite_rows": used,
         "va_rows": [" | ".join(r) for r in lva],
         "keep_row": bool(keep_row),
-        **meta_row,
+        "row": row_note,
     }
     label = "basic" if price == "bp" else "purchasers'"
     return MRIO(

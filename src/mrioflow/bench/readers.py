@@ -1,0 +1,136 @@
+"""Benchmark of the Eora26 reader: text parse against pymrio, and the native cache.
+
+``python -m mrioflow.bench.readers`` writes a full-size synthetic world in the
+Eora26 file layout (189 countries x 26 sectors + one RoW row: T is 4,915 x
+4,915) into a temporary folder, then times
+
+- ``read_eora26(..., cache=False)``: parsing the text files;
+- pymrio's ``parse_eora26`` on the same files (the reference);
+- ``read_eora26`` loading its native cache (after one read that writes it).
+
+The figures are seconds (best of ``repeat``) and the ratios; compare ratios,
+not seconds, on shared machines. The data are made up (``datasets.synthetic``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import shutil
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from .. import datasets
+from ..io.eora26 import read_eora26, write_eora26
+
+
+def _best(fn, repeat: int) -> tuple[float, object]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        out = None
+        gc.collect()
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def bench_readers(
+    *, n_countries: int | None = None, repeat: int = 2, pymrio: bool = True, workdir=None, year: int = 2013
+) -> dict:
+    """Time the Eora26 text parse, pymrio's parser and the cached load.
+
+    Parameters
+    ----------
+    n_countries : int, optional
+        Size of the synthetic world (default: all 189 Eora26 countries + RoW,
+        written as the 4,915 x 4,915 Eora26 layout).
+    repeat : int
+        Each timing is the best of ``repeat`` runs.
+    pymrio : bool
+        Also time ``pymrio.parse_eora26`` (skipped with a note when pymrio is
+        not installed).
+    workdir : path-like, optional
+        Where to write the files (default: a temporary folder, removed after).
+    year : int
+
+    Returns
+    -------
+    dict
+        ``n`` (rows of T), ``file_mb`` (size of the T file), ``write_s``,
+        ``parse_s`` (read_eora26 without cache), ``pymrio_parse_s``,
+        ``pymrio_over_parse`` (how many times faster read_eora26 parses),
+        ``parse_over_pymrio``, ``cache_write_s`` (first cached read: parse +
+        write), ``cached_load_s``, ``cached_over_parse``.
+    """
+    own = workdir is None
+    root = Path(tempfile.mkdtemp(prefix="mrioflow-bench-")) if own else Path(workdir)
+    try:
+        data = root / "eora"
+        cache = root / "cache"
+        mrio = datasets.synthetic(year=year, seed=0, n_countries=n_countries)
+        t0 = time.perf_counter()
+        write_eora26(mrio, data, year)
+        write_s = time.perf_counter() - t0
+        del mrio
+        gc.collect()
+        t_file = data / f"Eora26_{year}_bp_T.txt"
+        out: dict = {"file_mb": t_file.stat().st_size / 1e6, "write_s": write_s}
+
+        parse_s, m = _best(lambda: read_eora26(data, year, cache=False), repeat)
+        out["n"] = sum(1 for _ in open(data / "labels_T.txt"))
+        out["parse_s"] = parse_s
+        del m
+        if pymrio:
+            try:
+                import pymrio as pm
+            except ImportError:
+                out["pymrio_parse_s"] = "pymrio not installed"
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    pm_s, io = _best(lambda: pm.parse_eora26(data, year=year), repeat)
+                del io
+                out["pymrio_parse_s"] = pm_s
+                out["pymrio_over_parse"] = pm_s / parse_s
+                out["parse_over_pymrio"] = parse_s / pm_s
+        gc.collect()
+        t0 = time.perf_counter()
+        m = read_eora26(data, year, cache_dir=cache)
+        out["cache_write_s"] = time.perf_counter() - t0
+        assert m.meta["cache"].startswith("rebuilt"), m.meta["cache"]
+        del m
+        load_s, m = _best(lambda: read_eora26(data, year, cache_dir=cache), repeat)
+        assert m.meta["cache"] == "hit", m.meta["cache"]
+        out["cache_mb"] = Path(m.meta["cache_file"]).stat().st_size / 1e6
+        del m
+        out["cached_load_s"] = load_s
+        out["cached_over_parse"] = load_s / parse_s
+        return out
+    finally:
+        if own:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def main(argv=None) -> int:
+    """Command-line entry point: print the figures (text, or JSON with --json)."""
+    ap = argparse.ArgumentParser(prog="python -m mrioflow.bench.readers", description=__doc__.splitlines()[0])
+    ap.add_argument("--countries", type=int, default=None, help="smaller synthetic world (default: full Eora26)")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--no-pymrio", action="store_true", help="skip pymrio's parse_eora26")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    res = bench_readers(n_countries=args.countries, repeat=args.repeat, pymrio=not args.no_pymrio)
+    if args.json:
+        print(json.dumps(res, indent=2))
+    else:
+        for k, v in res.items():
+            print(f"{k:>20}: {v:.4g}" if isinstance(v, float) else f"{k:>20}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

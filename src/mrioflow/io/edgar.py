@@ -1,0 +1,362 @@
+"""EDGAR country x IPCC-2006 source emissions, and attaching them to an Eora26 MRIO.
+
+EDGAR (edgar.jrc.ec.europa.eu) publishes, per substance, a table of emissions by
+country and IPCC 2006 source category: an xlsx with a sheet "IPCC 2006" whose
+header is on row 10 (the rows above are a title block), or the same table as
+CSV. Columns: IPCC_annex, C_group_IM24_sh, Country_code_A3, Name,
+ipcc_code_2006_for_standard_report, ipcc_code_2006_for_standard_report_name,
+Substance, fossil_bio, Y_1970 ... Y_2022; values in Gg (kt) of the substance.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import data as _data
+from ..errors import LabelError, MissingDataError, OptionError, ReaderError
+from ..mrio import MRIO
+
+__all__ = ["read_edgar", "attach_edgar", "EDGAR_TO_EORA", "EDGAR_EXCLUDED"]
+
+_REQUIRED = (
+    "Country_code_A3",
+    "Name",
+    "ipcc_code_2006_for_standard_report",
+    "ipcc_code_2006_for_standard_report_name",
+    "Substance",
+    "fossil_bio",
+)
+_SHEET = "IPCC 2006"
+
+EDGAR_EXCLUDED = ("AIR", "SEA")
+"""EDGAR's pseudo-countries (international aviation and shipping), never attributed to a country."""
+
+EDGAR_TO_EORA = {
+    "SDN": "SUD",  # Sudan: Eora keeps its own code for (former) Sudan
+    "SSD": "SDS",  # South Sudan
+    "ANT": "ANT",  # Netherlands Antilles, where EDGAR still has it
+    "CUW": "ANT",  # Curacao, Sint Maarten and Bonaire/St Eustatius/Saba: the former
+    "SXM": "ANT",  #   Netherlands Antilles, one Eora country (summed)
+    "BES": "ANT",
+}
+"""EDGAR ISO3 codes that differ from Eora26's. Every other code is taken as is.
+
+Eora's ``USR`` (former USSR) has no EDGAR counterpart and is reported as
+missing; EDGAR codes with no Eora country (e.g. Kosovo) are reported too.
+"""
+
+
+def _find_header(rows: list[list[str]], where: str) -> int:
+    for i, r in enumerate(rows[:50]):
+        if "Country_code_A3" in [str(v).strip() for v in r]:
+            return i
+    raise ReaderError(
+        f"{where}: no header row with 'Country_code_A3' in its first 50 rows; expected the EDGAR "
+        f"country x IPCC 2006 layout (header on row 10: {', '.join(_REQUIRED)}, Y_1970 ... Y_2022)"
+    )
+
+
+def _read_table(p: Path) -> tuple[pd.DataFrame, int]:
+    """The raw table (all cells as read) and the 1-based file row of its header."""
+    if p.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        try:
+            book = pd.ExcelFile(p)
+        except Exception as exc:  # openpyxl/zipfile errors on a damaged workbook
+            raise ReaderError(f"{p}: cannot open the workbook ({type(exc).__name__}: {exc})") from None
+        with book:
+            if _SHEET not in book.sheet_names:
+                raise ReaderError(f"{p}: no sheet {_SHEET!r}; the workbook has {', '.join(book.sheet_names)}")
+            top = book.parse(_SHEET, header=None, nrows=50, dtype=object)
+            h = _find_header(top.astype(str).values.tolist(), f"{p} (sheet {_SHEET!r})")
+            table = book.parse(_SHEET, header=h, dtype=object)
+        return table, h + 1
+    try:
+        text = p.read_bytes().decode("utf-8-sig", errors="replace")
+    except OSError as exc:
+        raise ReaderError(f"cannot read {p}: {exc}") from None
+    lines = text.splitlines()
+    h = _find_header([re.split(r"[,;\t]", ln) for ln in lines[:50]], str(p))
+    sep = max((",", ";", "\t"), key=lines[h].count)
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=sep, skiprows=h, header=0, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise ReaderError(f"{p}: cannot parse the CSV table: {exc}") from None
+    return table, h + 1
+
+
+def read_edgar(path, *, substance: str = "CH4", year) -> pd.DataFrame:
+    """Read one year of an EDGAR country x IPCC-2006 source table (xlsx or CSV).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The EDGAR file: ``.xlsx`` (sheet "IPCC 2006", header on row 10) or the
+        equivalent ``.csv`` (the header row is found by its ``Country_code_A3``
+        column, so a title block above it is fine).
+    substance : str
+        The ``Substance`` to keep (default "CH4").
+    year : int
+        Which ``Y_{year}`` column to read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (country, source, fossil_bio) with columns ``country`` (EDGAR's
+        ISO3 code), ``country_name``, ``ipcc_code``, ``ipcc_name``, ``fossil_bio``
+        and ``value`` (Gg of the substance in that year; empty cells are 0).
+        EDGAR's pseudo-countries AIR and SEA are excluded (their totals are in
+        ``attrs["excluded"]``). ``attrs`` also holds ``substance``, ``year``,
+        ``unit`` ("Gg") and ``source`` (the file).
+
+    Raises
+    ------
+    MissingDataError
+        The file does not exist, or has no ``Y_{year}`` column (the message lists
+        the years available).
+    ReaderError
+        Not the EDGAR layout (no sheet "IPCC 2006", missing columns), the substance
+        is not in the file (the message lists those that are), or a value is not a
+        number (file, row and column named).
+    """
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise MissingDataError(f"EDGAR file not found: {p}")
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        raise OptionError(f"year must be an integer year, got {year!r}") from None
+    table, header_row = _read_table(p)
+    table.columns = [str(c).strip() for c in table.columns]
+    missing = [c for c in _REQUIRED if c not in table.columns]
+    if missing:
+        raise ReaderError(
+            f"{p}: missing column(s) {', '.join(missing)}; expected the EDGAR layout with "
+            f"{', '.join(_REQUIRED)}, Y_1970 ... Y_2022 (header row {header_row})"
+        )
+    years = sorted(int(m.group(1)) for c in table.columns if (m := re.fullmatch(r"Y_(\d{4})", c)))
+    col = f"Y_{year}"
+    if col not in table.columns:
+        span = f"{years[0]}-{years[-1]}" if years else "none"
+        raise MissingDataError(
+            f"{p}: no column {col}: year {year} is not in this EDGAR file; years available: {span}"
+            + (f" ({len(years)} years)" if years else "")
+        )
+    table = table[table["Country_code_A3"].astype(str).str.strip().ne("")]
+    table = table[table["Country_code_A3"].notna()]
+    subst = table["Substance"].astype(str).str.strip()
+    if not (subst == substance).any():
+        found = sorted(set(subst))
+        raise ReaderError(f"{p}: no rows for substance {substance!r}; the file has {', '.join(found) or 'none'}")
+    table = table[subst == substance]
+    raw = table[col]
+    values = pd.to_numeric(raw.where(raw.astype(str).str.strip().ne(""), np.nan), errors="coerce")
+    bad = values.isna() & raw.notna() & raw.astype(str).str.strip().ne("") & raw.astype(str).str.lower().ne("nan")
+    if bad.any():
+        i = bad.to_numpy().nonzero()[0][0]
+        line = header_row + 1 + int(table.index[i])
+        raise ReaderError(f"{p}: non-numeric value {raw.iloc[i]!r} in column {col}, row {line}; expected a number (Gg)")
+    out = pd.DataFrame(
+        {
+            "country": table["Country_code_A3"].astype(str).str.strip().to_numpy(),
+            "country_name": table["Name"].astype(str).to_numpy(),
+            "ipcc_code": table["ipcc_code_2006_for_standard_report"].astype(str).str.strip().to_numpy(),
+            "ipcc_name": table["ipcc_code_2006_for_standard_report_name"].astype(str).to_numpy(),
+            "fossil_bio": table["fossil_bio"].astype(str).to_numpy(),
+            "value": values.fillna(0.0).astype(float).to_numpy(),
+        }
+    )
+    pseudo = out["country"].isin(EDGAR_EXCLUDED)
+    excluded = out[pseudo].groupby("country")["value"].sum().to_dict()
+    out = out[~pseudo].reset_index(drop=True)
+    out.attrs.update(
+        {"substance": substance, "year": year, "unit": "Gg", "source": str(p), "excluded": excluded,
+         "years_available": years}
+    )
+    return out
+
+
+# -- attaching to an MRIO ------------------------------------------------------------------------
+
+
+def _load_mapping(mapping) -> tuple[pd.DataFrame, str]:
+    if mapping is None:
+        with _data.path("edgar_ch4_to_eora26.csv").open("r", encoding="utf-8") as fh:
+            return pd.read_csv(fh, dtype=str, keep_default_na=False), "bundled edgar_ch4_to_eora26.csv"
+    if isinstance(mapping, pd.DataFrame):
+        return mapping.astype(str), "user DataFrame"
+    p = Path(mapping).expanduser()
+    if not p.is_file():
+        raise MissingDataError(f"EDGAR mapping file not found: {p}")
+    return pd.read_csv(p, dtype=str, keep_default_na=False), str(p)
+
+
+_RULES = ("all", "by gross output", "equal")
+
+
+def _parse_mapping(table: pd.DataFrame, where: str, S: int) -> dict[str, tuple[list[int] | None, str]]:
+    """ipcc code -> (0-based sector indices, or None for household final demand; rule)."""
+    need = ("ipcc_code_2006", "eora26_sector", "weight_rule")
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise ReaderError(f"{where}: missing column(s) {', '.join(missing)}; expected {', '.join(need)}")
+    out = {}
+    for line, row in enumerate(table.itertuples(index=False), 2):
+        code = str(row.ipcc_code_2006).strip()
+        target = str(row.eora26_sector).strip()
+        rule = str(row.weight_rule).strip().lower()
+        if rule not in _RULES:
+            raise ReaderError(f"{where}, line {line}: unknown weight_rule {row.weight_rule!r}; expected one of {_RULES}")
+        if target == "final_demand_households":
+            out[code] = (None, rule)
+            continue
+        try:
+            sectors = [int(s) - 1 for s in target.split(";") if s.strip()]
+        except ValueError:
+            raise ReaderError(
+                f"{where}, line {line}: eora26_sector {target!r} must be sector numbers 1-{S} separated by ';' "
+                "or 'final_demand_households'"
+            ) from None
+        if not sectors or min(sectors) < 0 or max(sectors) >= S:
+            raise ReaderError(f"{where}, line {line}: eora26_sector {target!r} is outside 1-{S}")
+        if rule == "all" and len(sectors) != 1:
+            raise ReaderError(f"{where}, line {line}: weight_rule 'all' needs one sector, got {target!r}")
+        out[code] = (sectors, rule)
+    return out
+
+
+def _match(code: str, known: dict) -> str | None:
+    """The mapping code equal to ``code`` or, failing that, its longest dotted prefix."""
+    if code in known:
+        return code
+    best = None
+    for k in known:
+        if code.startswith(k + ".") and (best is None or len(k) > len(best)):
+            best = k
+    return best
+
+
+def attach_edgar(mrio: MRIO, edgar: pd.DataFrame, *, mapping=None, name: str = "CH4") -> MRIO:
+    """Replace an MRIO's stressor ``name`` by EDGAR emissions mapped to its sectors.
+
+    Parameters
+    ----------
+    mrio : MRIO
+        An Eora26-shaped table (the mapping's sector numbers are positions in
+        ``mrio.sectors``, 1-based).
+    edgar : pandas.DataFrame
+        From :func:`read_edgar` (columns ``country``, ``ipcc_code``, ``value``).
+    mapping : str, path-like or pandas.DataFrame, optional
+        IPCC source -> Eora26 sector table with columns ``ipcc_code_2006``,
+        ``eora26_sector`` (a sector number, several joined by ";", or
+        ``final_demand_households``) and ``weight_rule`` ("all": one sector;
+        "by gross output": split over the listed sectors in proportion to the
+        country's gross output x in them, equally if they are all zero;
+        "equal"). Default: the bundled ``edgar_ch4_to_eora26.csv``. An EDGAR code
+        is matched exactly or by its longest dotted prefix in the mapping.
+    name : str
+        The stressor to add or replace (default "CH4").
+
+    Returns
+    -------
+    MRIO
+        With stressor ``name`` (unit from ``edgar.attrs``, else Gg): sources in F
+        (k x n), household sources in F_Y at each country's household category.
+        EDGAR ISO3 codes are translated to Eora's (:data:`EDGAR_TO_EORA`).
+        Countries in one source and not the other are reported in a warning and
+        in ``meta["edgar"]`` (``edgar_only`` with their totals, ``mrio_only``),
+        never silently dropped. The total of the matched countries is conserved.
+
+    Raises
+    ------
+    LabelError
+        EDGAR sources with no mapping row (listed with their totals), or a table
+        without a household category where one is needed.
+    ReaderError
+        A malformed mapping.
+    """
+    need = {"country", "ipcc_code", "value"}
+    if not isinstance(edgar, pd.DataFrame) or not need <= set(edgar.columns):
+        raise LabelError(f"edgar must be a DataFrame from read_edgar with columns {sorted(need)}")
+    table, where = _load_mapping(mapping)
+    S, c, R = mrio.n_sectors, len(mrio.fd_categories), mrio.n_countries
+    rules = _parse_mapping(table, where, S)
+
+    df = edgar[["country", "ipcc_code", "value"]].copy()
+    df["country"] = df["country"].astype(str).str.strip()
+    df = df[~df["country"].isin(EDGAR_EXCLUDED)]
+    df["eora"] = df["country"].map(lambda code: EDGAR_TO_EORA.get(code, code))
+    df["rule"] = df["ipcc_code"].astype(str).str.strip().map(lambda code: _match(code, rules))
+    unmapped = df[df["rule"].isna()]
+    if len(unmapped):
+        totals = unmapped.groupby("ipcc_code")["value"].sum()
+        listing = ", ".join(f"{k} ({v:.6g})" for k, v in totals.items())
+        raise LabelError(
+            f"EDGAR sources with no row in the mapping ({where}): {listing}; add them to a mapping CSV "
+            "(mapping=...) so that no emissions are lost"
+        )
+    pos = {code: i for i, code in enumerate(mrio.countries)}
+    in_mrio = df["eora"].isin(pos)
+    edgar_only = df[~in_mrio].groupby("country")["value"].sum().sort_index()
+    matched = df[in_mrio]
+    mrio_only = sorted(set(mrio.countries) - set(matched["eora"]))
+    translated = sorted({f"{a}->{b}" for a, b in zip(matched["country"], matched["eora"]) if a != b})
+
+    x = mrio.x.reshape(R, S)
+    F = np.zeros((R, S))
+    FY = np.zeros((R, c))
+    hh = next((j for j, k in enumerate(mrio.fd_categories) if "household" in k.lower()), None)
+    grid = matched.assign(r=matched["eora"].map(pos)).groupby(["rule", "r"])["value"].sum()
+    for rule_code, block in grid.groupby(level=0):
+        rows = block.index.get_level_values(1).to_numpy()
+        amount = block.to_numpy()
+        sectors, rule = rules[rule_code]
+        if sectors is None:
+            if hh is None:
+                raise LabelError(
+                    f"source {rule_code} goes to household final demand, but the table has no household "
+                    f"category among {list(mrio.fd_categories)}"
+                )
+            np.add.at(FY[:, hh], rows, amount)
+            continue
+        if rule == "by gross output":
+            w = x[np.ix_(rows, sectors)]
+            total = w.sum(axis=1, keepdims=True)
+            w = np.where(total > 0, w / np.where(total > 0, total, 1.0), 1.0 / len(sectors))
+        else:  # "all" (one sector) or "equal"
+            w = np.full((len(rows), len(sectors)), 1.0 / len(sectors))
+        for k, s in enumerate(sectors):
+            np.add.at(F[:, s], rows, amount * w[:, k])
+
+    report = {
+        "source": edgar.attrs.get("source"),
+        "year": edgar.attrs.get("year"),
+        "substance": edgar.attrs.get("substance"),
+        "mapping": where,
+        "translated_codes": translated,
+        "edgar_only": {k: float(v) for k, v in edgar_only.items()},
+        "mrio_only": mrio_only,
+        "excluded_pseudo_countries": dict(edgar.attrs.get("excluded", {})),
+        "matched_total": float(matched["value"].sum()),
+    }
+    if len(edgar_only) or mrio_only:
+        parts = []
+        if len(edgar_only):
+            parts.append(
+                f"EDGAR countries not in the table (their {edgar_only.sum():.6g} Gg are not attributed): "
+                + ", ".join(edgar_only.index)
+            )
+        if mrio_only:
+            parts.append(f"table countries with no EDGAR data (zero {name}): " + ", ".join(mrio_only))
+        warnings.warn("attach_edgar: " + "; ".join(parts), UserWarning, stacklevel=2)
+    ey = edgar.attrs.get("year")
+    if ey is not None and mrio.year is not None and int(ey) != int(mrio.year):
+        warnings.warn(f"attach_edgar: EDGAR year {ey} attached to a {mrio.year} table", UserWarning, stacklevel=2)
+    out = mrio.with_stressor(name, F.ravel(), FY.ravel(), unit=str(edgar.attrs.get("unit", "Gg")))
+    out.meta["edgar"] = report
+    return out
