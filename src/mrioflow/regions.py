@@ -206,9 +206,9 @@ def bri() -> Regions:
     """The Belt and Road grouping: 62 countries in 9 regions (METHOD.md section 7).
 
     Read from the bundled ``data/bri_regions.csv`` (ISO3 codes, English and
-    Chinese names of countries and regions). The regions, in order: China,
-    Mongolia-Russia, Southeast Asia, South Asia, Central Asia, West Asia,
-    Central Europe, Eastern Europe, Southern Europe (the order of the file).
+    Chinese names of countries and regions). The regions, in the file's order:
+    China, Mongolia-Russia, Southeast Asia, South Asia, Central Asia, West
+    Asia, Southern Europe, Eastern Europe, Central Europe.
     """
     with data.path("bri_regions.csv").open(encoding="utf-8") as fh:
         table = pd.read_csv(fh, keep_default_na=False, dtype=str)

@@ -1,0 +1,123 @@
+"""Writing the analysis output: atomic files, tables as CSV and Parquet.
+
+Every file is written to a temporary name in its destination folder and then
+renamed over the final name (``os.replace``, atomic on POSIX and Windows), so
+a run that fails or is interrupted leaves the files it finished intact and no
+half-written file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import MrioflowError
+
+__all__ = ["OutputError", "OutputFolder", "atomic_write"]
+
+TMP_PREFIX = ".mrioflow-tmp-"
+
+
+class OutputError(MrioflowError, OSError):
+    """The output folder or a file in it cannot be written."""
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it to ``path``.
+
+    The temporary file is removed if ``write`` raises (or the run is interrupted).
+
+    Raises
+    ------
+    OutputError
+        The folder cannot be written (the message names the file and the reason).
+    """
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=path.suffix, dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        _remove(tmp)
+        raise
+    return path
+
+
+def _remove(tmp: str) -> None:
+    try:
+        os.remove(tmp)
+    except FileNotFoundError:
+        pass
+
+
+class OutputFolder:
+    """The run's output folder: ``tables/`` (CSV + Parquet), ``figures/`` (PNG), report files.
+
+    Creating it checks that the folder can be written (a probe file is created
+    and removed), so that a run fails before computing anything when it cannot.
+
+    Raises
+    ------
+    OutputError
+        The folder cannot be created or written.
+    """
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.tables = self.root / "tables"
+        self.figures = self.root / "figures"
+        self.written: list[Path] = []
+        for folder in (self.root, self.tables, self.figures):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                fd, probe = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
+                os.close(fd)
+                os.remove(probe)
+            except OSError as exc:
+                raise OutputError(
+                    f"cannot write the output folder {folder}: {exc.strerror or exc}"
+                ) from None
+
+    def table(self, name: str, df: pd.DataFrame, *, index: bool = True) -> list[Path]:
+        """Write ``df`` as ``tables/{name}.csv`` and ``tables/{name}.parquet``."""
+        df = df.copy()
+        df.columns = [str(c) for c in df.columns]
+        df.attrs = {}
+        out = [
+            atomic_write(self.tables / f"{name}.csv", lambda p: df.to_csv(p, index=index)),
+            atomic_write(self.tables / f"{name}.parquet", lambda p: df.to_parquet(p, index=index)),
+        ]
+        self.written.extend(out)
+        return out
+
+    def figure(self, name: str, fig) -> Path:
+        """Save a matplotlib figure as ``figures/{name}.png``."""
+        path = atomic_write(self.figures / f"{name}.png", lambda p: fig.savefig(p, format="png", dpi=110))
+        self.written.append(path)
+        return path
+
+    def text(self, name: str, text: str) -> Path:
+        """Write a UTF-8 text file (report.html, provenance.json) at the folder's root."""
+
+        def write(p):
+            with open(p, "w", encoding="utf-8") as fh:
+                fh.write(text)
+
+        path = atomic_write(self.root / name, write)
+        self.written.append(path)
+        return path
+
+    def leftovers(self) -> list[Path]:
+        """Temporary files left in the folder (there should be none)."""
+        return sorted(p for d in (self.root, self.tables, self.figures) for p in d.glob(TMP_PREFIX + "*"))

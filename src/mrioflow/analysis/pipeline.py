@@ -1,0 +1,477 @@
+"""The Belt-and-Road methane-inequality analysis, end to end (METHOD.md sections 2-9).
+
+For each year: load the table (synthetic world, Eora26 with optional EDGAR
+methane, or a pymrio folder), run the engine, compute the accounts, sector
+structures, region flows and the BMI / GMI indices, and write that year's
+tables at once (so an interrupted run keeps what it finished). Then the
+cross-year tables, the figures and the HTML report.
+
+The command line (:mod:`mrioflow.cli`) only parses options and calls :func:`run`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from .. import indices as ix
+from .. import io as mio
+from .. import regions as rg
+from ..datasets import synthetic
+from ..engine import Engine, Results
+from ..errors import MrioflowError
+from ..mrio import MRIO
+from .output import OutputFolder
+from .settings import Settings
+
+__all__ = ["OTHER", "RunSummary", "YearResult", "compute_year", "run", "synthetic_world"]
+
+OTHER = "Other countries"
+DIRECT = "Direct (final demand)"
+PERSPECTIVES = ("production", "consumption")
+
+
+@dataclass
+class YearResult:
+    """Every table of one year (labelled pandas objects) plus where they came from."""
+
+    year: int
+    tables: dict[str, pd.DataFrame]
+    bmi: pd.DataFrame
+    gmi: pd.Series
+    source: str
+    synthetic: bool
+    units: dict[str, str]
+    backend: str
+    timings: dict[str, float] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class RunSummary:
+    """What :func:`run` returns: the output folder, the files written, the tables, timings."""
+
+    settings: Settings
+    output: Path
+    years: list[int]
+    results: list[YearResult]
+    tables: dict[str, pd.DataFrame]
+    files: list[Path]
+    timings: dict[str, float]
+    provenance: dict
+    synthetic: bool
+
+
+# -- loading ------------------------------------------------------------------------------
+
+
+def synthetic_world(regions: rg.Regions, n_countries: int | None) -> list[str] | None:
+    """Country codes of the synthetic world: all (None), or the grouping's countries
+    plus evenly spread others (RoW always among them) up to ``n_countries``."""
+    from .. import data
+
+    codes = data.eora26_countries()["iso3"].tolist() + ["ROW"]
+    regions.check(codes)
+    if n_countries is None:
+        return None
+    others = [c for c in codes if c not in regions]
+    k = min(max(n_countries - len(regions), 1), len(others))
+    pick = {others[i] for i in np.linspace(0, len(others) - 1, k).round().astype(int)}
+    return [c for c in codes if c in regions or c in pick]
+
+
+def _reader(name: str) -> Callable:
+    fn = getattr(mio, name, None)
+    if fn is None:
+        raise MrioflowError(f"this installation of mrioflow has no reader mrioflow.io.{name}")
+    return fn
+
+
+def _tables(settings: Settings, regions: rg.Regions):
+    """Yield (year, loader) pairs; each loader returns that year's MRIO."""
+    if settings.source == "synthetic":
+        world = synthetic_world(regions, settings.synthetic_countries)
+        for y in settings.years:
+            yield y, lambda y=y: synthetic(year=y, seed=settings.seed, countries=world)
+    elif settings.source == "eora26":
+        for y in settings.years:
+            yield y, lambda y=y: _with_edgar(
+                _reader("read_eora26")(settings.eora26, y, price=settings.price), settings, y
+            )
+    else:
+        for folder in settings.pymrio:
+            def load(folder=folder):
+                m = _reader("read_pymrio_folder")(folder)
+                return _with_edgar(m, settings, m.year)
+
+            yield None, load
+
+
+def _with_edgar(mrio: MRIO, settings: Settings, year) -> MRIO:
+    if not settings.edgar:
+        return mrio
+    edgar = _reader("read_edgar")(settings.edgar, substance=settings.stressor, year=year)
+    return _reader("attach_edgar")(mrio, edgar, name=settings.stressor)
+
+
+# -- one year's tables --------------------------------------------------------------------
+
+
+def _region_of(res: Results, regions: rg.Regions) -> list[str]:
+    return [regions.group_of(c) or "" for c in res.countries]
+
+
+def _region_order(regions: rg.Regions, res: Results) -> list[str]:
+    extra = [OTHER] if any(c not in regions for c in res.countries) else []
+    return list(regions.groups) + extra
+
+
+def _accounts(res: Results, regions: rg.Regions, stressors, year) -> tuple[pd.DataFrame, pd.DataFrame]:
+    region = _region_of(res, regions)
+    names = res.mrio.country_names
+    frames = []
+    for st in stressors:
+        acc = res.accounts(st, direct=True)
+        df = pd.DataFrame(
+            {
+                "year": year,
+                "country": list(res.countries),
+                "name": list(names),
+                "region": region,
+                "stressor": st,
+                "unit": res.mrio.units[res._k(st)],
+                **{c: acc[c].to_numpy() for c in ("pba", "cba", "imports", "exports", "net")},
+                "direct": res.F_Y[res._k(st)],
+            }
+        )
+        frames.append(df)
+    country = pd.concat(frames, ignore_index=True)
+    order = _region_order(regions, res)
+    grouped = country.assign(region=country["region"].replace("", OTHER))
+    num = ["pba", "cba", "imports", "exports", "net", "direct"]
+    reg = grouped.groupby(["stressor", "unit", "region"], sort=False)[num].sum().reset_index()
+    reg["region"] = pd.Categorical(reg["region"], categories=order, ordered=True)
+    reg["stressor"] = pd.Categorical(reg["stressor"], categories=list(stressors), ordered=True)
+    reg = reg.sort_values(["stressor", "region"]).reset_index(drop=True)
+    reg["region"] = reg["region"].astype(str)
+    reg["stressor"] = reg["stressor"].astype(str)
+    reg.insert(0, "year", year)
+    return country, reg
+
+
+def _sectors(res: Results, regions: rg.Regions, stressors, year) -> tuple[pd.DataFrame, pd.DataFrame]:
+    R, S = res.mrio.n_countries, res.mrio.n_sectors
+    sectors = list(res.mrio.sectors)
+    region = _region_of(res, regions)
+    frames = []
+    for st in stressors:
+        k = res._k(st)
+        unit = res.mrio.units[k]
+        direct = res.F_Y[k]
+        by_perspective = {
+            # where the stressor occurs: producing country x producing sector
+            "production": res.E_sector[k].sum(axis=1).reshape(R, S),
+            # what final demand buys: consuming country x sector of the product bought
+            "consumption": res.E_fd_sector[k].reshape(R, S, R).sum(axis=0).T,
+        }
+        for persp, a in by_perspective.items():
+            cols = sectors
+            if np.any(direct != 0):
+                a = np.column_stack([a, direct])
+                cols = sectors + [DIRECT]
+            df = pd.DataFrame(a, index=list(res.countries), columns=cols)
+            long = df.rename_axis("country").reset_index().melt(
+                id_vars="country", var_name="sector", value_name="value"
+            )
+            long.insert(0, "perspective", persp)
+            long.insert(0, "unit", unit)
+            long.insert(0, "stressor", st)
+            long["region"] = long["country"].map(dict(zip(res.countries, region)))
+            frames.append(long)
+    country = pd.concat(frames, ignore_index=True)
+    country.insert(0, "year", year)
+    country = country[["year", "stressor", "unit", "perspective", "country", "region", "sector", "value"]]
+    members = country[country["region"] != ""]
+    reg = members.groupby(["year", "stressor", "unit", "perspective", "region", "sector"], sort=False)[
+        "value"
+    ].sum().reset_index()
+    return country, reg
+
+
+def _flows_region(res: Results, regions: rg.Regions, stressor: str) -> pd.DataFrame:
+    order = _region_order(regions, res)
+    P = np.zeros((len(order), res.mrio.n_countries))
+    pos = {g: i for i, g in enumerate(order)}
+    for j, c in enumerate(res.countries):
+        P[pos[regions.group_of(c) or OTHER], j] = 1.0
+    G = P @ res.E[res._k(stressor)] @ P.T
+    df = pd.DataFrame(
+        G,
+        index=pd.Index(order, name="producing region"),
+        columns=pd.Index(order, name="consuming region"),
+    )
+    return df
+
+
+def compute_year(res: Results, regions: rg.Regions, settings: Settings, *, year=None, backend=None) -> YearResult:
+    """All tables of one year from one engine run.
+
+    Tables (pandas): ``accounts_country``, ``accounts_region`` (tidy: pba,
+    cba, imports, exports, net, direct per stressor; PBA and CBA include
+    direct final-demand emissions), ``sectors_country``, ``sectors_region``
+    (tidy, both perspectives), ``flows_region_{stressor}`` and
+    ``flows_region_{value_added}`` (region x region embodied flows),
+    ``bmi_region``, ``bmi_country``, ``gmi_region``, ``gmi_country``.
+    """
+    year = res.mrio.year if year is None else year
+    st, va = settings.stressor, settings.value_added
+    t0 = time.perf_counter()
+    options = dict(value_added=va, norm_set=settings.norm_set, norm_sign=settings.norm_sign, backend=backend)
+    bmi_r = ix.bmi(res, st, regions, convention=settings.convention, level="region", **options)
+    bmi_c = ix.bmi(res, st, regions, convention=settings.convention, level="country", **options)
+    gmi_r = ix.gmi(res, st, regions, level="region", **options)
+    gmi_c = ix.gmi(res, st, regions, level="country", **options)
+    t_idx = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    acc_c, acc_r = _accounts(res, regions, (st, va), year)
+    sec_c, sec_r = _sectors(res, regions, (st, va), year)
+    tables = {
+        "accounts_country": acc_c,
+        "accounts_region": acc_r,
+        "sectors_country": sec_c,
+        "sectors_region": sec_r,
+        f"flows_region_{st}": _flows_region(res, regions, st),
+        f"flows_region_{va}": _flows_region(res, regions, va),
+        "bmi_region": bmi_r,
+        "bmi_country": bmi_c,
+        "gmi_region": gmi_r.to_frame(),
+        "gmi_country": gmi_c.to_frame().assign(
+            name=[regions.country_names.get(c, "") or _name(res, c) for c in gmi_c.index],
+            region=[regions.group_of(c) for c in gmi_c.index],
+        )[["name", "region", "GMI"]],
+    }
+    t_tab = time.perf_counter() - t0
+    return YearResult(
+        year=year,
+        tables=tables,
+        bmi=bmi_r,
+        gmi=gmi_r,
+        source=res.mrio.source,
+        synthetic=res.synthetic,
+        units={s: res.mrio.units[res._k(s)] for s in (st, va)},
+        backend=res.backend,
+        timings={"indices": t_idx, "tables": t_tab},
+        meta={k: v for k, v in res.mrio.meta.items() if isinstance(v, (str, int, float, bool))},
+    )
+
+
+def _name(res: Results, code: str) -> str:
+    return res.mrio.country_names[res.countries.index(code)]
+
+
+# -- across years -------------------------------------------------------------------------
+
+
+def _across(results: list[YearResult], settings: Settings) -> dict[str, pd.DataFrame]:
+    out: dict[str, pd.DataFrame] = {}
+    for name in ("accounts_country", "accounts_region", "sectors_country", "sectors_region"):
+        out[name] = pd.concat([r.tables[name] for r in results], ignore_index=True)
+    flows = []
+    for r in results:
+        for st in (settings.stressor, settings.value_added):
+            m = r.tables[f"flows_region_{st}"]
+            long = m.stack().rename("value").reset_index()
+            long.insert(0, "unit", r.units[st])
+            long.insert(0, "stressor", st)
+            long.insert(0, "year", r.year)
+            flows.append(long)
+    out["flows_region"] = pd.concat(flows, ignore_index=True)
+    bmi_long = []
+    for r in results:
+        long = r.bmi.stack().rename("BMI").reset_index()
+        long.insert(0, "year", r.year)
+        bmi_long.append(long)
+    out["bmi_region"] = pd.concat(bmi_long, ignore_index=True)
+    out["bmi_region_total"] = pd.DataFrame({str(r.year): ix.bmi_totals(r.bmi) for r in results}).rename_axis(
+        "region"
+    )
+    out["gmi_region"] = pd.DataFrame({str(r.year): r.gmi for r in results}).rename_axis("region")
+    gc = results[0].tables["gmi_country"][["name", "region"]].copy()
+    for r in results:
+        gc[str(r.year)] = r.tables["gmi_country"]["GMI"]
+    out["gmi_country"] = gc
+    if len(results) >= 2:
+        first, last = results[0], results[-1]
+        diff = last.bmi - first.bmi
+        diff.attrs = {"years": (first.year, last.year)}
+        out[f"bmi_region_diff_{first.year}_{last.year}"] = diff
+    return out
+
+
+# -- provenance ---------------------------------------------------------------------------
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version(), "mrioflow": __version__}
+    for pkg in ("numpy", "scipy", "pandas", "pyarrow", "matplotlib", "array-api-compat", "tqdm"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    if "cupy" in sys.modules:
+        out["cupy"] = getattr(sys.modules["cupy"], "__version__", "?")
+    return out
+
+
+# -- the whole run ------------------------------------------------------------------------
+
+
+def run(settings: Settings, *, progress: bool = True, log: Callable[[str], None] | None = None) -> RunSummary:
+    """Run the whole analysis and write the output folder.
+
+    Parameters
+    ----------
+    settings : Settings
+        Validated settings (:meth:`Settings.build`).
+    progress : bool
+        Show a tqdm progress bar on stderr.
+    log : callable, optional
+        Receives one-line messages (the CLI prints them).
+
+    Returns
+    -------
+    RunSummary
+
+    Raises
+    ------
+    OutputError
+        The output folder cannot be written (checked before anything is computed).
+    MissingDataError
+        A year without a data file.
+    LabelError
+        Grouping countries missing from the table, an unknown stressor.
+    OptionError
+        An option that does not exist.
+    """
+    from tqdm.auto import tqdm
+
+    settings.validate()
+    log = log or (lambda msg: None)
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {}
+    out = OutputFolder(settings.output)
+
+    t0 = time.perf_counter()
+    regions = rg.from_csv(settings.groups, group_column=settings.group_column) if settings.groups else rg.bri()
+    engine = Engine(backend=settings.backend)
+    timings["setup"] = time.perf_counter() - t0
+    log(f"backend: {engine.backend.name} ({engine.backend.describe()}); {engine.backend.reason}")
+
+    loaders = list(_tables(settings, regions))
+    steps = 3 * len(loaders) + 2
+    results: list[YearResult] = []
+    with tqdm(total=steps, desc="mrioflow run", unit="step", disable=not progress, file=sys.stderr) as bar:
+        for year, load in loaders:
+            label = year if year is not None else "table"
+            bar.set_description(f"{label}: loading table")
+            t0 = time.perf_counter()
+            mrio = load()
+            t_load = time.perf_counter() - t0
+            regions.check(mrio.countries)
+            year = mrio.year if year is None else year
+            bar.update()
+
+            bar.set_description(f"{year}: Leontief solve and flows")
+            t0 = time.perf_counter()
+            res = engine.run(mrio, stressors=[settings.stressor, settings.value_added])
+            t_run = time.perf_counter() - t0
+            bar.update()
+
+            bar.set_description(f"{year}: indices and tables")
+            yr = compute_year(res, regions, settings, year=year, backend=engine.backend)
+            t0 = time.perf_counter()
+            for name, df in yr.tables.items():
+                out.table(f"{name}_{year}", df)
+            yr.timings.update({"load": t_load, "engine": t_run, "write tables": time.perf_counter() - t0})
+            yr.timings.update({f"engine: {k}": v for k, v in res.timings.items()})
+            results.append(yr)
+            bar.update()
+            del res, mrio
+
+        years = [r.year for r in results]
+        if len(set(years)) != len(years):
+            raise MrioflowError(f"two tables have the same year: {years}")
+        t0 = time.perf_counter()
+        across = _across(results, settings)
+        for name, df in across.items():
+            out.table(name, df)
+        timings["tables across years"] = time.perf_counter() - t0
+
+        bar.set_description("figures")
+        t0 = time.perf_counter()
+        from . import figures
+
+        figs = figures.make_all(results, across, settings, regions, out)
+        timings["figures"] = time.perf_counter() - t0
+        bar.update()
+
+        bar.set_description("report")
+        synthetic_data = any(r.synthetic for r in results)
+        provenance = {
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "synthetic": synthetic_data,
+            "data source": results[0].source if results else "",
+            "data": settings.source,
+            "years": years,
+            "grouping": f"{regions.name}: {len(regions)} countries in {len(regions.groups)} groups",
+            "options": {
+                "stressor": settings.stressor,
+                "value_added": settings.value_added,
+                "convention": settings.convention,
+                "norm_set": settings.norm_set,
+                "norm_sign": settings.norm_sign,
+            },
+            "settings": settings.as_dict(),
+            "backend": f"{engine.backend.name} ({engine.backend.describe()})",
+            "backend choice": engine.backend.reason,
+            "platform": platform.platform(),
+            "versions": _versions(),
+            "table meta": {str(r.year): r.meta for r in results},
+        }
+        timings["total before report"] = time.perf_counter() - t_start
+        provenance["timings"] = {
+            "run": timings,
+            "per year": {str(r.year): r.timings for r in results},
+        }
+        from . import report
+
+        t0 = time.perf_counter()
+        out.text("provenance.json", json.dumps(provenance, indent=2, default=str))
+        out.text("report.html", report.render(results, across, settings, regions, provenance, figs))
+        timings["report"] = time.perf_counter() - t0
+        bar.update()
+    timings["total"] = time.perf_counter() - t_start
+    return RunSummary(
+        settings=settings,
+        output=out.root,
+        years=years,
+        results=results,
+        tables=across,
+        files=list(out.written),
+        timings=timings,
+        provenance=provenance,
+        synthetic=synthetic_data,
+    )
