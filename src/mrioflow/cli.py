@@ -62,6 +62,7 @@ def add_run_parser(sub) -> None:
     data.add_argument("--edgar", metavar="FILE", help="EDGAR CH4 file: replace the table's methane by EDGAR's, mapped to the Eora26 sectors")
     data.add_argument("--pymrio", metavar="FOLDER", action="append", help="a pymrio folder instead of Eora26 (repeat for several years)")
     data.add_argument("--price", metavar="BASIS", help="Eora26 price basis: bp (default) or pp")
+    data.add_argument("--no-cache", dest="cache", action="store_const", const=False, help="do not read or write the Eora26 cache of parsed years")
     data.add_argument("--stressor", metavar="NAME", help="stressor analysed (default: CH4)")
     data.add_argument("--value-added", dest="value_added", metavar="NAME", help="stressor holding value added (default: VA)")
     data.add_argument("--seed", type=int, help="seed of the synthetic world (default: 0)")

@@ -101,7 +101,8 @@ def _sectors_figure(across, stressor, years, synthetic, regions_order):
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.03), ncol=3, fontsize=9, frameon=False)
     fig.suptitle(
-        f"{stressor} by sector: where it is emitted (production) and what final demand buys (consumption)",
+        f"{stressor} by sector: production perspective (the sector where it arises) and "
+        "consumption perspective (the sector of the product final demand buys)",
         fontsize=12,
     )
     fig.tight_layout(rect=(0, 0.13, 1, 0.97))

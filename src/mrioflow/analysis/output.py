@@ -22,6 +22,13 @@ __all__ = ["OutputError", "OutputFolder", "atomic_write"]
 TMP_PREFIX = ".mrioflow-tmp-"
 
 
+def _file_mode() -> int:
+    """rw for everyone the umask allows (mkstemp creates files 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 class OutputError(MrioflowError, OSError):
     """The output folder or a file in it cannot be written."""
 
@@ -44,6 +51,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         write(tmp)
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except OSError as exc:
         _remove(tmp)
@@ -89,8 +97,13 @@ class OutputFolder:
                     f"cannot write the output folder {folder}: {exc.strerror or exc}"
                 ) from None
 
-    def table(self, name: str, df: pd.DataFrame, *, index: bool = True) -> list[Path]:
-        """Write ``df`` as ``tables/{name}.csv`` and ``tables/{name}.parquet``."""
+    def table(self, name: str, df: pd.DataFrame, *, index: bool | None = None) -> list[Path]:
+        """Write ``df`` as ``tables/{name}.csv`` and ``tables/{name}.parquet``.
+
+        The index is written unless it is a plain RangeIndex (tidy tables), or as ``index`` says.
+        """
+        if index is None:
+            index = not isinstance(df.index, pd.RangeIndex)
         df = df.copy()
         df.columns = [str(c) for c in df.columns]
         df.attrs = {}

@@ -16,6 +16,7 @@ import json
 import platform
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,7 +107,9 @@ def _tables(settings: Settings, regions: rg.Regions):
     elif settings.source == "eora26":
         for y in settings.years:
             yield y, lambda y=y: _with_edgar(
-                _reader("read_eora26")(settings.eora26, y, price=settings.price), settings, y
+                _reader("read_eora26")(settings.eora26, y, price=settings.price, cache=settings.cache),
+                settings,
+                y,
             )
     else:
         for folder in settings.pymrio:
@@ -388,7 +391,11 @@ def run(settings: Settings, *, progress: bool = True, log: Callable[[str], None]
             label = year if year is not None else "table"
             bar.set_description(f"{label}: loading table")
             t0 = time.perf_counter()
-            mrio = load()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                mrio = load()
+            for w in caught:
+                log(f"warning ({label}): {' '.join(str(w.message).split())}")
             t_load = time.perf_counter() - t0
             regions.check(mrio.countries)
             year = mrio.year if year is None else year

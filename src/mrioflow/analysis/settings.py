@@ -73,6 +73,8 @@ class Settings:
         Seed of the synthetic world.
     price : str
         Eora26 price basis, "bp" or "pp".
+    cache : bool
+        Let the Eora26 reader keep and reuse a binary cache of parsed years.
     synthetic_countries : int, optional
         Testing aid: a synthetic world of the grouping's countries plus others
         up to this many countries (RoW included), instead of the full 190.
@@ -93,6 +95,7 @@ class Settings:
     output: str = "mrioflow-output"
     seed: int = 0
     price: str = "bp"
+    cache: bool = True
     synthetic_countries: int | None = None
     config_file: str | None = field(default=None, repr=False)
 
@@ -162,6 +165,8 @@ class Settings:
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
                 raise OptionError(f"{name} must be a whole number, got {v!r}")
+        if not isinstance(self.cache, bool):
+            raise OptionError(f"cache must be true or false, got {self.cache!r}")
         if self.synthetic_countries is not None and self.synthetic_countries < 2:
             raise OptionError(f"synthetic_countries must be at least 2, got {self.synthetic_countries}")
 
