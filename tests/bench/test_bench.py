@@ -55,3 +55,22 @@ def test_harness_memory_counts_numpy_arrays():
 def test_unknown_case():
     with pytest.raises(OptionError, match=r"unknown benchmark case\(s\) \['nope'\]; available: .*engine"):
         run_cases(["nope"])
+
+
+def test_harness_montecarlo_case():
+    figures = run_cases(["montecarlo"], n_countries=5, samples=4, progress=False)["cases"]["montecarlo"]
+    for target in ("intensities", "final_demand", "Z"):
+        assert figures[f"{target}_samples_per_s"] > 0
+        assert figures[f"{target}_sample_over_run"] == pytest.approx(
+            1 / figures[f"{target}_samples_per_s"] / figures["engine_run_s"])
+
+
+def test_gpu_case_says_why_it_skips_without_a_gpu():
+    from mrioflow.engine.backend import cupy_usable
+
+    ok, why = cupy_usable()
+    figures = run_cases(["gpu"], n_countries=5, repeat=1, progress=False)["cases"]["gpu"]
+    if ok:
+        assert figures["cpu_over_gpu"] > 0
+    else:
+        assert figures == {"skipped": why}
