@@ -72,9 +72,9 @@ def _read_table(p: Path) -> tuple[pd.DataFrame, int]:
         with book:
             if _SHEET not in book.sheet_names:
                 raise ReaderError(f"{p}: no sheet {_SHEET!r}; the workbook has {', '.join(book.sheet_names)}")
-            top = book.parse(_SHEET, header=None, nrows=50, dtype=object)
+            top = pd.read_excel(book, sheet_name=_SHEET, header=None, nrows=50, dtype=object)
             h = _find_header(top.astype(str).values.tolist(), f"{p} (sheet {_SHEET!r})")
-            table = book.parse(_SHEET, header=h, dtype=object)
+            table = pd.read_excel(book, sheet_name=_SHEET, header=h, dtype=object)
         return table, h + 1
     try:
         text = p.read_bytes().decode("utf-8-sig", errors="replace")
