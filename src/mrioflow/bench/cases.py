@@ -120,3 +120,11 @@ def montecarlo_case(*, n_countries: int | None = None, samples: int = 64, backen
         out[f"{label}_samples_per_s"] = 1.0 / per_sample
         out[f"{label}_sample_over_run"] = per_sample / run.best
     return out
+
+
+@case("readers")
+def readers_case(*, n_countries: int | None = None, repeat: int = 2, pymrio: bool = True, **_) -> dict:
+    """Eora26 text parse against pymrio's parse_eora26, and the native cache (see bench/readers.py)."""
+    from .readers import bench_readers
+
+    return bench_readers(n_countries=n_countries, repeat=repeat, pymrio=pymrio)
