@@ -147,10 +147,30 @@ def _numpy_ns():
     return Namespace("numpy", xp)
 
 
-@pytest.fixture(params=["numpy", "array_api_strict"])
+class _CupyNamespace(Namespace):
+    def asarray(self, a):
+        return self.xp.asarray(np.asarray(a))
+
+    def to_host(self, a):
+        import cupy
+
+        assert isinstance(a, cupy.ndarray)
+        return cupy.asnumpy(a)
+
+
+@pytest.fixture(params=["numpy", "array_api_strict", "cupy"])
 def xp(request):
     if request.param == "numpy":
         return _numpy_ns()
+    if request.param == "cupy":
+        from mrioflow.engine.backend import cupy_usable
+
+        ok, why = cupy_usable()
+        if not ok:
+            pytest.skip(f"cupy backend not tested here: {why}")
+        import array_api_compat.cupy as cxp
+
+        return _CupyNamespace("cupy", cxp)
     return Namespace("array_api_strict", array_api_strict)
 
 
