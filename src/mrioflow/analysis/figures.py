@@ -175,7 +175,7 @@ def _gmi_figure(g: pd.DataFrame, settings, synthetic):
         vals = g[y].to_numpy()
         bars = ax.bar(x - 0.4 + w * (i + 0.5), vals, w, label=str(y), color=colors[i % 10])
         for b, v in zip(bars, vals):
-            ax.text(b.get_x() + b.get_width() / 2, v, f"{v:.2f}", ha="center",
+            ax.text(b.get_x() + b.get_width() / 2, v, "0.00" if abs(v) < 0.005 else f"{v:.2f}", ha="center",
                     va="bottom" if v >= 0 else "top", fontsize=7.5)
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x, regions_order, rotation=35, ha="right", fontsize=9)
