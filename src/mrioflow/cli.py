@@ -103,10 +103,164 @@ def _run(args) -> int:
     return 0
 
 
+# -- shared options of mc and sweep -------------------------------------------------------------
+
+
+def _add_data_options(p, *, years: bool) -> None:
+    data = p.add_argument_group("data (default: the synthetic world)")
+    data.add_argument("--eora26", metavar="PATH", help="folder of yearly Eora26 files, or one year's zip")
+    if years:
+        data.add_argument("--years", metavar="YEAR", nargs="+", type=int, required=True, help="years to run")
+    else:
+        data.add_argument("--year", type=int, default=2013, help="year (default: 2013)")
+    data.add_argument("--edgar", metavar="FILE", help="EDGAR CH4 file replacing the table's methane")
+    data.add_argument("--stressor", metavar="NAME", action="append",
+                      help="stressor to keep (repeatable; default: every stressor of the table)")
+    data.add_argument("--seed-world", dest="world_seed", type=int, default=0, help="seed of the synthetic world")
+    data.add_argument("--synthetic-countries", dest="synthetic_countries", type=int, help=argparse.SUPPRESS)
+    run = p.add_argument_group("running")
+    run.add_argument("--backend", default="auto", help="auto (default), numpy, cupy, array_api_strict")
+    run.add_argument("--dtype", default="float64", help="float64 (default) or float32")
+    run.add_argument("--scheduler", metavar="NAME|ADDRESS",
+                     help="Dask scheduler: threads, processes, or a scheduler address tcp://host:8786 "
+                          "(default: run here, one task after the other)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def _loader(args):
+    from .analysis.studies import loader
+
+    edgar_name = args.stressor[0] if args.stressor else "CH4"
+    return loader(eora26=args.eora26, edgar=args.edgar, stressor=edgar_name, seed=args.world_seed,
+                  n_countries=args.synthetic_countries)
+
+
+def _report_written(files, out) -> None:
+    print(f"wrote {len(files)} files to {out}")
+
+
+# -- mc -----------------------------------------------------------------------------------------
+
+
+def add_mc_parser(sub) -> None:
+    p = sub.add_parser(
+        "mc",
+        help="a Monte Carlo ensemble of the accounts (lognormal perturbations, METHOD.md section 10)",
+        description="Propagate uncertainty by Monte Carlo: lognormal perturbations (median = nominal) of "
+        "the intensities, direct emissions, final demand and/or transactions. Writes, per stressor, the "
+        "summary of PBA, CBA and net by country (nominal, mean, std, quantiles), P(net < 0), every "
+        "sample, and a figure. Finished batches are kept in OUTPUT/batches: rerunning the same command "
+        "resumes an interrupted ensemble.",
+        epilog="examples:\n  mrioflow mc --samples 2000 --intensities 0.3 --final-demand 0.1\n"
+        "  mrioflow mc --eora26 ~/data/eora26 --year 2021 --transactions 0.05 --scheduler tcp://head:8786",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_data_options(p, years=False)
+    mc = p.add_argument_group("ensemble (relative standard deviations; default: --intensities 0.3)")
+    mc.add_argument("--samples", type=int, default=1000, help="number of samples (default: 1000)")
+    mc.add_argument("--intensities", type=float, metavar="RSD", help="stressor intensities S")
+    mc.add_argument("--direct", type=float, metavar="RSD", help="direct final-demand emissions F_Y")
+    mc.add_argument("--final-demand", dest="final_demand", type=float, metavar="RSD", help="final demand Y")
+    mc.add_argument("--transactions", type=float, metavar="RSD", help="transactions Z (a fresh LU per sample)")
+    mc.add_argument("--seed", type=int, default=0, help="seed of the ensemble (default: 0)")
+    mc.add_argument("--batch-size", dest="batch_size", type=int, help="samples per batch / task (default: automatic)")
+    mc.add_argument("-o", "--output", default="mrioflow-mc", help="output folder (default: ./mrioflow-mc)")
+    p.set_defaults(handler=_mc)
+
+
+def _mc(args) -> int:
+    from .analysis.studies import run_montecarlo
+
+    perturb = {name: value for name, value in [("intensities", args.intensities), ("direct", args.direct),
+                                               ("final_demand", args.final_demand), ("Z", args.transactions)]
+               if value is not None} or {"intensities": 0.3}
+    mrio = _loader(args)(args.year)
+    files = run_montecarlo(mrio, args.output, samples=args.samples, perturb=perturb, seed=args.seed,
+                           backend=args.backend, dtype=args.dtype, stressors=args.stressor,
+                           batch_size=args.batch_size, scheduler=args.scheduler, progress=not args.quiet)
+    _report_written(files, args.output)
+    if mrio.synthetic:
+        print("note: SYNTHETIC DATA - not real (the mrioflow synthetic world); use --eora26 for real data")
+    return 0
+
+
+# -- sweep --------------------------------------------------------------------------------------
+
+
+def add_sweep_parser(sub) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="accounts for many years, one independent task per year (Dask)",
+        description="Run the engine for each year (one task per year, locally or on a Dask cluster) and "
+        "write each stressor's accounts by year and country. Finished years are kept in OUTPUT/years: "
+        "rerunning resumes.",
+        epilog="example:\n  mrioflow sweep --eora26 ~/data/eora26 --years 2013 2014 2015 --scheduler processes",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_data_options(p, years=True)
+    p.add_argument("-o", "--output", default="mrioflow-sweep", help="output folder (default: ./mrioflow-sweep)")
+    p.set_defaults(handler=_sweep)
+
+
+def _sweep(args) -> int:
+    from .analysis.studies import run_sweep
+
+    files = run_sweep(args.years, args.output, load=_loader(args), backend=args.backend, dtype=args.dtype,
+                      stressors=args.stressor, scheduler=args.scheduler, progress=not args.quiet)
+    _report_written(files, args.output)
+    return 0
+
+
+# -- bench --------------------------------------------------------------------------------------
+
+
+def add_bench_parser(sub) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="hardware benchmark: the engine against a bare SciPy LU and pymrio, ensembles, readers, GPU",
+        description="Time named cases on the synthetic Eora26-sized world. Figures are ratios against "
+        "references measured in the same run (a bare SciPy LU of the same matrix, pymrio's calc_all and "
+        "parse_eora26, the CPU for the GPU case): compare ratios, not seconds, on shared machines.",
+        epilog="example:\n  mrioflow bench --markdown docs/benchmarks.md",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--case", dest="cases", nargs="+", metavar="NAME",
+                   default=["engine", "montecarlo", "readers", "gpu"],
+                   help="cases to run: engine, montecarlo, readers, gpu (default: all)")
+    p.add_argument("--countries", dest="n_countries", type=int, help="smaller synthetic world (default: 189 + RoW)")
+    p.add_argument("--repeat", type=int, default=3, help="timed repetitions; the best is kept (default: 3)")
+    p.add_argument("--samples", type=int, default=64, help="Monte Carlo batch size timed (default: 64)")
+    p.add_argument("--no-pymrio", dest="pymrio", action="store_false", help="skip the pymrio references")
+    p.add_argument("--markdown", metavar="FILE", help="also write the report as Markdown (atomically)")
+    p.add_argument("--json", metavar="FILE", help="also write the figures as JSON (atomically)")
+    p.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p.set_defaults(handler=_bench)
+
+
+def _bench(args) -> int:
+    import json
+    import shlex
+
+    from .analysis.output import atomic_write
+    from .bench import format_report, run_cases
+
+    report = run_cases(args.cases, n_countries=args.n_countries, repeat=args.repeat, samples=args.samples,
+                       pymrio=args.pymrio)
+    command = "mrioflow " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "mrioflow bench"
+    text = format_report(report, command=command)
+    print(text)
+    if args.markdown:
+        atomic_write(args.markdown, lambda p: open(p, "w", encoding="utf-8").write(text + "\n"))
+    if args.json:
+        atomic_write(args.json, lambda p: open(p, "w", encoding="utf-8").write(json.dumps(report, indent=2, default=str)))
+    return 0
+
+
 # -- entry point ------------------------------------------------------------------------------
 
 #: Subcommand registrars, in the order --help lists them (more are added here).
-SUBCOMMANDS = [add_run_parser]
+SUBCOMMANDS = [add_run_parser, add_mc_parser, add_sweep_parser, add_bench_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

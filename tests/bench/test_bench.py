@@ -41,8 +41,8 @@ def test_harness_engine_case_reports_ratios():
     assert figures["engine_run_over_lu"] == pytest.approx(figures["engine_run_s"] / figures["bare_lu_s"])
     assert figures["pymrio_over_engine"] == pytest.approx(figures["pymrio_calc_all_s"] / figures["engine_run_s"])
     assert 0 < figures["run_added_memory_nxn"]
-    text = format_report(report)
-    assert "| engine | engine_run_over_lu |" in text and "CPUs" in text
+    text = format_report(report, command="mrioflow bench --case engine")
+    assert "| engine_run_over_lu |" in text and "CPUs" in text and "`mrioflow bench --case engine`" in text
 
 
 def test_harness_memory_counts_numpy_arrays():

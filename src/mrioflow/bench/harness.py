@@ -105,15 +105,29 @@ def run_cases(names, *, progress: bool = True, **options) -> dict:
     return out
 
 
-def format_report(report: dict) -> str:
-    """A Markdown rendering of ``run_cases``' output."""
-    lines = ["| case | figure | value |", "| --- | --- | --- |"]
+def format_report(report: dict, *, command: str | None = None) -> str:
+    """A Markdown rendering of ``run_cases``' output: one table per case, with what
+    the case measures, the machine, and the command that produced it."""
+    import datetime
+    import inspect
+
+    m = report["machine"]
+    lines = ["# mrioflow benchmarks", ""]
+    if command:
+        lines += [f"Produced by `{command}` on {datetime.date.today().isoformat()}.", ""]
+    lines += [
+        f"Machine: {m['platform']}, {m['cpu_count']} CPUs, Python {m['python']}, numpy {m['numpy']}.",
+        "Times are the best of the repetitions, in seconds; ratios compare figures measured in the",
+        "same run, which is what to compare across these shared, noisy machines.",
+        "",
+    ]
     for name, figures in report["cases"].items():
+        doc = inspect.getdoc(CASES[name]) or ""
+        lines += [f"## {name}", "", " ".join(doc.split("\n\n")[0].split()), ""]
+        lines += ["| figure | value |", "| --- | --- |"]
         for key, value in figures.items():
             if isinstance(value, float):
                 value = f"{value:.4g}"
-            lines.append(f"| {name} | {key} | {value} |")
-    m = report["machine"]
-    lines.append("")
-    lines.append(f"Machine: {m['platform']}, {m['cpu_count']} CPUs, Python {m['python']}, numpy {m['numpy']}.")
+            lines.append(f"| {key} | {value} |")
+        lines.append("")
     return "\n".join(lines)

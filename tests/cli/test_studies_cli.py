@@ -1,0 +1,91 @@
+"""``mrioflow mc``, ``mrioflow sweep`` and ``mrioflow bench`` from the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mrioflow as mf
+
+
+def mrioflow(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "mrioflow.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env=dict(os.environ), timeout=600)
+
+
+def test_mc_writes_summaries_samples_and_figure_and_resumes(tmp_path):
+    out = tmp_path / "mc"
+    args = ["mc", "--synthetic-countries", "7", "--samples", "12", "--batch-size", "5", "--intensities", "0.3",
+            "--final-demand", "0.1", "--backend", "numpy", "--seed", "4", "-q", "-o", out]
+    proc = mrioflow(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert "SYNTHETIC DATA" in proc.stdout
+    tables = {p.name for p in (out / "tables").iterdir()}
+    for s in ("CH4", "VA"):
+        for name in [f"mc_summary_{s}_pba", f"mc_summary_{s}_cba", f"mc_summary_{s}_net",
+                     f"mc_probability_net_below_0_{s}", f"mc_samples_{s}"]:
+            assert {name + ".csv", name + ".parquet"} <= tables
+        assert (out / "figures" / f"mc_cba_{s}.png").stat().st_size > 10_000
+    assert sorted(p.name for p in (out / "batches").iterdir()) == [
+        "batch_000000.npz", "batch_000001.npz", "batch_000002.npz", "manifest.json"]
+
+    # the tables hold what the Python API computes for the same ensemble
+    world = mf.datasets.synthetic(year=2013, seed=0, n_countries=7)
+    ref = mf.montecarlo(world, samples=12, perturb={"intensities": 0.3, "final_demand": 0.1}, seed=4,
+                        backend="numpy", batch_size=5, progress=False)
+    summary = pd.read_parquet(out / "tables" / "mc_summary_CH4_cba.parquet")
+    np.testing.assert_allclose(summary["mean"].to_numpy(), ref.summary("CH4", "cba")["mean"].to_numpy(), rtol=1e-12)
+    samples = pd.read_csv(out / "tables" / "mc_samples_CH4.csv")
+    assert len(samples) == 3 * 12 * 7 and set(samples["account"]) == {"pba", "cba", "net"}
+
+    # a rerun with a batch missing recomputes it and gives the same numbers
+    (out / "batches" / "batch_000001.npz").unlink()
+    assert mrioflow(*args).returncode == 0
+    again = pd.read_parquet(out / "tables" / "mc_summary_CH4_cba.parquet")
+    pd.testing.assert_frame_equal(again, summary)
+
+
+def test_sweep_writes_accounts_by_year(tmp_path):
+    out = tmp_path / "sweep"
+    proc = mrioflow("sweep", "--synthetic-countries", "6", "--years", "2013", "2021", "--backend", "numpy",
+                    "--stressor", "CH4", "-q", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    acc = pd.read_csv(out / "tables" / "sweep_accounts_CH4.csv")
+    assert sorted(set(acc["year"])) == [2013, 2021] and len(acc) == 12
+    assert not (out / "tables" / "sweep_accounts_VA.csv").exists()
+    ref = mf.Engine("numpy").run(mf.datasets.synthetic(year=2021, n_countries=6)).accounts("CH4")
+    got = acc[acc["year"] == 2021].set_index("country")[["pba", "cba", "imports", "exports", "net"]]
+    np.testing.assert_allclose(got.to_numpy(), ref.to_numpy(), rtol=1e-12)
+
+
+def test_bench_writes_markdown_and_json(tmp_path):
+    md, js = tmp_path / "bench.md", tmp_path / "bench.json"
+    proc = mrioflow("bench", "--case", "engine", "--countries", "5", "--repeat", "1", "--no-pymrio",
+                    "--markdown", md, "--json", js)
+    assert proc.returncode == 0, proc.stderr
+    text = md.read_text()
+    assert text.startswith("# mrioflow benchmarks") and "| engine_run_over_lu |" in text
+    assert "Produced by `mrioflow bench --case engine" in text
+    figures = json.loads(js.read_text())["cases"]["engine"]
+    assert figures["n"] == 130 and "pymrio_calc_all_s" not in figures
+
+
+@pytest.mark.parametrize("args, message", [
+    (["mc", "--samples", "3", "--intensities", "-1"], "relative standard deviations must be finite and >= 0"),
+    (["mc", "--samples", "0"], "samples must be a positive integer, got 0"),
+    (["sweep", "--years", "2013", "--eora26", "/nonexistent/eora"], "/nonexistent/eora"),
+    (["bench", "--case", "warp-drive"], r"unknown benchmark case(s) ['warp-drive']"),
+    (["mc", "--backend", "tpu"], "backend must be one of"),
+])
+def test_errors_are_one_line(tmp_path, args, message):
+    proc = mrioflow(*args, "-q", "-o", tmp_path / "out") if args[0] != "bench" else mrioflow(*args)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mrioflow: error:") and message in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
