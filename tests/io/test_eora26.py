@@ -11,11 +11,20 @@ import pytest
 
 import mrioflow as mf
 from mrioflow.errors import LabelError, MissingDataError, OptionError, ReaderError
+from mrioflow.io import eora26 as eora_mod
 from mrioflow.io import read_eora26, write_eora26
 
 from io_fixtures import CATEGORIES, CH4_ROWS, CO2_ROWS, COUNTRIES, SECTORS, write_eora_files, zip_folder
 
 S, C = len(SECTORS), len(CATEGORIES)
+
+
+@pytest.fixture(autouse=True, params=["per-column", "one-column"])
+def parser_path(request, monkeypatch):
+    """Run every test through both parsers: pyarrow per column (tall matrices such as
+    the full T) and the one-column path (short, wide ones such as VA)."""
+    monkeypatch.setattr(eora_mod, "_SMALL_ROWS", 0 if request.param == "per-column" else 10**9)
+    return request.param
 
 
 def _check_against_files(m, f):

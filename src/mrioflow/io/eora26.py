@@ -261,9 +261,11 @@ def _shape_error(f: _File, found: tuple, expected: tuple, labels: str) -> Reader
     )
 
 
-def _diagnose(f: _File, lines: list[bytes], line_numbers: list[int], ncols: int, trailing: bool, exc) -> ReaderError:
+def _diagnose(
+    f: _File, lines: list[bytes], line_numbers: list[int], ncols: int, trailing: bool, exc, *, column_hint: bool = True
+) -> ReaderError:
     """Find the first bad cell (error path only: a Python scan is fine here)."""
-    m = re.search(r"column #(\d+)", str(exc))
+    m = re.search(r"column #(\d+)", str(exc)) if column_hint else None
     hint = int(m.group(1)) if m else None
     for line, lineno in zip(lines, line_numbers):
         fields = line.rstrip(b"\r\n").split(b"\t")
@@ -394,29 +396,82 @@ def _parse(
     return out
 
 
+_SMALL_ROWS = 256  # wide, short matrices (VA, the chosen Q rows) take the one-column path
+
+
+def _parse_small(f: _File, pick: list[tuple[int, bytes]], ncols: int, place: _Place | None) -> np.ndarray:
+    """Parse a few long lines (already checked to hold ``ncols`` fields each).
+
+    pyarrow's per-column cost dominates for a few rows of thousands of columns,
+    so the cells are parsed as ONE column (tabs turned into line breaks) and
+    reshaped; an empty cell then vanishes, which the count check catches.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    nrows = len(pick)
+    lines = [ln for _, ln in pick]
+    numbers = [n for n, _ in pick]
+    blob = b"\n".join(lines).replace(b"\t", b"\n") + b"\n"
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(blob),
+            read_options=pacsv.ReadOptions(column_names=["v"], block_size=max(1 << 20, len(blob) // 2 + 1024)),
+            parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={"v": pa.float64()}, null_values=[], strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise _diagnose(f, lines, numbers, ncols, False, exc, column_hint=False) from None
+    chunks = table.column(0).chunks
+    vals = np.concatenate([c.to_numpy() for c in chunks]) if chunks else np.zeros(0)
+    if vals.size != nrows * ncols:
+        raise _diagnose(
+            f, lines, numbers, ncols, False, f"{vals.size} numbers, expected {nrows * ncols}", column_hint=False
+        )
+    arr = vals.reshape(nrows, ncols)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ReaderError(
+            f"{f}: non-finite value {arr[i, j]} at line {numbers[i]}, column {j + 1}; expected a finite number"
+        )
+    if place is None:
+        return arr
+    out = np.zeros(place.shape)
+    out[np.ix_(place.r_new, place.c_new)] = arr[np.ix_(place.r_old, place.c_old)]
+    return out
+
+
 def _read_matrix(f: _File, nrows: int, ncols: int, labels: str, rows=None, place: _Place | None = None) -> np.ndarray:
     """Read a whole matrix, or only the listed rows (0-based) of it, placed by ``place``."""
-    if rows is None:
+    if rows is None and nrows > _SMALL_ROWS:
         return _parse(f, f.buffer(), nrows, ncols, labels, place=place)
     raw = f.read_bytes()
-    all_lines = raw.splitlines()
-    numbered = [(i + 1, ln) for i, ln in enumerate(all_lines) if ln.strip()]
+    numbered = [(i + 1, ln) for i, ln in enumerate(raw.splitlines()) if ln.strip()]
     if len(numbered) != nrows:
-        first = numbered[0][1].rstrip(b"\t") if numbered else b""
-        raise _shape_error(f, (len(numbered), first.count(b"\t") + 1 if first else 0), (nrows, ncols), labels)
-    counts = {ln.rstrip(b"\t").count(b"\t") + 1 for _, ln in numbered}
-    if counts != {ncols}:
-        bad = next(n for n, ln in numbered if ln.rstrip(b"\t").count(b"\t") + 1 != ncols)
-        found = sorted(counts - {ncols})[0]
+        first = numbered[0][1] if numbered else b""
+        width = first.count(b"\t") + 1 - (first.endswith(b"\t") and first.count(b"\t") == ncols) if first else 0
+        raise _shape_error(f, (len(numbered), width), (nrows, ncols), labels)
+    cleaned = []
+    for lineno, ln in numbered:
+        if ln.endswith(b"\t") and ln.count(b"\t") == ncols:  # a trailing tab, as some Eora files have
+            ln = ln[:-1]
+        cleaned.append((lineno, ln))
+    widths = [ln.count(b"\t") + 1 for _, ln in cleaned]
+    if set(widths) != {ncols}:
+        if len(set(widths)) == 1:  # every line: the file does not belong to these labels
+            raise _shape_error(f, (nrows, widths[0]), (nrows, ncols), labels)
+        k = next(i for i, w in enumerate(widths) if w != ncols)
         raise ReaderError(
-            f"{f}: line {bad} has {found} values, expected {ncols} (the matrix must have shape "
+            f"{f}: line {cleaned[k][0]} has {widths[k]} values, expected {ncols} (the matrix must have shape "
             f"({nrows}, {ncols}) to match {labels})"
         )
-    if not rows:
+    pick = cleaned if rows is None else [cleaned[i] for i in rows]
+    if not pick:
         return np.zeros((0, ncols)) if place is None else np.zeros(place.shape)
-    pick = [numbered[i] for i in rows]
-    sub = b"\n".join(ln for _, ln in pick) + b"\n"
-    return _parse(f, sub, len(rows), ncols, labels, line_numbers=[n for n, _ in pick], place=place)
+    return _parse_small(f, pick, ncols, place)
 
 
 # -- labels -> layout ----------------------------------------------------------------------------
