@@ -318,7 +318,14 @@ def _first_line(data) -> bytes:
 
 
 def _parse(
-    f: _File, raw, nrows: int, ncols: int, labels: str, line_numbers=None, place: _Place | None = None
+    f: _File,
+    raw,
+    nrows: int,
+    ncols: int,
+    labels: str,
+    line_numbers=None,
+    place: _Place | None = None,
+    on_parsed=None,
 ) -> np.ndarray:
     """Parse tab-separated numbers strictly into float64, placed by ``place`` (default: as is).
 
@@ -355,6 +362,8 @@ def _parse(
         lines = [ln for ln in raw.splitlines() if ln.strip()]
         nums = line_numbers or [i + 1 for i, ln in enumerate(raw.splitlines()) if ln.strip()]
         raise _diagnose(f, lines, nums, ncols, trailing, exc) from None
+    if on_parsed is not None:  # the cores are free again: let the caller start other work
+        on_parsed()
     if table.num_rows != nrows:
         raise _shape_error(f, (table.num_rows, ncols), (nrows, ncols), labels)
     if trailing:
@@ -444,10 +453,16 @@ def _parse_small(f: _File, pick: list[tuple[int, bytes]], ncols: int, place: _Pl
     return out
 
 
-def _read_matrix(f: _File, nrows: int, ncols: int, labels: str, rows=None, place: _Place | None = None) -> np.ndarray:
-    """Read a whole matrix, or only the listed rows (0-based) of it, placed by ``place``."""
+def _read_matrix(
+    f: _File, nrows: int, ncols: int, labels: str, rows=None, place: _Place | None = None, on_parsed=None
+) -> np.ndarray:
+    """Read a whole matrix, or only the listed rows (0-based) of it, placed by ``place``.
+
+    ``on_parsed`` (tall matrices only) is called once the text is parsed, before
+    the numbers are copied into place.
+    """
     if rows is None and nrows > _SMALL_ROWS:
-        return _parse(f, f.buffer(), nrows, ncols, labels, place=place)
+        return _parse(f, f.buffer(), nrows, ncols, labels, place=place, on_parsed=on_parsed)
     raw = f.read_bytes()
     numbered = [(i + 1, ln) for i, ln in enumerate(raw.splitlines()) if ln.strip()]
     if len(numbered) != nrows:
@@ -628,12 +643,19 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
         (files[name["QY"]], nQ, nFD, "labels_Q.txt x labels_FD.txt", q_rows,
          _Place((len(q_rows), m), q_all, q_all, f_new, f_old)),
     ]
-    # pyarrow parses without the GIL: reading the smaller files while T is copied
-    # into place overlaps the serial parts. Errors are raised in file order.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(_read_matrix, f, nr, nc, lab, rows=rows, place=pl) for f, nr, nc, lab, rows, pl in jobs]
+    # T is parsed first on all cores; the other files are parsed (pyarrow, without
+    # the GIL) while T's numbers are copied into place. Errors are raised in file order.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        futures = []
+
+        def start_others():
+            if not futures:
+                futures.extend(pool.submit(_read_matrix, *job[:4], rows=job[4], place=job[5]) for job in jobs[1:])
+
         try:
-            Z, Y, VA, Q, QY = (fut.result() for fut in futures)
+            Z = _read_matrix(*jobs[0][:4], rows=jobs[0][4], place=jobs[0][5], on_parsed=start_others)
+            start_others()
+            Y, VA, Q, QY = (fut.result() for fut in futures)
         except BaseException:
             for fut in futures:
                 fut.cancel()
