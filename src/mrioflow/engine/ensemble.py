@@ -28,7 +28,6 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -38,7 +37,7 @@ from ..errors import LabelError, OptionError, ShapeError
 from ..mrio import MRIO
 from .backend import Backend, get_backend
 from .system import LeontiefSystem
-from .tasks import load_npz, run_tasks, write_atomic_npz, write_atomic_text
+from .tasks import ResultStore, run_tasks
 
 TARGETS = ("intensities", "direct", "final_demand", "Z")
 ACCOUNTS = ("pba", "cba", "imports", "exports", "net")
@@ -357,33 +356,19 @@ def montecarlo(
     n_batches = -(-samples // batch_size)
     runner = _BatchRunner(mrio, sigmas, samples, batch_size, seed, be, dtype)
 
+    store = None
     done: dict[int, dict] = {}
-    folder = None
     if out_dir is not None:
-        folder = Path(out_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        fp = _fingerprint(mrio, sigmas, samples, batch_size, seed, dtype)
-        manifest = folder / "manifest.json"
-        if manifest.exists():
-            old = json.loads(manifest.read_text())
-            if old.get("fingerprint") != fp:
-                raise OptionError(
-                    f"{folder} holds batches of a different ensemble (other table, perturbation, "
-                    "samples, batch size, seed or dtype); use an empty folder"
-                )
-        else:
-            write_atomic_text(manifest, json.dumps({"fingerprint": fp, "samples": samples,
-                                                    "batch_size": batch_size, "seed": seed,
-                                                    "perturb": sorted(perturb)}))
-        for i in range(n_batches):
-            path = folder / f"batch_{i:06d}.npz"
-            if path.exists() and (stored := load_npz(path)) is not None:
-                done[i] = stored  # a damaged file was removed and is recomputed
+        spec = {"fingerprint": _fingerprint(mrio, sigmas, samples, batch_size, seed, dtype), "samples": samples,
+                "batch_size": batch_size, "seed": seed, "perturb": sorted(perturb)}
+        store = ResultStore(out_dir, spec, what="batches of a different ensemble (other table, perturbation, "
+                            "samples, batch size, seed or dtype)", filename=lambda i: f"batch_{i:06d}.npz")
+        done = store.load(range(n_batches))
 
     def batch(i):
         result = runner(i)
-        if folder is not None:
-            write_atomic_npz(folder / f"batch_{i:06d}.npz", result)
+        if store is not None:
+            store.save(i, result)
         return result
 
     todo = [i for i in range(n_batches) if i not in done]

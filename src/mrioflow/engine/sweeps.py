@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +13,7 @@ from ..errors import LabelError, OptionError
 from ..mrio import MRIO, TableLabels
 from .backend import Backend
 from .results import Results
-from .tasks import load_npz, run_tasks, write_atomic_npz, write_atomic_text
+from .tasks import ResultStore, run_tasks
 
 _ARRAYS = ("E", "M", "F", "F_Y", "x")
 
@@ -22,12 +21,12 @@ _ARRAYS = ("E", "M", "F", "F_Y", "x")
 class _YearRunner:
     """Load one year, run the engine, keep the compact results (picklable for Dask)."""
 
-    def __init__(self, loader, backend, dtype, stressors, folder):
+    def __init__(self, loader, backend, dtype, stressors, store):
         self.loader = loader
         self.backend = backend if isinstance(backend, str) else backend.name
         self.dtype = dtype
         self.stressors = stressors
-        self.folder = folder
+        self.store = store
 
     def __call__(self, year) -> dict:
         from .engine import Engine
@@ -39,8 +38,8 @@ class _YearRunner:
         out = {name: getattr(res, name) for name in _ARRAYS}
         out["labels"] = np.array(json.dumps(res.mrio.labels().to_json()))
         out["backend"] = np.array(res.backend)
-        if self.folder is not None:
-            write_atomic_npz(Path(self.folder) / f"year_{year}.npz", out)
+        if self.store is not None:
+            self.store.save(year, out)
         return out
 
 
@@ -123,25 +122,14 @@ def sweep(
     if len(set(years)) != len(years):
         raise OptionError(f"years repeat: {years}")
     loader = loader or _synthetic_loader
-    folder = None
+    store = None
     done: dict = {}
     if out_dir is not None:
-        folder = Path(out_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        manifest = folder / "manifest.json"
         spec = {"stressors": list(stressors) if stressors else None, "dtype": dtype,
-                "loader": getattr(loader, "__qualname__", repr(loader))}
-        if manifest.exists():
-            if json.loads(manifest.read_text()) != spec:
-                raise OptionError(f"{folder} holds a sweep with other settings ({manifest.read_text()}); "
-                                  "use another folder")
-        else:
-            write_atomic_text(manifest, json.dumps(spec))
-        for year in years:
-            path = folder / f"year_{year}.npz"
-            if path.exists() and (stored := load_npz(path)) is not None:
-                done[year] = stored
-    runner = _YearRunner(loader, backend, dtype, stressors, None if folder is None else str(folder))
+                "loader": getattr(loader, "__qualname__", None) or getattr(getattr(loader, "func", None), "__qualname__", repr(loader))}
+        store = ResultStore(out_dir, spec, what="a sweep", filename=lambda year: f"year_{year}.npz")
+        done = store.load(years)
+    runner = _YearRunner(loader, backend, dtype, stressors, store)
     todo = [y for y in years if y not in done]
     done.update(run_tasks(runner, todo, scheduler=scheduler, progress=progress, desc="years"))
     return SweepResults({year: _to_results(done[year]) for year in years})

@@ -91,3 +91,40 @@ def run_tasks(
             show(futures)
         results = client.gather(futures)
     return dict(zip(keys, results))
+
+
+class ResultStore:
+    """A folder of finished task results, one npz file per task, for resuming.
+
+    ``manifest.json`` records what the folder belongs to (``spec``); a folder
+    holding another study is refused rather than mixed. Files are written
+    atomically; a damaged one is removed and its task recomputed.
+    """
+
+    def __init__(self, folder, spec: dict, *, what: str, filename: Callable[[object], str]):
+        import json
+
+        from ..errors import OptionError
+
+        self.folder = Path(folder)
+        self.filename = filename
+        self.folder.mkdir(parents=True, exist_ok=True)
+        manifest = self.folder / "manifest.json"
+        text = json.dumps(spec, sort_keys=True)
+        if manifest.exists():
+            if json.loads(manifest.read_text()) != json.loads(text):
+                raise OptionError(f"{self.folder} holds {what} with other settings; use another (or an empty) folder")
+        else:
+            write_atomic_text(manifest, text)
+
+    def load(self, keys: Iterable) -> dict:
+        """The stored results among ``keys``: {key: arrays}."""
+        done = {}
+        for key in keys:
+            path = self.folder / self.filename(key)
+            if path.exists() and (stored := load_npz(path)) is not None:
+                done[key] = stored
+        return done
+
+    def save(self, key, arrays: dict) -> None:
+        write_atomic_npz(self.folder / self.filename(key), arrays)
