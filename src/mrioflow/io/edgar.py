@@ -265,7 +265,9 @@ def attach_edgar(mrio: MRIO, edgar: pd.DataFrame, *, mapping=None, name: str = "
     Returns
     -------
     MRIO
-        With stressor ``name`` (unit from ``edgar.attrs``, else Gg): sources in F
+        With stressor ``name`` (unit from ``edgar.attrs``, else Gg; an existing
+        stressor of that name is replaced and moves to the last position, as
+        :meth:`MRIO.with_stressor` does): sources in F
         (k x n), household sources in F_Y at each country's household category.
         EDGAR ISO3 codes are translated to Eora's (:data:`EDGAR_TO_EORA`).
         Countries in one source and not the other are reported in a warning and
