@@ -346,9 +346,9 @@ def _parse(
     types = {f"f{j}": pa.float64() for j in range(ncols)}
     if trailing:
         types[f"f{ncols}"] = pa.string()
-    # A few blocks per core: large enough that the per-column cost of a block stays
-    # small for thousands of columns, enough of them to keep every core busy.
-    block = max(4 << 20, data.size // (4 * max(1, pa.cpu_count())) + (1 << 16))
+    # Few large blocks parse fastest for thousands of columns (the per-column cost
+    # is paid per block): one block per core.
+    block = max(1 << 20, data.size // max(1, pa.cpu_count()) + (1 << 16))
     try:
         table = pacsv.read_csv(
             pa.BufferReader(data),
