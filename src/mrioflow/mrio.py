@@ -249,3 +249,20 @@ class MRIO(_Labelled):
             f"(n={self.n}), {len(self.fd_categories)} final-demand categories, "
             f"stressors {list(self.stressors)}; source: {self.source}>"
         )
+
+
+def trusted_mrio(**fields) -> MRIO:
+    """Build an MRIO from arrays and labels validated before (e.g. a checksummed cache),
+    skipping the checks of ``MRIO.__init__``; labels are normalised to tuples."""
+    obj = object.__new__(MRIO)
+    for f in dataclasses.fields(MRIO):
+        if f.name in fields:
+            value = fields[f.name]
+        elif f.default is not dataclasses.MISSING:
+            value = f.default
+        else:
+            value = f.default_factory()
+        if isinstance(value, list):
+            value = tuple(value)
+        object.__setattr__(obj, f.name, value)
+    return obj

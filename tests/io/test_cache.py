@@ -111,7 +111,7 @@ def test_damaged_cache_is_rebuilt(eora, cache_dir, parses, damage):
     raw = f.read_bytes()
     if damage == "truncate":
         f.write_bytes(raw[: len(raw) * 2 // 3])
-    elif damage == "flip":  # a flipped byte inside the Z array: caught by the zip CRC-32
+    elif damage == "flip":  # a flipped byte inside the Z array: caught by Z's checksum
         b = bytearray(raw)
         k = raw.index(b"Z.npy") + 2000
         b[k] ^= 0x55
@@ -123,6 +123,8 @@ def test_damaged_cache_is_rebuilt(eora, cache_dir, parses, damage):
     m = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
     assert len(parses) == 2
     assert m.meta["cache"].startswith("rebuilt (corrupt:")
+    if damage == "flip":
+        assert "checksum of Z differs" in m.meta["cache"]
     _same(first, m)
     assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "hit"
 
