@@ -60,6 +60,7 @@ def add_run_parser(sub) -> None:
     data.add_argument("--eora26", metavar="PATH", help="folder of yearly Eora26 files (Eora26_{year}_bp.zip or unpacked folders), or one zip")
     data.add_argument("--years", metavar="YEAR", nargs="+", type=int, help="years to analyse (default: 2013 2021)")
     data.add_argument("--edgar", metavar="FILE", help="EDGAR CH4 file: replace the table's methane by EDGAR's, mapped to the Eora26 sectors")
+    data.add_argument("--edgar-mapping", dest="edgar_mapping", metavar="CSV", help="EDGAR source -> Eora26 sector mapping (default: the bundled edgar_ch4_to_eora26.csv)")
     data.add_argument("--pymrio", metavar="FOLDER", action="append", help="a pymrio folder instead of Eora26 (repeat for several years)")
     data.add_argument("--price", metavar="BASIS", help="Eora26 price basis: bp (default) or pp")
     data.add_argument("--no-cache", dest="cache", action="store_const", const=False, help="do not read or write the Eora26 cache of parsed years")
@@ -91,7 +92,10 @@ def _run(args) -> int:
     config = load_config(args.config) if args.config else {}
     overrides = {k: getattr(args, k, None) for k in Settings.keys()}
     settings = Settings.build(config, overrides)
-    log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    def log(msg: str) -> None:  # warnings are shown even with --quiet
+        if not args.quiet or msg.startswith("warning"):
+            print(msg, file=sys.stderr)
+
     t0 = time.perf_counter()
     summary = run_analysis(settings, progress=not args.quiet, log=log)
     elapsed = time.perf_counter() - t0
@@ -114,6 +118,8 @@ def _add_data_options(p, *, years: bool) -> None:
     else:
         data.add_argument("--year", type=int, default=2013, help="year (default: 2013)")
     data.add_argument("--edgar", metavar="FILE", help="EDGAR CH4 file replacing the table's methane")
+    data.add_argument("--edgar-mapping", dest="edgar_mapping", metavar="CSV",
+                      help="EDGAR source -> Eora26 sector mapping (default: the bundled one)")
     data.add_argument("--stressor", metavar="NAME", action="append",
                       help="stressor to keep (repeatable; default: every stressor of the table)")
     data.add_argument("--seed-world", dest="world_seed", type=int, default=0, help="seed of the synthetic world")
@@ -132,7 +138,8 @@ def _loader(args):
     from .analysis.studies import loader
 
     edgar_name = args.stressor[0] if args.stressor else "CH4"
-    return loader(eora26=args.eora26, edgar=args.edgar, stressor=edgar_name, seed=args.world_seed,
+    return loader(eora26=args.eora26, edgar=args.edgar, edgar_mapping=args.edgar_mapping, stressor=edgar_name,
+                  seed=args.world_seed,
                   n_countries=args.synthetic_countries)
 
 

@@ -124,7 +124,7 @@ def _with_edgar(mrio: MRIO, settings: Settings, year) -> MRIO:
     if not settings.edgar:
         return mrio
     edgar = _reader("read_edgar")(settings.edgar, substance=settings.stressor, year=year)
-    return _reader("attach_edgar")(mrio, edgar, name=settings.stressor)
+    return _reader("attach_edgar")(mrio, edgar, mapping=settings.edgar_mapping, name=settings.stressor)
 
 
 # -- one year's tables --------------------------------------------------------------------

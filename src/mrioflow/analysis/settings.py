@@ -37,7 +37,7 @@ __all__ = ["DEFAULT_YEARS", "Settings", "load_config"]
 
 DEFAULT_YEARS = (2013, 2021)
 PRICES = ("bp", "pp")
-PATH_KEYS = ("eora26", "edgar", "pymrio", "groups", "output")
+PATH_KEYS = ("eora26", "edgar", "edgar_mapping", "pymrio", "groups", "output")
 
 
 @dataclass
@@ -55,6 +55,9 @@ class Settings:
     edgar : str, optional
         An EDGAR CH4 file; replaces the table's ``stressor`` by EDGAR's
         emissions mapped to the Eora26 sectors.
+    edgar_mapping : str, optional
+        A CSV mapping EDGAR sources to Eora26 sectors (the layout of the bundled
+        ``edgar_ch4_to_eora26.csv``); default: the bundled mapping.
     pymrio : tuple of str
         pymrio folders (one table each), instead of Eora26.
     stressor, value_added : str
@@ -83,6 +86,7 @@ class Settings:
     years: tuple[int, ...] = DEFAULT_YEARS
     eora26: str | None = None
     edgar: str | None = None
+    edgar_mapping: str | None = None
     pymrio: tuple[str, ...] = ()
     stressor: str = "CH4"
     value_added: str = "VA"
@@ -144,7 +148,7 @@ class Settings:
         if isinstance(self.pymrio, (str, os.PathLike)):
             self.pymrio = (self.pymrio,)
         self.pymrio = tuple(str(p) for p in self.pymrio)
-        for name in ("eora26", "edgar", "groups", "group_column", "output", "stressor", "value_added"):
+        for name in ("eora26", "edgar", "edgar_mapping", "groups", "group_column", "output", "stressor", "value_added"):
             v = getattr(self, name)
             if v is not None and not isinstance(v, (str, os.PathLike)):
                 raise OptionError(f"{name} must be a string, got {v!r}")
@@ -159,6 +163,8 @@ class Settings:
             raise OptionError("give either eora26 or pymrio as the data source, not both")
         if self.edgar and self.source == "synthetic":
             raise OptionError("edgar needs a real table to attach to: give eora26 (or pymrio) as well")
+        if self.edgar_mapping and not self.edgar:
+            raise OptionError("edgar_mapping maps an EDGAR file's sources: give edgar as well")
         if self.stressor == self.value_added:
             raise OptionError(f"stressor and value_added must differ, both are {self.stressor!r}")
         for name in ("seed", "synthetic_countries"):

@@ -23,6 +23,7 @@ def load_table(
     *,
     eora26=None,
     edgar=None,
+    edgar_mapping=None,
     price: str = "bp",
     cache: bool = True,
     stressor: str = "CH4",
@@ -34,7 +35,8 @@ def load_table(
         return synthetic(year=year, seed=seed, n_countries=n_countries)
     mrio = mio.read_eora26(eora26, year, price=price, cache=cache)
     if edgar is not None:
-        mrio = mio.attach_edgar(mrio, mio.read_edgar(edgar, substance=stressor, year=year), name=stressor)
+        edgar_table = mio.read_edgar(edgar, substance=stressor, year=year)
+        mrio = mio.attach_edgar(mrio, edgar_table, mapping=edgar_mapping, name=stressor)
     return mrio
 
 

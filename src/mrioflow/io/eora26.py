@@ -593,7 +593,7 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
     if t.codes != fd.codes:
         diff = sorted(set(t.codes) ^ set(fd.codes))
         raise LabelError(
-            f"labels_FD.txt and labels_T.txt list different countries"
+            "labels_FD.txt and labels_T.txt list different countries"
             + (f" (in one only: {', '.join(diff[:10])})" if diff else " (same codes, different order)")
         )
     selection = _q_selection(lq, satellites)
