@@ -12,11 +12,18 @@ from .flows import (
     calc_EN,
     calc_net_flows,
 )
+from .indices import calc_bmi, calc_gmi, calc_group_matrix, calc_group_vector, calc_minmax, calc_net_totals
 from .leontief import calc_A, calc_by_country, calc_L, calc_S, calc_x, solve_M, solve_X
 
 __all__ = [
     "calc_A",
     "calc_accounts",
+    "calc_bmi",
+    "calc_gmi",
+    "calc_group_matrix",
+    "calc_group_vector",
+    "calc_minmax",
+    "calc_net_totals",
     "calc_by_country",
     "calc_E",
     "calc_E_final_demand_sector",
