@@ -82,7 +82,7 @@ class Engine:
         """
         if stressors is not None:
             mrio = mrio.select_stressors(stressors)
-        b, xp = self.backend, self.backend.xp
+        b = self.backend
         R = mrio.n_countries
         timings: dict[str, float] = {}
 
@@ -112,7 +112,6 @@ class Engine:
         t0 = time.perf_counter()
         host = {name: b.to_host(a) for name, a in out.items()}
         timings["to_host"] = time.perf_counter() - t0
-        del xp
         return Results(
             mrio=mrio,
             backend=f"{b.name} ({b.describe()})",

@@ -115,7 +115,9 @@ class _BatchRunner:
             st["F"] = b.asarray(m.F)
             st["F_Y"] = b.asarray(m.F_Y)
             st["Y"] = b.asarray(m.Y)
-            if "Z" not in self.sigmas:
+            if "Z" in self.sigmas:
+                st["Z"] = b.asarray(m.Z)
+            else:
                 Z = b.asarray(m.Z)
                 x = b.asarray(m.x)
                 st["system"] = LeontiefSystem.from_arrays(b, Z, x, consume_Z=b.copies_on_transfer)
@@ -178,8 +180,7 @@ class _BatchRunner:
     def _fresh_lu_samples(self, st, rng, nb, noise):
         b: Backend = st["b"]
         xp, R = b.xp, st["R"]
-        m = self.mrio
-        Z0 = b.asarray(m.Z)
+        Z0 = st["Z"]
         out = []
         for _ in range(nb):
             Z = Z0 * noise("Z", Z0.shape)
