@@ -172,6 +172,13 @@ def add_mc_parser(sub) -> None:
     mc.add_argument("--transactions", type=float, metavar="RSD", help="transactions Z (a fresh LU per sample)")
     mc.add_argument("--seed", type=int, default=0, help="seed of the ensemble (default: 0)")
     mc.add_argument("--batch-size", dest="batch_size", type=int, help="samples per batch / task (default: automatic)")
+    mc.add_argument("--indices", action="store_true",
+                    help="also the distributions of GMI (with P(GMI < 0)) and of the region x region BMI")
+    mc.add_argument("--groups", metavar="CSV", help="grouping for --indices (default: the 62 BRI countries in 9 regions)")
+    mc.add_argument("--index-stressor", dest="index_stressor", default="CH4", help="stressor of the indices (CH4)")
+    mc.add_argument("--convention", default="printed", help="BMI convention (printed, victim_row, beneficiary_row)")
+    mc.add_argument("--norm-set", dest="norm_set", default="all", help="all (default) or scope")
+    mc.add_argument("--norm-sign", dest="norm_sign", default="signed", help="signed (default) or abs")
     mc.add_argument("-o", "--output", default="mrioflow-mc", help="output folder (default: ./mrioflow-mc)")
     p.set_defaults(handler=_mc)
 
@@ -182,10 +189,15 @@ def _mc(args) -> int:
     perturb = {name: value for name, value in [("intensities", args.intensities), ("direct", args.direct),
                                                ("final_demand", args.final_demand), ("Z", args.transactions)]
                if value is not None} or {"intensities": 0.3}
+    indices = None
+    if args.indices:
+        indices = {"stressor": args.index_stressor, "groups": args.groups, "convention": args.convention,
+                   "norm_set": args.norm_set, "norm_sign": args.norm_sign}
     mrio = _loader(args)(args.year)
     files = run_montecarlo(mrio, args.output, samples=args.samples, perturb=perturb, seed=args.seed,
                            backend=args.backend, dtype=args.dtype, stressors=args.stressor,
-                           batch_size=args.batch_size, scheduler=args.scheduler, progress=not args.quiet)
+                           batch_size=args.batch_size, scheduler=args.scheduler, progress=not args.quiet,
+                           indices=indices)
     _report_written(files, args.output)
     if mrio.synthetic:
         print("note: SYNTHETIC DATA - not real (the mrioflow synthetic world); use --eora26 for real data")

@@ -143,3 +143,61 @@ def test_errors(world):
         mf.montecarlo(world, samples=2, perturb={"Z": -0.1}, backend="numpy")
     with pytest.raises(OptionError, match="samples must be a positive integer, got 0"):
         mf.montecarlo(world, samples=0, backend="numpy")
+
+
+@pytest.fixture(scope="module")
+def bri_world():
+    return mf.datasets.synthetic(year=2021, seed=1, countries=list(mf.regions.bri().countries) + ["USA", "ROW"])
+
+
+def test_indices_per_sample(bri_world):
+    opts = {"convention": "victim_row", "norm_set": "scope"}
+    res = mf.montecarlo(bri_world, samples=12, perturb={"intensities": 0.3}, seed=2, backend="numpy",
+                        batch_size=5, progress=False, indices=opts)
+    groups = mf.regions.bri()
+    nominal = res.nominal
+    # the nominal indices are those of the labelled API on the unperturbed run
+    gmi = res.gmi_summary("region")
+    np.testing.assert_allclose(gmi["nominal"].to_numpy(),
+                               mf.indices.gmi(nominal, "CH4", groups, norm_set="scope").to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(res.bmi_summary("nominal").to_numpy(),
+                               mf.indices.bmi(nominal, "CH4", groups, **opts).to_numpy(), rtol=1e-12)
+    # every sample obeys the index ranges; regions are sums of their members
+    assert res.gmi.shape == (12, bri_world.n_countries) and res.bmi_region.shape == (12, 9, 9)
+    assert np.all(np.abs(res.gmi) <= 3) and np.all(res.bmi_region >= 0)
+    country = res.gmi_summary("country")
+    assert list(country.index) == [c for c in bri_world.countries if c in set(groups.countries)]
+    assert ((country["P(GMI < 0)"] >= 0) & (country["P(GMI < 0)"] <= 1)).all()
+    assert res.bmi_summary("q95").shape == (9, 9)
+    # the samples really differ
+    assert np.std(res.gmi, axis=0).max() > 0
+
+
+def test_indices_without_spread_equal_the_nominal(bri_world):
+    res = mf.montecarlo(bri_world, samples=4, perturb={"intensities": 1e-12}, backend="numpy", progress=False,
+                        indices={})
+    np.testing.assert_allclose(res.gmi, np.broadcast_to(res.nominal_gmi, res.gmi.shape), atol=1e-9)
+    s = res.gmi_summary("country")
+    np.testing.assert_array_equal(s["P(GMI < 0)"].to_numpy(), (s["nominal"] < 0).to_numpy().astype(float))
+
+
+def test_indices_identical_on_array_api_strict(bri_world):
+    kw = dict(samples=3, perturb={"final_demand": 0.2}, seed=6, progress=False, indices={"norm_sign": "abs"})
+    a = mf.montecarlo(bri_world, backend="numpy", **kw)
+    b = mf.montecarlo(bri_world, backend="array_api_strict", **kw)
+    np.testing.assert_allclose(b.gmi, a.gmi, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(b.bmi_region, a.bmi_region, rtol=1e-10, atol=1e-12)
+
+
+def test_index_option_errors(world, bri_world):
+    from mrioflow.errors import LabelError
+
+    with pytest.raises(OptionError, match=r"unknown indices option\(s\) \['level'\]"):
+        mf.montecarlo(bri_world, samples=2, backend="numpy", indices={"level": "country"})
+    with pytest.raises(OptionError, match="convention must be one of"):
+        mf.montecarlo(bri_world, samples=2, backend="numpy", indices={"convention": "upside_down"})
+    with pytest.raises(LabelError, match="countries not in the table"):
+        mf.montecarlo(world, samples=2, backend="numpy", indices={})
+    res = mf.montecarlo(world, samples=2, backend="numpy", progress=False)
+    with pytest.raises(LabelError, match="indices were not computed"):
+        res.gmi_summary()

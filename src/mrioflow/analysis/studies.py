@@ -58,14 +58,22 @@ def run_montecarlo(
     batch_size: int | None = None,
     scheduler=None,
     progress: bool = True,
+    indices: dict | None = None,
 ) -> list[Path]:
     """Run an ensemble (batches kept in ``out_dir/batches`` for resuming) and write
     per stressor: the summary of each account by country, P(net < 0), every sample
-    of the accounts, and a figure of CBA with its 90 % interval."""
+    of the accounts, and a figure of CBA with its 90 % interval; with ``indices``,
+    GMI by country and region (with P(GMI < 0)) and the mean and spread of the
+    region x region BMI."""
     out = OutputFolder(out_dir)
     res = montecarlo(mrio, samples=samples, perturb=perturb, seed=seed, backend=backend, dtype=dtype,
                      stressors=stressors, batch_size=batch_size, scheduler=scheduler,
-                     out_dir=Path(out_dir) / "batches", progress=progress)
+                     out_dir=Path(out_dir) / "batches", progress=progress, indices=indices)
+    if indices is not None:
+        out.table("mc_gmi_country", res.gmi_summary("country"))
+        out.table("mc_gmi_region", res.gmi_summary("region"))
+        for stat in ("nominal", "mean", "std", "q05", "q95"):
+            out.table(f"mc_bmi_region_{stat}", res.bmi_summary(stat))
     for s in res.mrio.stressors:
         for account in ACCOUNTS:
             out.table(f"mc_summary_{s}_{account}", res.summary(s, account))

@@ -80,6 +80,62 @@ def _expand_rsd(target: str, rsd, mrio: MRIO) -> np.ndarray:
     return lognormal_sigma(full)
 
 
+INDEX_OPTIONS = ("stressor", "value_added", "groups", "convention", "norm_set", "norm_sign")
+
+
+@dataclass(frozen=True)
+class _IndexSpec:
+    """Resolved ``indices=`` option: which E rows, the grouping as arrays, the index options."""
+
+    k: int
+    kv: int
+    groups: tuple
+    members: tuple  # the grouping's countries, in the table's order
+    P: np.ndarray  # (G, R) membership
+    scope: np.ndarray  # (R,) bool: members of the grouping
+    convention: str
+    norm_set: str
+    norm_sign: str
+
+    def norm_mask(self, b: Backend):
+        return None if self.norm_set == "all" else b.asarray(self.scope.astype(np.float64)) > 0.5
+
+    def compute(self, E, b: Backend, P=None):
+        """Country GMI (..., R) and region BMI (..., G, G) from embodied flows E (..., k, R, R)."""
+        from ..kernels import indices as KI
+
+        P = b.asarray(self.P) if P is None else P
+        Es, V = E[..., self.k, :, :], E[..., self.kv, :, :]
+        mask = self.norm_mask(b)
+        gmi = KI.calc_gmi(Es, V, norm_mask=mask, norm_sign=self.norm_sign)
+        bmi = KI.calc_bmi(Es, V, convention=self.convention, norm_mask=mask, norm_sign=self.norm_sign)
+        return gmi, KI.calc_group_matrix(bmi, P)
+
+
+def _index_spec(indices: Mapping, mrio: MRIO) -> _IndexSpec:
+    from ..indices import NORM_SETS
+    from ..kernels.indices import CONVENTIONS, NORM_SIGNS, check_option
+    from ..regions import as_regions
+
+    unknown = [key for key in indices if key not in INDEX_OPTIONS]
+    if unknown:
+        raise OptionError(f"unknown indices option(s) {unknown}; choose from {INDEX_OPTIONS}")
+    opts = {"stressor": "CH4", "value_added": "VA", "groups": None, "convention": "printed",
+            "norm_set": "all", "norm_sign": "signed", **indices}
+    check_option("convention", opts["convention"], CONVENTIONS)
+    check_option("norm_set", opts["norm_set"], NORM_SETS)
+    check_option("norm_sign", opts["norm_sign"], NORM_SIGNS)
+    regions = as_regions(opts["groups"])
+    countries = list(mrio.countries)
+    P = regions.membership(countries)  # checks that every member is in the table
+    scope = regions.mask(countries)
+    return _IndexSpec(
+        k=mrio.stressor_position(opts["stressor"]), kv=mrio.stressor_position(opts["value_added"]),
+        groups=tuple(regions.groups), members=tuple(c for c in countries if c in set(regions.countries)),
+        P=P, scope=scope, convention=opts["convention"], norm_set=opts["norm_set"], norm_sign=opts["norm_sign"],
+    )
+
+
 def _seed_for(seed: int, batch: int) -> int:
     return int(np.random.SeedSequence([seed, batch]).generate_state(1, dtype=np.uint64)[0])
 
@@ -90,8 +146,9 @@ class _BatchRunner:
     The factorisation (when Z is not perturbed) is built lazily once per process.
     """
 
-    def __init__(self, mrio, sigmas, samples, batch_size, seed, backend, dtype):
+    def __init__(self, mrio, sigmas, samples, batch_size, seed, backend, dtype, index_spec=None):
         self.mrio = mrio
+        self.index_spec = index_spec
         self.sigmas = sigmas
         self.samples = samples
         self.batch_size = batch_size
@@ -172,6 +229,12 @@ class _BatchRunner:
         for name in ACCOUNTS:
             if out[name].ndim == 2:  # unbatched F_Y and E broadcast: give every account a sample axis
                 out[name] = np.broadcast_to(out[name], (nb, *out[name].shape)).copy()
+        if self.index_spec is not None:
+            if "P" not in st:
+                st["P"] = b.asarray(self.index_spec.P)
+            gmi, bmi = self.index_spec.compute(E, b, st["P"])
+            out["gmi"] = b.to_host(gmi)
+            out["bmi_region"] = b.to_host(bmi)
         out["E_mean"] = b.to_host(mean)
         out["E_m2"] = b.to_host(m2)
         out["start"] = np.array(start)
@@ -209,6 +272,10 @@ class MonteCarloResults:
         (reduced on the device, batch by batch; the samples themselves are not kept).
     nominal : Results
         The unperturbed run, for reference.
+    gmi : ndarray (samples, R), optional
+        Every sample's GMI of every country (with ``indices=``).
+    bmi_region : ndarray (samples, G, G), optional
+        Every sample's region x region BMI (with ``indices=``).
     """
 
     mrio: MRIO
@@ -218,6 +285,11 @@ class MonteCarloResults:
     nominal: object
     perturb: dict
     seed: int
+    index_spec: _IndexSpec | None = None
+    gmi: np.ndarray | None = None
+    bmi_region: np.ndarray | None = None
+    nominal_gmi: np.ndarray | None = None
+    nominal_bmi_region: np.ndarray | None = None
 
     @property
     def samples(self) -> int:
@@ -256,6 +328,47 @@ class MonteCarloResults:
         (e.g. P(net < 0): the country is a net importer of embodied methane)."""
         table = self.sample_table(stressor, account)
         return (table < below).mean(axis=0).rename(f"P({account} < {below:g})")
+
+    def _need_indices(self):
+        if self.gmi is None:
+            raise LabelError("indices were not computed: run mf.montecarlo(..., indices={...})")
+
+    def gmi_summary(self, level: str = "country", quantiles=(0.05, 0.5, 0.95)) -> pd.DataFrame:
+        """GMI by country (the grouping's) or by region: nominal, mean, std, quantiles and
+        P(GMI < 0), the probability that the country (region) is harmed."""
+        self._need_indices()
+        spec = self.index_spec
+        if level == "country":
+            pos = [self.mrio.countries.index(c) for c in spec.members]
+            samples, nominal = self.gmi[:, pos], self.nominal_gmi[pos]
+            index = pd.Index(spec.members, name="country")
+        elif level == "region":
+            samples, nominal = self.gmi @ spec.P.T, spec.P @ self.nominal_gmi
+            index = pd.Index(spec.groups, name="region")
+        else:
+            raise LabelError(f"level must be 'country' or 'region', got {level!r}")
+        table = pd.DataFrame(samples, columns=index)
+        out = pd.DataFrame({"nominal": nominal, "mean": table.mean(), "std": table.std(ddof=1)}, index=index)
+        for q in quantiles:
+            out[f"q{round(q * 100):02d}"] = table.quantile(q)
+        out["P(GMI < 0)"] = (table < 0).mean()
+        return out
+
+    def bmi_summary(self, stat: str = "mean") -> pd.DataFrame:
+        """Region x region BMI over the samples: "mean", "std", "nominal" or a quantile "q05".."q95"."""
+        self._need_indices()
+        groups = list(self.index_spec.groups)
+        if stat == "mean":
+            a = self.bmi_region.mean(axis=0)
+        elif stat == "std":
+            a = self.bmi_region.std(axis=0, ddof=1)
+        elif stat == "nominal":
+            a = self.nominal_bmi_region
+        elif stat.startswith("q") and stat[1:].isdigit():
+            a = np.quantile(self.bmi_region, int(stat[1:]) / 100, axis=0)
+        else:
+            raise LabelError(f"stat must be 'mean', 'std', 'nominal' or a quantile like 'q05', got {stat!r}")
+        return pd.DataFrame(a, index=pd.Index(groups, name="region"), columns=pd.Index(groups, name="partner region"))
 
     def flows(self, stressor: str, stat: str = "mean") -> pd.DataFrame:
         """Mean or standard deviation of the embodied flows, producing x consuming country."""
@@ -301,6 +414,7 @@ def montecarlo(
     scheduler=None,
     out_dir=None,
     progress: bool = True,
+    indices: Mapping | None = None,
 ) -> MonteCarloResults:
     """Propagate uncertainty through the EE-MRIO model by Monte Carlo sampling.
 
@@ -330,6 +444,12 @@ def montecarlo(
         same inputs resumes, skipping finished batches. A folder holding another
         ensemble is refused rather than mixed.
     progress : bool
+    indices : mapping, optional
+        Also compute every sample's GMI (by country) and region x region BMI,
+        on the device, with keys among "stressor" ("CH4"), "value_added" ("VA"),
+        "groups" (a grouping as ``mf.indices`` takes it; None: BRI),
+        "convention", "norm_set", "norm_sign" (METHOD.md sections 4-7). Summaries:
+        ``gmi_summary()`` (with P(GMI < 0)) and ``bmi_summary()``.
 
     Returns
     -------
@@ -349,19 +469,21 @@ def montecarlo(
     if stressors is not None:
         mrio = mrio.select_stressors(stressors)
     sigmas = {t: _expand_rsd(t, rsd, mrio) for t, rsd in perturb.items()}
+    index_spec = _index_spec(indices, mrio) if indices is not None else None
     be = get_backend(backend, dtype)
     if batch_size is None:
         batch_size = _default_batch_size(mrio, sigmas, np.dtype(dtype).itemsize)
     if batch_size < 1:
         raise OptionError(f"batch_size must be >= 1, got {batch_size}")
     n_batches = -(-samples // batch_size)
-    runner = _BatchRunner(mrio, sigmas, samples, batch_size, seed, be, dtype)
+    runner = _BatchRunner(mrio, sigmas, samples, batch_size, seed, be, dtype, index_spec)
 
     store = None
     done: dict[int, dict] = {}
     if out_dir is not None:
         spec = {"fingerprint": _fingerprint(mrio, sigmas, samples, batch_size, seed, dtype), "samples": samples,
-                "batch_size": batch_size, "seed": seed, "perturb": sorted(perturb)}
+                "batch_size": batch_size, "seed": seed, "perturb": sorted(perturb),
+                "indices": None if index_spec is None else repr(index_spec)}
         store = ResultStore(out_dir, spec, what="batches of a different ensemble (other table, perturbation, "
                             "samples, batch size, seed or dtype)", filename=lambda i: f"batch_{i:06d}.npz")
         done = store.load(range(n_batches))
@@ -381,7 +503,13 @@ def montecarlo(
     from .engine import Engine
 
     nominal = Engine(be).run(mrio, sector_flows=False)
-    return MonteCarloResults(mrio, accounts, mean, std, nominal, {t: perturb[t] for t in perturb}, seed)
+    out = MonteCarloResults(mrio, accounts, mean, std, nominal, dict(perturb), seed, index_spec)
+    if index_spec is not None:
+        out.gmi = np.concatenate([p["gmi"] for p in parts])
+        out.bmi_region = np.concatenate([p["bmi_region"] for p in parts])
+        gmi, bmi = index_spec.compute(be.asarray(nominal.E), be)
+        out.nominal_gmi, out.nominal_bmi_region = be.to_host(gmi), be.to_host(bmi)
+    return out
 
 
 def _combine_moments(parts):
