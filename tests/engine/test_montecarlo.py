@@ -109,7 +109,9 @@ def test_resume_computes_only_missing_batches(world, tmp_path, monkeypatch):
     second = mf.montecarlo(world, **kw)
     assert calls == [1, 2]
     np.testing.assert_array_equal(second.accounts["cba"], first.accounts["cba"])
-    assert not list(tmp_path.glob("*.tmp"))
+    from mrioflow._files import leftover_temporaries
+
+    assert leftover_temporaries(tmp_path) == []
 
     with pytest.raises(OptionError, match="holds batches of a different ensemble"):
         mf.montecarlo(world, **{**kw, "seed": 3})

@@ -12,6 +12,7 @@ import pytest
 import mrioflow as mf
 from mrioflow.errors import LabelError, MissingDataError, OptionError, ReaderError
 from mrioflow.io import eora26 as eora_mod
+from mrioflow._files import leftover_temporaries
 from mrioflow.io import read_eora26, write_eora26
 
 from io_fixtures import CATEGORIES, CH4_ROWS, CO2_ROWS, COUNTRIES, SECTORS, write_eora_files, zip_folder
@@ -307,7 +308,7 @@ def test_write_then_read_round_trip(world, tmp_path):
         [f"Eora26_2013_bp_{k}.txt" for k in ("T", "FD", "VA", "Q", "QY")]
         + ["labels_T.txt", "labels_FD.txt", "labels_VA.txt", "labels_Q.txt"]
     )
-    assert not list(out.glob(".tmp-*")), "no temporary files left"
+    assert leftover_temporaries(out) == [], "no temporary files left"
     # Eora's layout: RoW as ONE row/column -> 5 * 26 + 1
     assert len((out / "labels_T.txt").read_text().splitlines()) == 5 * S + 1
     m = read_eora26(out, 2013, cache=False)

@@ -15,18 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._files import TMP_PREFIX, leftover_temporaries
+from .._files import atomic_write as _atomic_write
 from ..errors import MrioflowError
 
 __all__ = ["OutputError", "OutputFolder", "atomic_write"]
 
-TMP_PREFIX = ".mrioflow-tmp-"
-
-
-def _file_mode() -> int:
-    """rw for everyone the umask allows (mkstemp creates files 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 class OutputError(MrioflowError, OSError):
@@ -43,30 +37,10 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
     OutputError
         The folder cannot be written (the message names the file and the reason).
     """
-    path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=path.suffix, dir=path.parent)
-        os.close(fd)
+        return _atomic_write(path, write)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        write(tmp)
-        os.chmod(tmp, _file_mode())
-        os.replace(tmp, path)
-    except OSError as exc:
-        _remove(tmp)
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        _remove(tmp)
-        raise
-    return path
-
-
-def _remove(tmp: str) -> None:
-    try:
-        os.remove(tmp)
-    except FileNotFoundError:
-        pass
 
 
 class OutputFolder:
@@ -133,4 +107,4 @@ class OutputFolder:
 
     def leftovers(self) -> list[Path]:
         """Temporary files left in the folder (there should be none)."""
-        return sorted(p for d in (self.root, self.tables, self.figures) for p in d.glob(TMP_PREFIX + "*"))
+        return leftover_temporaries(self.root, self.tables, self.figures)

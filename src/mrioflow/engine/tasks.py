@@ -3,37 +3,24 @@ and writing each finished task's result atomically."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
+from .._files import atomic_write
+
 LOCAL_SCHEDULERS = ("threads", "processes", "synchronous", "sync")
 
 
-def _write_atomic(path: Path, write: Callable) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_atomic_npz(path: Path, arrays: dict) -> None:
-    """Write arrays to ``path`` through a temporary file in the same folder and a rename,
-    so that an interrupted write never leaves a file that loads."""
-    _write_atomic(path, lambda fh: np.savez(fh, **arrays))
+    """Write arrays to ``path`` atomically: an interrupted write never leaves a file that loads."""
+    atomic_write(path, lambda tmp: np.savez(tmp, **arrays))
 
 
 def write_atomic_text(path: Path, text: str) -> None:
     """Write text atomically (temporary file, then rename)."""
-    _write_atomic(path, lambda fh: fh.write(text.encode()))
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def load_npz(path: Path) -> dict | None:

@@ -31,13 +31,14 @@ import hashlib
 import json
 import os
 import struct
-import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 
+from .._files import atomic_write
+from .._files import leftover_temporaries as _leftovers
 from ..errors import MrioflowError
 from ..mrio import MRIO, trusted_mrio
 
@@ -45,7 +46,6 @@ CACHE_FORMAT = 2
 """Version of the cache layout; bump it when the layout or a reader's output changes."""
 
 _ARRAYS = ("Z", "Y", "F", "F_Y")
-_TMP_PREFIX = ".tmp-mrioflow-"
 
 
 def default_cache_dir() -> Path:
@@ -152,20 +152,9 @@ def save_mrio(path: str | os.PathLike, mrio: MRIO, *, key: Mapping, source_finge
         "checksums": {name: _checksum(getattr(mrio, name)) for name in _ARRAYS},
     }
     blob = np.frombuffer(json.dumps(header, default=str).encode("utf-8"), dtype=np.uint8)
-    fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            # header first: a stale cache is recognised without reading the arrays
-            np.savez(fh, header=blob, **{name: getattr(mrio, name) for name in _ARRAYS})
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    arrays = {name: getattr(mrio, name) for name in _ARRAYS}
+    # header first: a stale cache is recognised without reading the arrays
+    atomic_write(path, lambda tmp: np.savez(tmp, header=blob, **arrays), fsync=True)
     return path
 
 
@@ -249,5 +238,4 @@ def _read_stored_arrays(path: Path, names) -> dict:
 
 def leftover_temporaries(cache_dir: str | os.PathLike) -> list[Path]:
     """Temporary files an interrupted cache write left in ``cache_dir`` (for tests and cleanup)."""
-    d = Path(cache_dir)
-    return sorted(d.glob(_TMP_PREFIX + "*")) if d.is_dir() else []
+    return _leftovers(cache_dir)

@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
-import tempfile
 import warnings
 import zipfile
 import zlib
@@ -39,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import atomic_write
 from ..errors import LabelError, MissingDataError, OptionError, ReaderError
 from ..mrio import MRIO
 from . import cache as _cache
@@ -853,17 +852,7 @@ def _format_matrix(mat: np.ndarray) -> bytes:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-mrioflow-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data), fsync=True)
 
 
 def _eora_layout(mrio: MRIO):
@@ -965,17 +954,11 @@ def write_eora26(mrio: MRIO, folder, year, *, price: str = "bp", zip: bool = Fal
             _atomic_write(out / fname, make())
         return out
     target = out / f"Eora26_{year}_{price}.zip"
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-mrioflow-", suffix=".zip", dir=out)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-                for fname, make in contents.items():
-                    zf.writestr(fname, make())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+
+    def write_zip(tmp):
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            for fname, make in contents.items():
+                zf.writestr(fname, make())
+
+    atomic_write(target, write_zip, fsync=True)
     return target

@@ -1,0 +1,55 @@
+"""Writing files atomically: a temporary name in the destination folder, then a rename.
+
+``os.replace`` is atomic on POSIX and Windows, so a reader sees either the old
+file or the complete new one, and a write that fails or is interrupted leaves
+no half-written file (its temporary file is removed).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+TMP_PREFIX = ".mrioflow-tmp-"
+
+
+def _file_mode() -> int:
+    """rw for everyone the umask allows (mkstemp creates files 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[str], object], *, fsync: bool = False) -> Path:
+    """Call ``write(tmp)`` with a temporary path next to ``path`` (same suffix), then
+    rename it to ``path``. With ``fsync`` the data reach the disk before the rename.
+
+    Raises
+    ------
+    OSError
+        From creating, writing or renaming (the temporary file is removed).
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        if fsync:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def leftover_temporaries(*folders: str | os.PathLike) -> list[Path]:
+    """Temporary files an interrupted write left in these folders (there should be none)."""
+    return sorted(p for d in map(Path, folders) if d.is_dir() for p in d.glob(TMP_PREFIX + "*"))
