@@ -260,6 +260,7 @@ def add_bench_parser(sub) -> None:
 def _bench(args) -> int:
     import json
     import shlex
+    from pathlib import Path
 
     from .analysis.output import atomic_write
     from .bench import format_report, run_cases
@@ -270,9 +271,9 @@ def _bench(args) -> int:
     text = format_report(report, command=command)
     print(text)
     if args.markdown:
-        atomic_write(args.markdown, lambda p: open(p, "w", encoding="utf-8").write(text + "\n"))
+        atomic_write(args.markdown, lambda p: Path(p).write_text(text + "\n", encoding="utf-8"))
     if args.json:
-        atomic_write(args.json, lambda p: open(p, "w", encoding="utf-8").write(json.dumps(report, indent=2, default=str)))
+        atomic_write(args.json, lambda p: Path(p).write_text(json.dumps(report, indent=2, default=str), encoding="utf-8"))
     return 0
 
 

@@ -137,7 +137,8 @@ def _index_spec(indices: Mapping, mrio: MRIO) -> _IndexSpec:
 
 
 def _seed_for(seed: int, batch: int) -> int:
-    return int(np.random.SeedSequence([seed, batch]).generate_state(1, dtype=np.uint64)[0])
+    """A 63-bit seed for batch ``batch``: independent streams, valid for NumPy and CuPy generators."""
+    return int(np.random.SeedSequence([seed, batch]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
 class _BatchRunner:
