@@ -12,6 +12,7 @@ The command line (:mod:`mrioflow.cli`) only parses options and calls :func:`run`
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import platform
 import sys
@@ -28,12 +29,11 @@ from .. import __version__
 from .. import indices as ix
 from .. import io as mio
 from .. import regions as rg
-from ..datasets import synthetic
 from ..engine import Engine, Results
 from ..errors import MrioflowError
-from ..mrio import MRIO
 from .output import OutputFolder
 from .settings import Settings
+from .studies import load_table, with_edgar
 
 __all__ = ["OTHER", "RunSummary", "YearResult", "compute_year", "run", "synthetic_world"]
 
@@ -91,40 +91,20 @@ def synthetic_world(regions: rg.Regions, n_countries: int | None) -> list[str] |
     return [c for c in codes if c in regions or c in pick]
 
 
-def _reader(name: str) -> Callable:
-    fn = getattr(mio, name, None)
-    if fn is None:
-        raise MrioflowError(f"this installation of mrioflow has no reader mrioflow.io.{name}")
-    return fn
-
-
 def _tables(settings: Settings, regions: rg.Regions):
     """Yield (year, loader) pairs; each loader returns that year's MRIO."""
-    if settings.source == "synthetic":
-        world = synthetic_world(regions, settings.synthetic_countries)
-        for y in settings.years:
-            yield y, lambda y=y: synthetic(year=y, seed=settings.seed, countries=world)
-    elif settings.source == "eora26":
-        for y in settings.years:
-            yield y, lambda y=y: _with_edgar(
-                _reader("read_eora26")(settings.eora26, y, price=settings.price, cache=settings.cache),
-                settings,
-                y,
-            )
-    else:
+    edgar = {"edgar": settings.edgar, "mapping": settings.edgar_mapping, "stressor": settings.stressor}
+    if settings.source == "pymrio":
         for folder in settings.pymrio:
-            def load(folder=folder):
-                m = _reader("read_pymrio_folder")(folder)
-                return _with_edgar(m, settings, m.year)
-
-            yield None, load
-
-
-def _with_edgar(mrio: MRIO, settings: Settings, year) -> MRIO:
-    if not settings.edgar:
-        return mrio
-    edgar = _reader("read_edgar")(settings.edgar, substance=settings.stressor, year=year)
-    return _reader("attach_edgar")(mrio, edgar, mapping=settings.edgar_mapping, name=settings.stressor)
+            yield None, lambda folder=folder: with_edgar(mio.read_pymrio_folder(folder), **edgar)
+        return
+    world = synthetic_world(regions, settings.synthetic_countries) if settings.source == "synthetic" else None
+    for y in settings.years:
+        yield y, functools.partial(
+            load_table, y, eora26=settings.eora26, edgar=settings.edgar, edgar_mapping=settings.edgar_mapping,
+            price=settings.price, cache=settings.cache, stressor=settings.stressor, seed=settings.seed,
+            countries=world,
+        )
 
 
 # -- one year's tables --------------------------------------------------------------------

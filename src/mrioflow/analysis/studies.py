@@ -18,6 +18,15 @@ from .output import OutputFolder
 ACCOUNTS = ("pba", "cba", "net")
 
 
+def with_edgar(mrio: MRIO, edgar=None, *, mapping=None, stressor: str = "CH4", year=None) -> MRIO:
+    """``mrio`` with its ``stressor`` replaced by the EDGAR file's emissions of that year
+    (unchanged when no EDGAR file is given)."""
+    if edgar is None:
+        return mrio
+    table = mio.read_edgar(edgar, substance=stressor, year=mrio.year if year is None else year)
+    return mio.attach_edgar(mrio, table, mapping=mapping, name=stressor)
+
+
 def load_table(
     year: int,
     *,
@@ -29,15 +38,13 @@ def load_table(
     stressor: str = "CH4",
     seed: int = 0,
     n_countries: int | None = None,
+    countries=None,
 ) -> MRIO:
     """One year's table: Eora26 (with EDGAR methane when given) or the synthetic world."""
     if eora26 is None:
-        return synthetic(year=year, seed=seed, n_countries=n_countries)
+        return synthetic(year=year, seed=seed, n_countries=n_countries, countries=countries)
     mrio = mio.read_eora26(eora26, year, price=price, cache=cache)
-    if edgar is not None:
-        edgar_table = mio.read_edgar(edgar, substance=stressor, year=year)
-        mrio = mio.attach_edgar(mrio, edgar_table, mapping=edgar_mapping, name=stressor)
-    return mrio
+    return with_edgar(mrio, edgar, mapping=edgar_mapping, stressor=stressor, year=year)
 
 
 def loader(**options):
