@@ -27,26 +27,48 @@ NORM_SETS = ("all", "scope")
 LEVELS = ("region", "country")
 
 
-def _prepare(res, stressor, value_added, groups, norm_set, norm_sign, level, backend, convention=None):
+def resolve_grouping(countries, groups, *, norm_set="all", norm_sign="signed", convention=None):
+    """Check the index options and resolve a grouping against the table's countries.
+
+    Returns
+    -------
+    regions : Regions
+    P : ndarray (G, R)
+        Membership matrix (host).
+    scope : ndarray (R,) of bool
+        Members of the grouping (host).
+
+    Raises
+    ------
+    OptionError
+        An option value that does not exist.
+    LabelError
+        Grouping countries missing from the table.
+    """
     if convention is not None:
         check_option("convention", convention, CONVENTIONS)
     check_option("norm_set", norm_set, NORM_SETS)
     check_option("norm_sign", norm_sign, NORM_SIGNS)
-    check_option("level", level, LEVELS)
     regions = as_regions(groups)
-    countries = list(res.countries)
-    regions.check(countries)
+    countries = list(countries)
+    P = regions.membership(countries)  # checks that every member is in the table
+    return regions, P, regions.mask(countries)
+
+
+def norm_mask_on(backend: Backend, scope: np.ndarray, norm_set: str):
+    """The kernels' ``norm_mask`` on the backend's device: None for "all", the scope for "scope"."""
+    return None if norm_set == "all" else backend.asarray(scope.astype(np.float64)) > 0.5
+
+
+def _prepare(res, stressor, value_added, groups, norm_set, norm_sign, level, backend, convention=None):
+    check_option("level", level, LEVELS)
+    regions, P, scope = resolve_grouping(res.countries, groups, norm_set=norm_set, norm_sign=norm_sign,
+                                         convention=convention)
     k, kv = res._k(stressor), res._k(value_added)
     b: Backend = get_backend("numpy" if backend is None else backend)
-    xp = b.xp
     E = b.asarray(res.E[k])
     V = b.asarray(res.E[kv])
-    scope = regions.mask(countries)
-    norm_mask = None
-    if norm_set == "scope":
-        norm_mask = b.asarray(scope.astype(np.float64)) > 0.5
-    P = b.asarray(regions.membership(countries))
-    return regions, b, xp, E, V, norm_mask, P, scope
+    return regions, b, b.xp, E, V, norm_mask_on(b, scope, norm_set), b.asarray(P), scope
 
 
 def _attrs(res, regions: Regions, **options) -> dict:

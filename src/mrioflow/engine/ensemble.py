@@ -97,41 +97,33 @@ class _IndexSpec:
     norm_set: str
     norm_sign: str
 
-    def norm_mask(self, b: Backend):
-        return None if self.norm_set == "all" else b.asarray(self.scope.astype(np.float64)) > 0.5
-
     def compute(self, E, b: Backend, P=None):
         """Country GMI (..., R) and region BMI (..., G, G) from embodied flows E (..., k, R, R)."""
+        from ..indices import norm_mask_on
         from ..kernels import indices as KI
 
         P = b.asarray(self.P) if P is None else P
         Es, V = E[..., self.k, :, :], E[..., self.kv, :, :]
-        mask = self.norm_mask(b)
+        mask = norm_mask_on(b, self.scope, self.norm_set)
         gmi = KI.calc_gmi(Es, V, norm_mask=mask, norm_sign=self.norm_sign)
         bmi = KI.calc_bmi(Es, V, convention=self.convention, norm_mask=mask, norm_sign=self.norm_sign)
         return gmi, KI.calc_group_matrix(bmi, P)
 
 
 def _index_spec(indices: Mapping, mrio: MRIO) -> _IndexSpec:
-    from ..indices import NORM_SETS
-    from ..kernels.indices import CONVENTIONS, NORM_SIGNS, check_option
-    from ..regions import as_regions
+    from ..indices import resolve_grouping
 
     unknown = [key for key in indices if key not in INDEX_OPTIONS]
     if unknown:
         raise OptionError(f"unknown indices option(s) {unknown}; choose from {INDEX_OPTIONS}")
     opts = {"stressor": "CH4", "value_added": "VA", "groups": None, "convention": "printed",
             "norm_set": "all", "norm_sign": "signed", **indices}
-    check_option("convention", opts["convention"], CONVENTIONS)
-    check_option("norm_set", opts["norm_set"], NORM_SETS)
-    check_option("norm_sign", opts["norm_sign"], NORM_SIGNS)
-    regions = as_regions(opts["groups"])
-    countries = list(mrio.countries)
-    P = regions.membership(countries)  # checks that every member is in the table
-    scope = regions.mask(countries)
+    regions, P, scope = resolve_grouping(mrio.countries, opts["groups"], norm_set=opts["norm_set"],
+                                         norm_sign=opts["norm_sign"], convention=opts["convention"])
+    members = set(regions.countries)
     return _IndexSpec(
         k=mrio.stressor_position(opts["stressor"]), kv=mrio.stressor_position(opts["value_added"]),
-        groups=tuple(regions.groups), members=tuple(c for c in countries if c in set(regions.countries)),
+        groups=tuple(regions.groups), members=tuple(c for c in mrio.countries if c in members),
         P=P, scope=scope, convention=opts["convention"], norm_set=opts["norm_set"], norm_sign=opts["norm_sign"],
     )
 
