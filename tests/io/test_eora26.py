@@ -20,12 +20,21 @@ from io_fixtures import CATEGORIES, CH4_ROWS, CO2_ROWS, COUNTRIES, SECTORS, writ
 S, C = len(SECTORS), len(CATEGORIES)
 
 
-@pytest.fixture(autouse=True, params=["per-column", "one-column"])
+@pytest.fixture(autouse=True, params=["compiled", "per-column", "one-column"])
 def parser_path(request, monkeypatch):
-    """Run every test through both parsers: pyarrow per column (tall matrices such as
-    the full T) and the one-column path (short, wide ones such as VA)."""
-    monkeypatch.setattr(eora_mod, "_SMALL_ROWS", 0 if request.param == "per-column" else 10**9)
+    """Run every test through each parser of the tall matrices (such as the full T):
+    the compiled one (falling back to pyarrow to name a bad cell), pyarrow per column,
+    and the one-column path that short, wide matrices such as VA take."""
+    monkeypatch.setattr(eora_mod, "_SMALL_ROWS", 10**9 if request.param == "one-column" else 0)
+    if request.param == "per-column":
+        monkeypatch.setattr(eora_mod, "_tsv", None)
     return request.param
+
+
+def test_compiled_parser_is_built():
+    # setup.py builds it wherever a C++17 compiler is present (as on CI); without it
+    # read_eora26 still works, on pyarrow, about half as fast (docs/benchmarks.md).
+    assert eora_mod.PARSER == "compiled", "mrioflow.io._tsv was not built: reinstall with a C++17 compiler"
 
 
 def _check_against_files(m, f):

@@ -24,7 +24,7 @@ import warnings
 from pathlib import Path
 
 from .. import datasets
-from ..io.eora26 import read_eora26, write_eora26
+from ..io.eora26 import PARSER, read_eora26, write_eora26
 
 
 def _best(fn, repeat: int) -> tuple[float, object]:
@@ -68,7 +68,8 @@ def bench_readers(
     Returns
     -------
     dict
-        ``n`` (rows of T), ``file_mb`` (size of the T file), ``write_s``,
+        ``parser`` (``io.eora26.PARSER``: "compiled" or "pyarrow"), ``n``
+        (rows of T), ``file_mb`` (size of the T file), ``write_s``,
         ``parse_s`` (read_eora26 without cache), ``pymrio_parse_s``,
         ``pymrio_over_parse`` (how many times faster read_eora26 parses),
         ``parse_over_pymrio``, the same in CPU seconds of this process
@@ -90,7 +91,7 @@ def bench_readers(
         del mrio
         gc.collect()
         t_file = data / f"Eora26_{year}_bp_T.txt"
-        out: dict = {"file_mb": t_file.stat().st_size / 1e6, "write_s": write_s}
+        out: dict = {"parser": PARSER, "file_mb": t_file.stat().st_size / 1e6, "write_s": write_s}
 
         out["n"] = sum(1 for _ in open(data / "labels_T.txt"))
         pm = None

@@ -18,8 +18,11 @@ header-less text files
 
 Labels may also sit next to the zip (loose, or in an ``indices.zip``).
 
-Parsing uses pyarrow's multi-threaded CSV reader straight into float64 columns,
-with no Python work per row; only the satellite rows that are needed are parsed.
+T and FD are parsed by mrioflow's compiled parser (``_tsv.cpp``: one block of
+lines per core, each cell converted with ``std::from_chars`` and written straight
+to its place in the result), or, where it is not built or does not accept the
+text, by pyarrow's multi-threaded CSV reader, which also names any bad cell.
+Only the satellite rows that are needed are parsed.
 """
 
 from __future__ import annotations
@@ -41,6 +44,14 @@ from .._files import atomic_write
 from ..errors import LabelError, MissingDataError, OptionError, ReaderError
 from ..mrio import MRIO
 from . import cache as _cache
+
+try:  # the compiled parser (setup.py builds it when a C++17 compiler is there)
+    from . import _tsv
+except ImportError:  # pragma: no cover - depends on the install
+    _tsv = None
+
+PARSER = "pyarrow" if _tsv is None else "compiled"
+"""Which parser reads the big matrices: ``"compiled"`` (mrioflow's own, multi-threaded) or ``"pyarrow"``."""
 
 __all__ = ["read_eora26", "write_eora26", "EORA26_VA_ITEMS"]
 
@@ -292,6 +303,11 @@ class _Place:
     c_new: np.ndarray
     c_old: np.ndarray
 
+    def empty(self) -> np.ndarray:
+        """The result array: zeros where nothing is placed, uninitialised when all is covered."""
+        covered = len(self.r_new) == self.shape[0] and len(self.c_new) == self.shape[1]
+        return (np.empty if covered else np.zeros)(self.shape)
+
     @staticmethod
     def identity(nrows: int, ncols: int) -> _Place:
         r, c = np.arange(nrows), np.arange(ncols)
@@ -314,6 +330,25 @@ def _first_line(data) -> bytes:
         if end >= 0 or size >= data.size:
             return (head if end < 0 else head[:end]).rstrip(b"\r")
         size *= 4
+
+
+def _parse_compiled(data, nrows: int, ncols: int, trailing: bool, place: _Place) -> np.ndarray | None:
+    """The compiled parser's result, or None when it is not built or does not accept the text.
+
+    It accepts only well-formed text (``nrows`` non-empty lines of ``ncols`` finite
+    numbers) and writes each cell straight to its place; on anything else the
+    caller's pyarrow parse runs, which either accepts the text or names the bad cell.
+    """
+    if _tsv is None:
+        return None
+    import pyarrow as pa
+
+    rowmap = np.full(nrows, -1, dtype=np.int64)
+    rowmap[place.r_old] = place.r_new
+    colmap = np.full(ncols, -1, dtype=np.int64)
+    colmap[place.c_old] = place.c_new
+    out = place.empty()
+    return out if _tsv.parse(data, out, rowmap, colmap, ncols, trailing, pa.cpu_count()) else None
 
 
 def _parse(
@@ -342,6 +377,11 @@ def _parse(
     trailing = n_first == ncols + 1 and first.endswith(b"\t")
     if not trailing and n_first != ncols:
         raise _shape_error(f, (_count_rows(data.to_pybytes()), n_first), (nrows, ncols), labels)
+    fast = _parse_compiled(data, nrows, ncols, trailing, place)
+    if fast is not None:
+        if on_parsed is not None:
+            on_parsed()
+        return fast
     types = {f"f{j}": pa.float64() for j in range(ncols)}
     if trailing:
         types[f"f{ncols}"] = pa.string()
@@ -370,8 +410,7 @@ def _parse(
         extra = table.column(ncols)
         if any(len(s.as_py().strip()) for s in extra if s.as_py()):
             raise _shape_error(f, (nrows, ncols + 1), (nrows, ncols), labels)
-    covered = len(place.r_new) == place.shape[0] and len(place.c_new) == place.shape[1]
-    out = (np.empty if covered else np.zeros)(place.shape)
+    out = place.empty()
     r_new, r_old = _as_slice(place.r_new), _as_slice(place.r_old)
     # Columns are copied in blocks of B into a small row-major buffer, then each
     # block is written transposed into the C-ordered result: a cache-friendly
@@ -790,9 +829,11 @@ def read_eora26(
 
     Notes
     -----
-    Parsing reads each matrix with pyarrow's multi-threaded CSV reader as float64
-    columns (no per-row Python); only the needed Q and QY rows are parsed. Nothing
-    is returned or cached unless every file parsed and the MRIO validated.
+    T and FD are parsed on all cores by the compiled parser (``PARSER`` says
+    whether it is built; pyarrow's CSV reader otherwise), each number correctly
+    rounded and written straight to its place; only the needed Q and QY rows are
+    parsed. Nothing is returned or cached unless every file parsed and the MRIO
+    validated.
     """
     year = _check_year(year)
     price = _check_price(price)
