@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import struct
 import warnings
 
 import numpy as np
@@ -32,7 +34,7 @@ def _fail(*args, **kw):
 
 
 def _cache_files(d):
-    return sorted(p for p in d.iterdir() if p.suffix == ".npz")
+    return sorted(p for p in d.iterdir() if p.suffix == cache_mod.SUFFIX)
 
 
 def _same(a, b):
@@ -53,6 +55,22 @@ def test_second_read_loads_the_cache(eora, cache_dir, monkeypatch):
     _same(first, second)
     assert second.meta["satellite_rows"] == first.meta["satellite_rows"]
     assert cache_mod.leftover_temporaries(cache_dir) == []
+
+
+def test_loaded_arrays_are_aligned_and_writes_stay_in_memory(eora, cache_dir, monkeypatch):
+    first = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    (f,) = _cache_files(cache_dir)
+    before = f.read_bytes()
+    monkeypatch.setattr(eora_mod, "_parse_year", _fail)
+    m = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    for name in ("Z", "Y", "F", "F_Y"):
+        a = getattr(m, name)
+        assert a.flags.c_contiguous and a.flags.writeable and a.ctypes.data % 4096 == 0
+    m.Z[:] = -1.0  # copy-on-write: the file is untouched
+    assert f.read_bytes() == before
+    again = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    assert again.meta["cache"] == "hit"
+    _same(first, again)
 
 
 def test_default_cache_dir_is_xdg(eora, tmp_path, monkeypatch):
@@ -113,7 +131,9 @@ def test_damaged_cache_is_rebuilt(eora, cache_dir, parses, damage):
         f.write_bytes(raw[: len(raw) * 2 // 3])
     elif damage == "flip":  # a flipped byte inside the Z array: caught by Z's checksum
         b = bytearray(raw)
-        k = raw.index(b"Z.npy") + 2000
+        (length,) = struct.unpack("<Q", raw[16:24])
+        z_at = json.loads(raw[24 : 24 + length])["arrays"]["Z"]["offset"]
+        k = cache_mod._aligned(24 + length) + z_at + 2000
         b[k] ^= 0x55
         f.write_bytes(bytes(b))
     elif damage == "garbage":
@@ -137,17 +157,19 @@ def test_format_version_change_rebuilds(eora, cache_dir, parses, monkeypatch):
 
 
 def test_interrupted_write_leaves_nothing_that_loads(eora, cache_dir, monkeypatch, parses):
-    real = np.savez
+    real = cache_mod._write_array
+    written = []
 
-    def crash(fh, **arrays):
-        real(fh, **{k: v for k, v in list(arrays.items())[:2]})  # part of the file...
-        raise KeyboardInterrupt  # ...then the process is interrupted
+    def crash(fh, a):
+        if len(written) == 2:  # part of the file...
+            raise KeyboardInterrupt  # ...then the process is interrupted
+        written.append(real(fh, a))
 
-    monkeypatch.setattr(cache_mod.np, "savez", crash)
+    monkeypatch.setattr(cache_mod, "_write_array", crash)
     with pytest.raises(KeyboardInterrupt):
         read_eora26(eora.folder, 2013, cache_dir=cache_dir)
     assert _cache_files(cache_dir) == [] and cache_mod.leftover_temporaries(cache_dir) == []
-    monkeypatch.setattr(cache_mod.np, "savez", real)
+    monkeypatch.setattr(cache_mod, "_write_array", real)
     assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "rebuilt (missing)"
     assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "hit"
 
