@@ -93,7 +93,7 @@ def bench_readers(
         t_file = data / f"Eora26_{year}_bp_T.txt"
         out: dict = {"parser": PARSER, "file_mb": t_file.stat().st_size / 1e6, "write_s": write_s}
 
-        out["n"] = sum(1 for _ in open(data / "labels_T.txt"))
+        out["n"] = len((data / "labels_T.txt").read_text(encoding="utf-8").splitlines())
         pm = None
         if pymrio:
             try:

@@ -53,7 +53,7 @@ except ImportError:  # pragma: no cover - depends on the install
 PARSER = "pyarrow" if _tsv is None else "compiled"
 """Which parser reads the big matrices: ``"compiled"`` (mrioflow's own, multi-threaded) or ``"pyarrow"``."""
 
-__all__ = ["read_eora26", "write_eora26", "EORA26_VA_ITEMS"]
+__all__ = ["EORA26_VA_ITEMS", "PARSER", "read_eora26", "write_eora26"]
 
 _PRICES = ("bp", "pp")
 _DATA_KINDS = ("T", "FD", "VA", "Q", "QY")
@@ -364,8 +364,10 @@ def _parse(
     """Parse tab-separated numbers strictly into float64, placed by ``place`` (default: as is).
 
     The file must have exactly (nrows, ncols) numbers (a trailing tab on every line
-    is tolerated). pyarrow parses it on all cores, in about one block per core;
-    each parsed column is copied straight to its place in a C-ordered result.
+    is tolerated). The compiled parser reads it when built and the text is well
+    formed; otherwise pyarrow parses it on all cores, in about one block per core,
+    each parsed column is copied to its place in a C-ordered result, and a bad
+    cell is reported by file, line and column.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -682,8 +684,9 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
         (files[name["QY"]], nQ, nFD, "labels_Q.txt x labels_FD.txt", q_rows,
          _Place((len(q_rows), m), q_all, q_all, f_new, f_old)),
     ]
-    # T is parsed first on all cores; the other files are parsed (pyarrow, without
-    # the GIL) while T's numbers are copied into place. Errors are raised in file order.
+    # T is parsed first on all cores; the other files are parsed next, without the
+    # GIL (with pyarrow, already while T's numbers are copied into place). Errors are
+    # raised in file order.
     with ThreadPoolExecutor(max_workers=1) as pool:
         futures = []
 
