@@ -97,3 +97,65 @@ def test_bad_arguments_raise():
         _tsv.parse(text, np.zeros((2, 2)), np.arange(2, dtype=np.int32), np.arange(2), 2, False, 1)
     with pytest.raises(ValueError, match="colmap must have ncols entries"):
         _tsv.parse(text, np.zeros((2, 2)), np.arange(2), np.arange(3), 2, False, 1)
+
+
+def _reference(text: bytes, ncols: int, trailing: bool) -> np.ndarray:
+    """What an accepted text must mean: non-empty lines (one trailing CR dropped), tab-separated cells, float()."""
+    rows = []
+    for line in text.split(b"\n"):
+        line = line[:-1] if line.endswith(b"\r") else line
+        if not line:
+            continue
+        cells = line.split(b"\t")
+        if trailing:
+            assert cells[-1] == b""
+            cells = cells[:-1]
+        assert len(cells) == ncols
+        rows.append([float(c) for c in cells])
+    return np.array(rows, dtype=float).reshape(-1, ncols)
+
+
+@pytest.mark.parametrize("trailing", [False, True])
+def test_mutated_text_is_declined_or_read_exactly(trailing):
+    """Random edits to well-formed text: whatever the parser accepts, it reads as float() does."""
+    rng = np.random.default_rng(7 + trailing)
+    alphabet = list(b"0123456789.eE-+\t\n\r xnaif")
+    base = _random_cells(rng, (12, 5))
+    end = "\t\n" if trailing else "\n"
+    text = "".join("\t".join(row) + end for row in base).encode()
+    accepted = 0
+    for _ in range(3000):
+        b = bytearray(text)
+        for _ in range(rng.integers(1, 4)):
+            k = int(rng.integers(0, len(b)))
+            op = rng.integers(0, 3)
+            if op == 0:
+                b[k] = alphabet[rng.integers(len(alphabet))]
+            elif op == 1:
+                del b[k]
+            else:
+                b.insert(k, alphabet[rng.integers(len(alphabet))])
+        ok, out = _parse(bytes(b), base.shape, trailing=trailing, threads=int(rng.integers(1, 4)))
+        if ok:
+            accepted += 1
+            expected = _reference(bytes(b), base.shape[1], trailing)
+            assert expected.shape == base.shape
+            assert np.array_equal(out.view(np.int64), expected.view(np.int64)), bytes(b)
+    assert 0 < accepted < 3000  # some edits keep the text valid (a digit for a digit), most do not
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_blocks_split_at_line_ends(threads):
+    # Blocks are at least 1 MiB: a text of several MiB is cut into ``threads`` blocks,
+    # here with empty lines and CRLF ends where the cuts may fall.
+    rng = np.random.default_rng(threads)
+    vals = rng.lognormal(0, 5, (6000, 60)) * (rng.random((6000, 60)) < 0.5)
+    lines = ["\t".join(map(repr, row.tolist())) for row in vals]
+    eols = rng.choice(["\n", "\r\n", "\n\n", "\r\n\r\n"], len(lines))
+    text = "".join(ln + e for ln, e in zip(lines, eols)).encode()
+    assert len(text) > 3 * (1 << 20)
+    ok, out = _parse(text, vals.shape, threads=threads)
+    assert ok
+    np.testing.assert_array_equal(out, vals)
+    ok, _ = _parse(text + b"1" + b"\t0" * 59 + b"\n", vals.shape, threads=threads)  # one row too many
+    assert ok is False
