@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from . import __version__
 from .errors import MrioflowError
@@ -166,10 +167,12 @@ def add_mc_parser(sub) -> None:
     _add_data_options(p, years=False)
     mc = p.add_argument_group("ensemble (relative standard deviations; default: --intensities 0.3)")
     mc.add_argument("--samples", type=int, default=1000, help="number of samples (default: 1000)")
-    mc.add_argument("--intensities", type=float, metavar="RSD", help="stressor intensities S")
+    mc.add_argument("--intensities", type=_rsd, metavar="RSD", help="stressor intensities S (a number or a CSV)")
     mc.add_argument("--direct", type=float, metavar="RSD", help="direct final-demand emissions F_Y")
-    mc.add_argument("--final-demand", dest="final_demand", type=float, metavar="RSD", help="final demand Y")
-    mc.add_argument("--transactions", type=float, metavar="RSD", help="transactions Z (a fresh LU per sample)")
+    mc.add_argument("--final-demand", dest="final_demand", type=_rsd, metavar="RSD",
+                    help="final demand Y (a number or a CSV)")
+    mc.add_argument("--transactions", type=_rsd, metavar="RSD",
+                    help="transactions Z (a number or a CSV; a fresh LU per sample)")
     mc.add_argument("--seed", type=int, default=0, help="seed of the ensemble (default: 0)")
     mc.add_argument("--batch-size", dest="batch_size", type=int, help="samples per batch / task (default: automatic)")
     mc.add_argument("--indices", action="store_true",
@@ -183,11 +186,22 @@ def add_mc_parser(sub) -> None:
     p.set_defaults(handler=_mc)
 
 
-def _mc(args) -> int:
-    from .analysis.studies import run_montecarlo
+def _rsd(value: str):
+    """An rsd option: a number, or the path of a CSV of one rsd per sector (columns sector, rsd)."""
+    try:
+        return float(value)
+    except ValueError:
+        if not Path(value).is_file():
+            raise argparse.ArgumentTypeError(f"{value!r} is neither a number nor a CSV file") from None
+        return Path(value)
 
-    perturb = {name: value for name, value in [("intensities", args.intensities), ("direct", args.direct),
-                                               ("final_demand", args.final_demand), ("Z", args.transactions)]
+
+def _mc(args) -> int:
+    from .analysis.studies import read_rsd, run_montecarlo
+
+    perturb = {name: read_rsd(value) if isinstance(value, Path) else value
+               for name, value in [("intensities", args.intensities), ("direct", args.direct),
+                                   ("final_demand", args.final_demand), ("Z", args.transactions)]
                if value is not None} or {"intensities": 0.3}
     indices = None
     if args.indices:
@@ -260,7 +274,6 @@ def add_bench_parser(sub) -> None:
 def _bench(args) -> int:
     import json
     import shlex
-    from pathlib import Path
 
     from .analysis.output import atomic_write
     from .bench import format_report, run_cases

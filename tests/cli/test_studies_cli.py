@@ -91,6 +91,33 @@ def test_errors_are_one_line(tmp_path, args, message):
     assert "Traceback" not in proc.stderr
 
 
+def test_mc_per_sector_rsd_from_a_csv(tmp_path):
+    world = mf.datasets.synthetic(year=2013, seed=0, n_countries=5)
+    rsd = pd.Series(0.0, index=world.sectors)
+    rsd.iloc[3] = 0.4  # one uncertain sector; the file lists the sectors in reverse order
+    table = tmp_path / "rsd.csv"
+    pd.DataFrame({"sector": rsd.index[::-1], "rsd": rsd.to_numpy()[::-1]}).to_csv(table, index=False)
+    out = tmp_path / "mc"
+    proc = mrioflow("mc", "--synthetic-countries", "5", "--samples", "6", "--intensities", table,
+                    "--backend", "numpy", "-q", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    ref = mf.montecarlo(world, samples=6, perturb={"intensities": rsd.to_numpy()}, seed=0, backend="numpy",
+                        progress=False)
+    pba = pd.read_parquet(out / "tables" / "mc_summary_CH4_pba.parquet")
+    np.testing.assert_allclose(pba["std"].to_numpy(), ref.summary("CH4", "pba")["std"].to_numpy(), rtol=1e-12)
+    assert (pba["std"] > 0).all()  # every country has the uncertain sector
+
+    table.write_text(table.read_text().replace(world.sectors[0], "Agricultur"))
+    proc = mrioflow("mc", "--synthetic-countries", "5", "--samples", "2", "--intensities", table, "-q", "-o", out)
+    assert proc.returncode == 1
+    assert f"rsd for 'intensities' ({table})" in proc.stderr and "unknown: 'Agricultur'" in proc.stderr
+    table.write_text("sector,sigma\nAgriculture,0.1\n")
+    proc = mrioflow("mc", "--samples", "2", "--transactions", table, "-q", "-o", out)
+    assert proc.returncode == 1 and "needs the columns 'sector' and 'rsd'" in proc.stderr
+    proc = mrioflow("mc", "--samples", "2", "--final-demand", "high", "-q", "-o", out)
+    assert proc.returncode == 2 and "'high' is neither a number nor a CSV file" in proc.stderr
+
+
 def test_mc_with_indices_on_a_grouping(tmp_path):
     groups = tmp_path / "groups.csv"
     groups.write_text("iso3,region\nAFG,South\nIND,South\nCHN,East\nJPN,East\n")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import mrioflow as mf
 from mrioflow.engine import ensemble as mc_module
-from mrioflow.errors import OptionError, ShapeError
+from mrioflow.errors import LabelError, OptionError, ShapeError
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +135,23 @@ def test_per_sector_rsd(world):
     sig = mc_module._expand_rsd("intensities", rsd, world)
     assert sig.shape == world.F.shape
     assert np.all(sig[:, 0 :: world.n_sectors] > 0) and np.count_nonzero(sig) == world.F.shape[0] * world.n_countries
+
+
+def test_per_sector_rsd_by_name(world):
+    rsd = np.linspace(0.0, 0.5, world.n_sectors)
+    by_name = pd.Series(rsd[::-1], index=world.sectors[::-1])  # any order
+    np.testing.assert_array_equal(
+        mc_module._expand_rsd("Z", by_name, world), mc_module._expand_rsd("Z", rsd, world)
+    )
+    wrong = by_name.rename(index={world.sectors[0]: "Agricultur"})
+    with pytest.raises(LabelError, match=r"each of the \d+ sectors once \(unknown: 'Agricultur'; missing: '"):
+        mf.montecarlo(world, samples=2, perturb={"intensities": wrong}, backend="numpy")
+    with pytest.raises(LabelError, match=r"repeated: "):
+        mf.montecarlo(world, samples=2, perturb={"intensities": pd.concat([by_name, by_name.iloc[:1]])}, backend="numpy")
+    text = by_name.astype(object)
+    text.iloc[2] = "high"
+    with pytest.raises(OptionError, match=r"rsd for 'intensities': sector .* has value 'high', not a number"):
+        mf.montecarlo(world, samples=2, perturb={"intensities": text}, backend="numpy")
 
 
 def test_errors(world):

@@ -12,6 +12,7 @@ import pandas as pd
 from .. import io as mio
 from ..datasets import synthetic
 from ..engine import montecarlo, sweep
+from ..errors import ReaderError
 from ..mrio import MRIO
 from .output import OutputFolder
 
@@ -50,6 +51,25 @@ def load_table(
 def loader(**options):
     """A picklable ``year -> MRIO`` function (for Dask workers)."""
     return functools.partial(load_table, **options)
+
+
+def read_rsd(path) -> pd.Series:
+    """Relative standard deviations by sector from a CSV with columns ``sector`` and ``rsd``.
+
+    The Series is indexed by sector name (matched to the table's sectors by
+    ``mf.montecarlo``, which names any unknown or missing sector); its
+    ``attrs["source"]`` is the file, so that such errors name it too.
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ReaderError(f"{path}: cannot read the rsd table: {exc}") from None
+    if "sector" not in table.columns or "rsd" not in table.columns:
+        raise ReaderError(f"{path}: an rsd table needs the columns 'sector' and 'rsd'; it has {list(table.columns)}")
+    rsd = pd.Series(table["rsd"].to_numpy(), index=table["sector"].astype(str).to_numpy(), name="rsd")
+    rsd.attrs["source"] = str(path)
+    return rsd
 
 
 def run_montecarlo(

@@ -8,8 +8,9 @@ Lognormal perturbations with median = nominal value (sign kept) of
 - ``"Z"``: the transactions (x, A and S recomputed per sample so the table stays
   balanced: x = Z 1 + Y 1).
 
-A relative standard deviation (rsd) is a number (uniform), a vector of one value
-per sector (applied in every country), or an array of the perturbed quantity's
+A relative standard deviation (rsd) is a number (uniform), one value per sector
+(applied in every country: a vector in the table's sector order, or a pandas
+Series indexed by sector name), or an array of the perturbed quantity's
 own shape (EORA publishes standard-deviation tables of that shape). For a
 lognormal with median m and relative standard deviation r, sigma = sqrt(log(1 + r^2)).
 
@@ -61,6 +62,8 @@ def _expand_rsd(target: str, rsd, mrio: MRIO) -> np.ndarray:
         "Z": mrio.Z.shape,
     }
     shape = shapes[target]
+    if isinstance(rsd, pd.Series):
+        rsd = _by_sector(target, rsd, mrio)
     a = np.asarray(rsd, dtype=np.float64)
     if a.ndim == 0:
         full = np.full(shape, float(a))
@@ -78,6 +81,25 @@ def _expand_rsd(target: str, rsd, mrio: MRIO) -> np.ndarray:
             f"or an array of shape {shape}; got shape {a.shape}"
         )
     return lognormal_sigma(full)
+
+
+def _by_sector(target: str, rsd: pd.Series, mrio: MRIO) -> np.ndarray:
+    """A Series indexed by sector name, in any order, as one value per sector in the table's order."""
+    what = f"rsd for {target!r}" + (f" ({rsd.attrs['source']})" if rsd.attrs.get("source") else "")
+    labels = [str(k) for k in rsd.index]
+    known = set(mrio.sectors)
+    unknown = sorted({k for k in labels if k not in known})
+    missing = [s for s in mrio.sectors if s not in set(labels)]
+    repeated = sorted({k for k in labels if labels.count(k) > 1})
+    if unknown or missing or repeated:
+        parts = [f"{kind}: {', '.join(map(repr, names[:5]))}" + (" ..." if len(names) > 5 else "")
+                 for kind, names in (("unknown", unknown), ("missing", missing), ("repeated", repeated)) if names]
+        raise LabelError(f"{what} must give each of the {len(known)} sectors once ({'; '.join(parts)})")
+    values = pd.to_numeric(pd.Series(rsd.to_numpy(), index=labels), errors="coerce")
+    if values.isna().any():
+        bad = values.index[values.isna()][0]
+        raise OptionError(f"{what}: sector {bad!r} has value {rsd.iloc[labels.index(bad)]!r}, not a number")
+    return values.reindex(mrio.sectors).to_numpy(np.float64)
 
 
 INDEX_OPTIONS = ("stressor", "value_added", "groups", "convention", "norm_set", "norm_sign")
@@ -417,7 +439,8 @@ def montecarlo(
     samples : int
     perturb : mapping {target: rsd}
         Targets among "intensities", "direct", "final_demand", "Z"; rsd a number,
-        a per-sector vector (length S) or an array of the target's shape.
+        one value per sector (a vector of length S, or a Series indexed by
+        sector name) or an array of the target's shape.
         Default: {"intensities": 0.3}.
     seed : int
         Samples depend only on (seed, batch index): reruns reproduce them.
