@@ -293,7 +293,46 @@ def _bench(args) -> int:
 # -- entry point ------------------------------------------------------------------------------
 
 #: Subcommand registrars, in the order --help lists them (more are added here).
-SUBCOMMANDS = [add_run_parser, add_mc_parser, add_sweep_parser, add_bench_parser]
+# -- cache --------------------------------------------------------------------------------------
+
+
+def add_cache_parser(sub) -> None:
+    p = sub.add_parser(
+        "cache",
+        help="list or clear the binary cache of parsed Eora26 years",
+        description="List the tables in the Eora26 cache (year, source, size, and whether the next read "
+        "loads or rebuilds each), or delete them. Each year is a few hundred MB.",
+        epilog="examples:\n  mrioflow cache\n  mrioflow cache --clear-stale\n  mrioflow cache --clear",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--dir", metavar="FOLDER", help="the cache folder (default: $XDG_CACHE_HOME/mrioflow or "
+                   "~/.cache/mrioflow)")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--clear", action="store_true", help="delete every cached table")
+    what.add_argument("--clear-stale", dest="clear_stale", action="store_true",
+                      help="delete the tables that would not be loaded again (stale, old format, source gone)")
+    p.set_defaults(handler=_cache)
+
+
+def _cache(args) -> int:
+    from .io.cache import clear_cache, default_cache_dir, list_cache
+
+    folder = Path(args.dir) if args.dir else default_cache_dir()
+    if args.clear or args.clear_stale:
+        gone = clear_cache(folder, stale_only=args.clear_stale)
+        print(f"deleted {len(gone)} file(s) from {folder}")
+        return 0
+    table = list_cache(folder)
+    if table.empty:
+        print(f"{folder}: no cached tables")
+        return 0
+    with_names = table.assign(file=[Path(f).name for f in table["file"]], size_mb=table["size_mb"].round(1))
+    print(f"{folder}: {len(table)} cached table(s), {table['size_mb'].sum():.1f} MB")
+    print(with_names[["file", "year", "size_mb", "state", "source"]].to_string(index=False))
+    return 0
+
+
+SUBCOMMANDS = [add_run_parser, add_mc_parser, add_sweep_parser, add_bench_parser, add_cache_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

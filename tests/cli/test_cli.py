@@ -213,3 +213,21 @@ def test_default_run_writes_everything(tmp_path):
     assert acc["country"].nunique() == 190
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "SYNTHETIC DATA" in html and html.count("data:image/png;base64,") == 8
+
+
+def test_cache_command_lists_and_clears(tmp_path, capsys):
+    from mrioflow.cli import main
+
+    world = mf.datasets.synthetic(year=2013, n_countries=3)
+    folder = mf.io.write_eora26(world, tmp_path / "eora", 2013)
+    cache = tmp_path / "cache"
+    mf.io.read_eora26(folder, 2013, cache_dir=cache)
+    assert main(["cache", "--dir", str(cache)]) == 0
+    out = capsys.readouterr().out
+    assert f"{cache}: 1 cached table(s)" in out and "eora26_2013_bp-" in out and "current" in out
+    assert main(["cache", "--dir", str(cache), "--clear-stale"]) == 0
+    assert "deleted 0 file(s)" in capsys.readouterr().out
+    assert main(["cache", "--dir", str(cache), "--clear"]) == 0
+    assert "deleted 1 file(s)" in capsys.readouterr().out
+    assert main(["cache", "--dir", str(cache)]) == 0
+    assert "no cached tables" in capsys.readouterr().out

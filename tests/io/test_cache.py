@@ -195,3 +195,38 @@ def test_zip_source_is_fingerprinted(eora, tmp_path, cache_dir, parses):
         warnings.simplefilter("error")
         assert read_eora26(z, 2013, cache_dir=cache_dir).meta["cache"].startswith("rebuilt (stale")
     assert len(parses) == 2
+
+
+def test_list_and_clear_the_cache(eora, cache_dir, tmp_path):
+    from io_fixtures import write_eora_files
+
+    other = write_eora_files(tmp_path / "other", year=2014, seed=1)
+    read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    read_eora26(eora.folder, 2013, cache_dir=cache_dir, keep_row=True)
+    read_eora26(other.folder, 2014, cache_dir=cache_dir)
+    (cache_dir / "eora26_2012_bp-0123456789abcdef.npz").write_bytes(b"PK old")  # an older mrioflow's cache
+    (cache_dir / f"broken-0123456789abcdef{cache_mod.SUFFIX}").write_bytes(b"nonsense")
+    (cache_dir / "notes.txt").write_text("not ours")
+
+    table = cache_mod.list_cache(cache_dir)
+    assert len(table) == 5 and list(table.columns) == ["file", "year", "source", "options", "size_mb", "state"]
+    state = dict(zip(table["file"].map(lambda f: os.path.basename(f)), table["state"]))
+    assert sorted(state.values()) == ["current", "current", "current", "old format",
+                                      "unreadable: not a mrioflow cache file"]
+    assert sorted(table["year"].dropna().astype(int)) == [2013, 2013, 2014]
+    assert (table["size_mb"] > 0).all() and table["options"].str.contains("keep_row").sum() == 3
+
+    t = eora.folder / "Eora26_2013_bp_T.txt"  # a changed source: its two tables go stale
+    st = t.stat()
+    os.utime(t, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    (other.folder / "labels_T.txt").unlink()  # and a vanished one
+    states = sorted(cache_mod.list_cache(cache_dir)["state"])
+    assert states == ["old format", "source missing", "stale: source files changed", "stale: source files changed",
+                      "unreadable: not a mrioflow cache file"]
+
+    read_eora26(eora.folder, 2013, cache_dir=cache_dir)  # rebuilds one of the stale two
+    gone = cache_mod.clear_cache(cache_dir, stale_only=True)
+    assert len(gone) == 4 and cache_mod.list_cache(cache_dir)["state"].tolist() == ["current"]
+    assert len(cache_mod.clear_cache(cache_dir)) == 1 and cache_mod.list_cache(cache_dir).empty
+    assert (cache_dir / "notes.txt").exists()  # only mrioflow's own files are touched
+    assert cache_mod.list_cache(tmp_path / "nowhere").empty

@@ -39,11 +39,13 @@ import hashlib
 import json
 import mmap
 import os
+import re
 import struct
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from .._files import atomic_write
 from .._files import leftover_temporaries as _leftovers
@@ -217,21 +219,14 @@ def load_mrio(path: str | os.PathLike, *, key: Mapping, source_fingerprint: list
     want_key = json.loads(json.dumps(key, sort_keys=True, default=str))
     try:
         with open(path, "rb") as fh:
-            head = fh.read(_PREFIX)
-            if len(head) < _PREFIX or head[: len(_MAGIC)] != _MAGIC:
-                return None, "corrupt: not a mrioflow cache file"
-            (length,) = struct.unpack("<Q", head[len(_MAGIC) :])
-            blob = fh.read(min(length, 1 << 30))
-            if len(blob) != length:
-                return None, f"corrupt: header cut short ({len(blob)} of {length} bytes)"
-            header = json.loads(blob.decode("utf-8"))
+            header, start = _header(fh)
             if header.get("format") != CACHE_FORMAT:
                 return None, f"stale: format {header.get('format')} != {CACHE_FORMAT}"
             if header.get("key") != want_key:
                 return None, "stale: reader options differ"
             if header.get("fingerprint") != source_fingerprint:
                 return None, "stale: source files changed"
-            arrays = _map_arrays(fh, header["arrays"], _aligned(_PREFIX + length))
+            arrays = _map_arrays(fh, header["arrays"], start)
         for name, a in arrays.items():
             if _checksum(a) != header["arrays"][name]["checksum"]:
                 return None, f"corrupt: checksum of {name} differs"
@@ -273,6 +268,102 @@ def _map_arrays(fh, layout: Mapping, start: int) -> dict:
         else np.zeros(shape)
         for name, (offset, count, shape) in specs.items()
     }
+
+
+_OLD_FORMAT = re.compile(r"-[0-9a-f]{16}\.npz$")  # format 2 and before: an .npz per table
+
+
+def list_cache(cache_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """The tables in a cache folder, with their size and whether they still match their source.
+
+    Parameters
+    ----------
+    cache_dir : path-like, optional
+        Default: :func:`default_cache_dir`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cache file (sorted by name): ``file``, ``year``, ``source``,
+        ``options`` (the reader's options, JSON), ``size_mb`` and ``state``:
+        ``"current"`` (the next read loads it), ``"stale: <why>"`` (the next read
+        rebuilds it), ``"source missing"``, ``"old format"`` (written by an older
+        mrioflow, never read again) or ``"unreadable: <why>"``. Only the headers
+        are read.
+    """
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    rows = []
+    for f in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if not f.is_file() or not (f.suffix == SUFFIX or _OLD_FORMAT.search(f.name)):
+            continue
+        row = {"file": str(f), "year": None, "source": "", "options": "", "size_mb": f.stat().st_size / 1e6}
+        if f.suffix != SUFFIX:
+            rows.append(row | {"state": "old format"})
+            continue
+        try:
+            header = _read_header(f)
+        except (OSError, ValueError, struct.error) as exc:
+            rows.append(row | {"state": f"unreadable: {exc}"})
+            continue
+        meta = header.get("mrio", {})
+        row |= {"year": meta.get("year"), "source": meta.get("source", ""),
+                "options": json.dumps(header.get("key", {}), sort_keys=True)}
+        rows.append(row | {"state": _state(header)})
+    return pd.DataFrame(rows, columns=["file", "year", "source", "options", "size_mb", "state"])
+
+
+def clear_cache(cache_dir: str | os.PathLike | None = None, *, stale_only: bool = False) -> list[Path]:
+    """Delete cache files (and temporaries an interrupted write left behind).
+
+    Parameters
+    ----------
+    cache_dir : path-like, optional
+        Default: :func:`default_cache_dir`.
+    stale_only : bool
+        Keep the files whose state is ``"current"``; delete the rest.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files deleted.
+    """
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    table = list_cache(folder)
+    doomed = [Path(f) for f, state in zip(table["file"], table["state"]) if not (stale_only and state == "current")]
+    doomed += [] if stale_only else leftover_temporaries(folder)
+    for f in doomed:
+        f.unlink(missing_ok=True)
+    return doomed
+
+
+def _state(header: Mapping) -> str:
+    if header.get("format") != CACHE_FORMAT:
+        return f"stale: format {header.get('format')} != {CACHE_FORMAT}"
+    recorded = header.get("fingerprint") or []
+    files = [Path(entry[0]) for entry in recorded]
+    if not all(f.exists() for f in files):
+        return "source missing"
+    if fingerprint(files) != recorded:
+        return "stale: source files changed"
+    return "current"
+
+
+def _read_header(path: Path) -> dict:
+    with open(path, "rb") as fh:
+        return _header(fh)[0]
+
+
+def _header(fh) -> tuple[dict, int]:
+    """The JSON header of an open cache file and where its arrays start (ValueError
+    when it is not a cache file, or is cut short)."""
+    head = fh.read(_PREFIX)
+    if len(head) < _PREFIX or head[: len(_MAGIC)] != _MAGIC:
+        raise ValueError("not a mrioflow cache file")
+    (length,) = struct.unpack("<Q", head[len(_MAGIC) :])
+    blob = fh.read(min(length, 1 << 30))
+    if len(blob) != length:
+        raise ValueError(f"header cut short ({len(blob)} of {length} bytes)")
+    return json.loads(blob.decode("utf-8")), _aligned(_PREFIX + length)
 
 
 def leftover_temporaries(cache_dir: str | os.PathLike) -> list[Path]:
