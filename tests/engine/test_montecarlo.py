@@ -73,6 +73,19 @@ def test_final_demand_shock_scales_with_demand(world):
     assert not np.allclose(res.accounts["pba"][0], res.accounts["pba"][1])
 
 
+def test_final_demand_by_W_equals_the_solve_per_batch(world, monkeypatch):
+    kw = dict(samples=7, perturb={"final_demand": 0.3, "direct": 0.2}, seed=3, batch_size=3, backend="numpy",
+              progress=False)
+    by_w = mf.montecarlo(world, **kw)
+    monkeypatch.setattr(mc_module, "_W_SHARE", 0.0)  # W never small enough: a solve per batch
+    by_solve = mf.montecarlo(world, **kw)
+    for name in mc_module.ACCOUNTS:
+        np.testing.assert_allclose(by_w.accounts[name], by_solve.accounts[name], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(by_w.flows_mean, by_solve.flows_mean, rtol=1e-10)
+    np.testing.assert_allclose(by_w.flows_std, by_solve.flows_std, rtol=1e-8)
+    assert np.std(by_w.accounts["cba"], axis=0).min() > 0
+
+
 @pytest.mark.parametrize("perturb", [{"intensities": 0.3, "direct": 0.5}, {"final_demand": 0.2}, {"Z": 0.1}])
 def test_array_api_strict_gives_identical_samples(world, perturb):
     kw = dict(samples=4, perturb=perturb, seed=11, batch_size=3, progress=False)

@@ -103,3 +103,23 @@ def test_calc_E_broadcasts_one_X_against_a_batch_of_intensities(backend, to_devi
     assert E.shape == (4, 2, 2, 3)
     for b in range(4):
         np.testing.assert_allclose(E[b], to_host(K.calc_E(to_device(S[b]), to_device(X), 2)), rtol=1e-14)
+
+
+def test_split_by_country_gives_flows_by_one_product(backend, to_device, to_host, rng):
+    # E = (B L) Yr, with B L from one transposed solve, equals calc_E(S, L Yr)
+    R, S_, k, n = 3, 2, 2, 6
+    A = rng.random((n, n)) * 0.1
+    S = rng.random((k, n))
+    Yr = rng.random((4, n, R))  # a batch of final demands
+    lu = backend.lu_factor(backend.eye_minus(to_device(A.copy())))
+    B = K.split_by_country(to_device(S), R)
+    assert tuple(B.shape) == (k, R, n)
+    Bh = to_host(B)
+    for r in range(R):
+        np.testing.assert_array_equal(Bh[:, r, r * S_ : (r + 1) * S_], S[:, r * S_ : (r + 1) * S_])
+        assert np.count_nonzero(Bh[:, r, :]) == np.count_nonzero(S[:, r * S_ : (r + 1) * S_])
+    W = K.solve_M(lu, backend.xp.reshape(B, (k * R, n)))
+    E = to_host(backend.xp.reshape(backend.xp.matmul(W, to_device(Yr)), (4, k, R, R)))
+    for b in range(4):
+        X = lu.solve(to_device(Yr[b]))
+        np.testing.assert_allclose(E[b], to_host(K.calc_E(to_device(S), X, R)), rtol=1e-12)

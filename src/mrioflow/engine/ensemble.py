@@ -15,8 +15,11 @@ own shape (EORA publishes standard-deviation tables of that shape). For a
 lognormal with median m and relative standard deviation r, sigma = sqrt(log(1 + r^2)).
 
 How it is computed: without ``"Z"`` the LU of (I - A) is factored once and each
-batch of samples is a batched product (intensities) or one multi-right-hand-side
-solve (final demand). With ``"Z"`` every sample needs a fresh LU. Samples are
+batch of samples is a batched product: on X = L Yr (intensities), or on
+W = split(S) L, the intensities spread by producing country and multiplied by L
+once (final demand with fixed intensities: E = W Yr, no solve per sample). Final
+demand and intensities together need X per sample: one multi-right-hand-side solve
+per batch. With ``"Z"`` every sample needs a fresh LU. Samples are
 drawn per batch from a generator seeded by (seed, batch index), so results do not
 depend on the order or the place the batches run in. Batches can run on any Dask
 scheduler; with ``out_dir`` each finished batch is written to disk at once and a
@@ -43,6 +46,7 @@ from .tasks import ResultStore, run_tasks
 TARGETS = ("intensities", "direct", "final_demand", "Z")
 ACCOUNTS = ("pba", "cba", "imports", "exports", "net")
 _FORMAT = 1
+_W_SHARE = 0.5  # final-demand ensembles use E = W Yr when W (k R x n) has at most this share of n rows
 
 
 def lognormal_sigma(rsd):
@@ -196,6 +200,11 @@ class _BatchRunner:
                 st["S"] = K.calc_S(st["F"], x)
                 st["Yr"] = K.calc_by_country(st["Y"], R)
                 st["X"] = st["system"].output(st["Yr"])
+                k, n = m.F.shape
+                if "final_demand" in self.sigmas and "intensities" not in self.sigmas and k * R <= _W_SHARE * n:
+                    # E = W Yr with W = split(S) L: one product per sample instead of a solve
+                    B = b.xp.reshape(K.split_by_country(st["S"], R), (k * R, n))
+                    st["W"] = st["system"].multipliers(B)
             self._state = st
         return self._state
 
@@ -229,12 +238,14 @@ class _BatchRunner:
             if "final_demand" in sig:
                 Yr = K.calc_by_country(Y * noise("final_demand", (nb, *Y.shape)), R)  # (nb, n, R)
                 n = Yr.shape[-2]
-                stacked = xp.reshape(xp.permute_dims(Yr, (1, 0, 2)), (n, nb * R))
-                X = st["system"].output(stacked)
-                X = xp.permute_dims(xp.reshape(X, (n, nb, R)), (1, 0, 2))
+                if "W" in st:
+                    E = xp.reshape(xp.matmul(st["W"], Yr), (nb, k, R, R))
+                else:
+                    stacked = xp.reshape(xp.permute_dims(Yr, (1, 0, 2)), (n, nb * R))
+                    X = st["system"].output(stacked)
+                    E = K.calc_E(S, xp.permute_dims(xp.reshape(X, (n, nb, R)), (1, 0, 2)), R)
             else:
-                X = st["X"]
-            E = K.calc_E(S, X, R)
+                E = K.calc_E(S, st["X"], R)
             if E.ndim == 3:  # nothing perturbed that has a sample axis
                 E = xp.broadcast_to(E[None, ...], (nb, k, R, R))
         acc = K.calc_accounts(E, FYr)

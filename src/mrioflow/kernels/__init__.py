@@ -11,6 +11,7 @@ from .flows import (
     calc_E_sector,
     calc_EN,
     calc_net_flows,
+    split_by_country,
 )
 from .indices import calc_bmi, calc_gmi, calc_group_matrix, calc_group_vector, calc_minmax, calc_net_totals
 from .leontief import calc_A, calc_by_country, calc_L, calc_S, calc_x, solve_M, solve_X
@@ -35,4 +36,5 @@ __all__ = [
     "calc_x",
     "solve_M",
     "solve_X",
+    "split_by_country",
 ]
