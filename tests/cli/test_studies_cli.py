@@ -62,6 +62,10 @@ def test_sweep_writes_accounts_by_year(tmp_path):
     ref = mf.Engine("numpy").run(mf.datasets.synthetic(year=2021, n_countries=6)).accounts("CH4")
     got = acc[acc["year"] == 2021].set_index("country")[["pba", "cba", "imports", "exports", "net"]]
     np.testing.assert_allclose(got.to_numpy(), ref.to_numpy(), rtol=1e-12)
+    wide = pd.read_parquet(out / "tables" / "sweep_cba_CH4.parquet")  # country x year
+    assert list(wide.columns) == ["2013", "2021"]  # Parquet column names are text
+    np.testing.assert_allclose(wide.iloc[:, 1].to_numpy(), ref["cba"].to_numpy(), rtol=1e-12)
+    assert (out / "figures" / "sweep_CH4.png").stat().st_size > 10_000
 
 
 def test_bench_writes_markdown_and_json(tmp_path):

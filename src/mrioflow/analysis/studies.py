@@ -7,6 +7,7 @@ import functools
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import io as mio
@@ -147,10 +148,48 @@ def run_sweep(
     progress: bool = True,
 ) -> list[Path]:
     """Run the engine for every year (one task each, kept in ``out_dir/years`` for
-    resuming) and write each stressor's accounts by (year, country)."""
+    resuming) and write for each stressor its accounts by (year, country), PBA and
+    CBA as country x year tables, and a figure of both over the years."""
     out = OutputFolder(out_dir)
     res = sweep(years, load, backend=backend, dtype=dtype, stressors=stressors, scheduler=scheduler,
                 out_dir=Path(out_dir) / "years", progress=progress)
+    first = res[res.years[0]].mrio
     for s in res[res.years[0]].stressors:
-        out.table(f"sweep_accounts_{s}", res.accounts(s).reset_index())
+        acc = res.accounts(s)
+        out.table(f"sweep_accounts_{s}", acc.reset_index())
+        for account in ("pba", "cba"):
+            out.table(f"sweep_{account}_{s}", acc[account].unstack("year"))
+        unit = first.units[first.stressor_position(s)]
+        out.figure(f"sweep_{s}", _sweep_figure(acc, s, unit, first.synthetic))
     return out.written
+
+
+def _sweep_figure(acc: pd.DataFrame, stressor: str, unit: str, synthetic: bool, top: int = 8):
+    """The world total over the years, and PBA (solid) and CBA (dashed) of the largest consumers."""
+    import matplotlib.pyplot as plt
+
+    from .figures import _mark, _scale
+
+    cba = acc["cba"].unstack("year")
+    pba = acc["pba"].unstack("year")
+    years = list(cba.columns)
+    biggest = cba.mean(axis=1).sort_values(ascending=False).index[:top]
+    factor, label = _scale(unit, cba.to_numpy())
+    fig, (world, by_country) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [1, 2]})
+    world.plot(years, pba.sum() * factor, "-o", color="#08519c")  # = world CBA: every unit is consumed somewhere
+    world.set_title(f"world {stressor} (production = consumption)")
+    colours = plt.get_cmap("tab10")
+    for i, country in enumerate(biggest):
+        by_country.plot(years, pba.loc[country] * factor, "-", color=colours(i % 10), label=str(country))
+        by_country.plot(years, cba.loc[country] * factor, "--", color=colours(i % 10))
+    by_country.set_title(f"the {len(biggest)} largest consumers: PBA solid, CBA dashed")
+    by_country.legend(fontsize=8, ncol=2)
+    for ax in (world, by_country):
+        ax.set_xlabel("year")
+        ax.set_ylabel(f"{stressor} ({label})")
+        ax.grid(alpha=0.3)
+        if all(isinstance(y, int | np.integer) for y in years):
+            ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    _mark(fig, synthetic)
+    return fig
