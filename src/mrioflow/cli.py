@@ -290,9 +290,6 @@ def _bench(args) -> int:
     return 0
 
 
-# -- entry point ------------------------------------------------------------------------------
-
-#: Subcommand registrars, in the order --help lists them (more are added here).
 # -- cache --------------------------------------------------------------------------------------
 
 
@@ -332,6 +329,9 @@ def _cache(args) -> int:
     return 0
 
 
+# -- entry point ------------------------------------------------------------------------------
+
+#: Subcommand registrars, in the order --help lists them (more are added here).
 SUBCOMMANDS = [add_run_parser, add_mc_parser, add_sweep_parser, add_bench_parser, add_cache_parser]
 
 

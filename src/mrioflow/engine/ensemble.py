@@ -91,9 +91,9 @@ def _by_sector(target: str, rsd: pd.Series, mrio: MRIO) -> np.ndarray:
     """A Series indexed by sector name, in any order, as one value per sector in the table's order."""
     what = f"rsd for {target!r}" + (f" ({rsd.attrs['source']})" if rsd.attrs.get("source") else "")
     labels = [str(k) for k in rsd.index]
-    known = set(mrio.sectors)
-    unknown = sorted({k for k in labels if k not in known})
-    missing = [s for s in mrio.sectors if s not in set(labels)]
+    known, given = set(mrio.sectors), set(labels)
+    unknown = sorted(given - known)
+    missing = [s for s in mrio.sectors if s not in given]
     repeated = sorted({k for k in labels if labels.count(k) > 1})
     if unknown or missing or repeated:
         parts = [f"{kind}: {', '.join(map(repr, names[:5]))}" + (" ..." if len(names) > 5 else "")
