@@ -51,7 +51,7 @@ void count_rows(Block* b) {
         const char* stop;
         const char* e = line_end(p, b->end, &stop);
         if (stop > p) ++b->rows;
-        p = e + 1;
+        p = e < b->end ? e + 1 : b->end;
     }
 }
 
@@ -101,7 +101,7 @@ void parse_block(Block* b, const Target* t) {
             }
             ++row;
         }
-        p = e + 1;
+        p = e < b->end ? e + 1 : b->end;
     }
 }
 
