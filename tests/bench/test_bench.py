@@ -59,7 +59,7 @@ def test_unknown_case():
 
 def test_harness_montecarlo_case():
     figures = run_cases(["montecarlo"], n_countries=5, samples=4, progress=False)["cases"]["montecarlo"]
-    for target in ("intensities", "final_demand", "Z"):
+    for target in ("intensities", "final_demand", "intensities_and_final_demand", "Z"):
         assert figures[f"{target}_samples_per_s"] > 0
         assert figures[f"{target}_sample_over_run"] == pytest.approx(
             1 / figures[f"{target}_samples_per_s"] / figures["engine_run_s"])

@@ -108,6 +108,8 @@ def montecarlo_case(*, n_countries: int | None = None, samples: int = 64, backen
     for label, perturb, count in [
         ("intensities", {"intensities": 0.3}, samples),
         ("final_demand", {"final_demand": 0.1}, samples),
+        # both: X per sample, one multi-right-hand-side solve per batch
+        ("intensities_and_final_demand", {"intensities": 0.3, "final_demand": 0.1}, max(1, samples // 4)),
         ("Z", {"Z": 0.05}, 1),
     ]:
         # Time batches alone: the one-off factorisation and nominal run of an
