@@ -198,10 +198,10 @@ class _BatchRunner:
                 x = b.asarray(m.x)
                 st["system"] = LeontiefSystem.from_arrays(b, Z, x, consume_Z=b.copies_on_transfer)
                 st["S"] = K.calc_S(st["F"], x)
-                st["Yr"] = K.calc_by_country(st["Y"], R)
-                st["X"] = st["system"].output(st["Yr"])
                 k, n = m.F.shape
-                if "final_demand" in self.sigmas and "intensities" not in self.sigmas and k * R <= _W_SHARE * n:
+                if "final_demand" not in self.sigmas:  # X = L Yr is the same for every sample
+                    st["X"] = st["system"].output(K.calc_by_country(st["Y"], R))
+                elif "intensities" not in self.sigmas and k * R <= _W_SHARE * n:
                     # E = W Yr with W = split(S) L: one product per sample instead of a solve
                     B = b.xp.reshape(K.split_by_country(st["S"], R), (k * R, n))
                     st["W"] = st["system"].multipliers(B)
