@@ -118,6 +118,9 @@ def test_mc_per_sector_rsd_from_a_csv(tmp_path):
     table.write_text("sector,sigma\nAgriculture,0.1\n")
     proc = mrioflow("mc", "--samples", "2", "--transactions", table, "-q", "-o", out)
     assert proc.returncode == 1 and "needs the columns 'sector' and 'rsd'" in proc.stderr
+    table.write_text("")
+    proc = mrioflow("mc", "--samples", "2", "--intensities", table, "-q", "-o", out)
+    assert proc.returncode == 1 and f"{table}: cannot read the rsd table" in proc.stderr
     proc = mrioflow("mc", "--samples", "2", "--final-demand", "high", "-q", "-o", out)
     assert proc.returncode == 2 and "'high' is neither a number nor a CSV file" in proc.stderr
 
