@@ -56,7 +56,10 @@ except ImportError:  # pragma: no cover - depends on the install
 PARSER = "pyarrow" if _tsv is None else "compiled"
 """Which parser reads the big matrices: ``"compiled"`` (mrioflow's own, multi-threaded) or ``"pyarrow"``."""
 
-__all__ = ["EORA26_VA_ITEMS", "METHANE", "PARSER", "describe_indicators", "read_eora26", "write_eora26"]
+__all__ = [
+    "EORA26_VA_ITEMS", "METHANE", "PARSER", "describe_indicators", "missing_stressor_message", "read_eora26",
+    "satellite_option", "write_eora26",
+]
 
 _PRICES = ("bp", "pp")
 _DATA_KINDS = ("T", "FD", "VA", "Q", "QY")
@@ -675,6 +678,48 @@ def describe_indicators(indicators: Mapping[str, int], limit: int = 12) -> str:
     items = [f"{k} ({n} row{'s' if n != 1 else ''})" for k, n in list(indicators.items())[:limit]]
     more = len(indicators) - limit
     return ", ".join(items) + (f" and {more} more" if more > 0 else "") if items else "none"
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][\w.+-]*")
+
+
+def satellite_option(text: str) -> tuple[str, str]:
+    """Split the ``--satellite`` option ``"NAME=PATTERN"`` (or a bare ``"PATTERN"``) into (name, pattern).
+
+    PATTERN is a ``satellites`` pattern of :func:`read_eora26` (``"INDICATOR"`` or
+    ``"INDICATOR | CATEGORY"``); NAME names the stressor it selects. A bare
+    pattern names itself, when it is a plain name (e.g. ``I-GHG-CO2``). Names
+    go into file names: letters, digits and ``_ . + -``.
+
+    Raises
+    ------
+    OptionError
+        An empty option, or a pattern that is no plain name given without NAME.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise OptionError(f"satellite must be a pattern such as 'CO2=I-GHG-CO2', got {text!r}")
+    name, sep, pattern = text.partition("=")
+    if sep and _SAFE_NAME.fullmatch(name.strip()) and pattern.strip():
+        return name.strip(), pattern
+    if _SAFE_NAME.fullmatch(text.strip()):
+        return text.strip(), text.strip()
+    raise OptionError(
+        f"satellite {text!r}: name the stressor it selects as NAME=PATTERN, e.g. 'CO2=I-GHG-CO2' or "
+        "'N2O_soils=I-GHG-N2O | Agricultural soils' (NAME: letters, digits, _ . + -)"
+    )
+
+
+def missing_stressor_message(mrio: MRIO, stressor: str = "CH4") -> str:
+    """One line for a table read without ``stressor``: the indicators it has and how to pick one."""
+    found = mrio.meta.get("q_indicators") or {}
+    example = next((f"{m.group(1)}={m.group(0)}" for k in found if (m := re.match(r"I-GHG-(\w+)", k))),
+                   "NAME=PATTERN")
+    methane = f" (Eora's methane rows are the indicator '{METHANE} (Gg)')" if stressor == "CH4" else ""
+    return (
+        f"{mrio.source}: the table has no {stressor}{methane}; indicators found: {describe_indicators(found)}; "
+        f"analyse one with --satellite NAME=PATTERN (e.g. --satellite '{example}'), or attach EDGAR methane "
+        "with --edgar FILE"
+    )
 
 
 def _q_selection(lq: list[tuple[str, str]], satellites) -> list[tuple[str, list[int], str]]:
