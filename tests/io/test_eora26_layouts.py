@@ -200,6 +200,10 @@ def test_satellite_option_errors(pm_layout, tmp_path, capsys):
     code, err = _run(capsys, "--eora26", folder, "--years", 2010, "--stressor", "N2O", "--satellite", "CO2=CO2",
                      "-o", tmp_path / "o")
     assert code == 1 and "stressor 'N2O' and satellite 'CO2=CO2' name two stressors" in err
+    settings = mf.analysis.Settings.build(overrides={"eora26": str(folder), "satellite": "N2O=I-GHG-N2O"})
+    assert settings.stressor == "N2O" and settings.satellite == "N2O=I-GHG-N2O"
+    settings.validate()  # validating again changes nothing
+    assert settings.stressor == "N2O"
     assert eora_mod.satellite_option("I-GHG-CO2") == ("I-GHG-CO2", "I-GHG-CO2")
     assert eora_mod.satellite_option("x=I-GHG-N2O | soils") == ("x", "I-GHG-N2O | soils")
     with pytest.raises(OptionError, match="satellite must be a pattern"):

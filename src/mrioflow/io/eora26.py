@@ -791,7 +791,7 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
     if has_row and keep_row:
         countries.append(ROW_CODE)
         cnames.append(t.row_name)
-        if t.row.size == 1:  # single RoW row/column -> last sector of a 26-sector block
+        if t.row.size == 1:  # single RoW row/column -> the last sector of its block
             t_new, t_old = np.append(t_new, R * S + S - 1), np.append(t_old, t.row)
         elif t.row.size:
             t_new, t_old = np.append(t_new, R * S + np.arange(S)), np.append(t_old, t.row)
@@ -960,7 +960,7 @@ def read_eora26(
         ``name: spec`` sums the matching rows into stressor ``name``:
 
         - ``"INDICATOR"``: a regular expression searched (``re.search``) in the
-          indicator, e.g. ``{"CO2": "I-GHG-CO2 "}`` (every CO2 category);
+          indicator, e.g. ``{"CO2": "I-GHG-CO2 emissions"}`` (every CO2 category);
         - ``"INDICATOR | CATEGORY"`` or the pair ``("INDICATOR", "CATEGORY")``:
           both must match, e.g. ``{"N2O_soils": ("I-GHG-N2O", "Agricultural
           soils")}``; ``None`` (pair) or ``""`` matches anything.
@@ -1007,7 +1007,7 @@ def read_eora26(
 
     >>> m = read_eora26("~/data/eora26", 2015)  # doctest: +SKIP
     >>> m = read_eora26("~/data/eora26", 2015, satellites={  # doctest: +SKIP
-    ...     "CO2": "I-GHG-CO2 ", "N2O_agri": ("I-GHG-N2O", "Agricultural soils|Manure")})
+    ...     "CO2": "I-GHG-CO2 emissions", "N2O_agri": ("I-GHG-N2O", "Agricultural soils|Manure")})
     >>> m.meta["satellite_rows"]["N2O_agri"]  # doctest: +SKIP
     ['I-GHG-N2O emissions (Gg) | Agricultural soils', 'I-GHG-N2O emissions (Gg) | Manure management']
 
