@@ -203,7 +203,7 @@ def _years_in(folder: Path, price: str) -> list[int]:
     return sorted(years)
 
 
-def _find_labels(name: str, zip_members: dict[str, str] | None, zip_path: Path | None, dirs: list[Path]):
+def _find_labels(name: str, zip_members: dict[str, list[str]] | None, zip_path: Path | None, dirs: list[Path]):
     if zip_members is not None and name in zip_members:
         return _member(zip_path, zip_members, name)
     for d in dirs:
@@ -654,6 +654,8 @@ def _satellite_spec(name, spec) -> tuple[re.Pattern | None, re.Pattern | None]:
     if isinstance(spec, str):
         indicator, sep, category = spec.partition(" | ")
         spec = (indicator, category if sep else None)
+    elif isinstance(spec, re.Pattern):
+        spec = (spec, None)
     if not (isinstance(spec, tuple) and len(spec) == 2):
         raise OptionError(
             f"satellites[{name!r}] must be a pattern string ('INDICATOR' or 'INDICATOR | CATEGORY') or a "
