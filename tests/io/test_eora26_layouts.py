@@ -15,14 +15,20 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+from io_fixtures import (
+    CATEGORIES,
+    CH4_ROWS,
+    COUNTRIES,
+    SECTORS,
+    write_eora_files,
+    zip_folder,
+)
 
 import mrioflow as mf
 from mrioflow import cli
-from mrioflow.errors import LabelError, OptionError, ReaderError
+from mrioflow.errors import OptionError, ReaderError
 from mrioflow.io import eora26 as eora_mod
 from mrioflow.io import read_eora26
-
-from io_fixtures import CATEGORIES, CH4_ROWS, COUNTRIES, SECTORS, write_eora_files, zip_folder
 
 S, C = len(SECTORS), len(CATEGORIES)
 
@@ -167,7 +173,7 @@ def test_pymrio_layout_agrees_with_pymrio_parse_and_calc_all(pm_layout):
 
 
 def test_run_without_methane_says_how_to_choose_a_satellite(pm_layout, tmp_path, capsys):
-    folder, (Z, Y, VA, Q, QY) = pm_layout
+    folder, (*_, Q, QY) = pm_layout
     groups = _groups(tmp_path / "groups.csv", REGIONS)
     code, err = _run(capsys, "--eora26", folder, "--years", 2010, "--groups", groups, "-o", tmp_path / "o1")
     assert code == 1
@@ -221,7 +227,7 @@ def test_satellite_matching_nothing_in_the_run(pm_layout, tmp_path, capsys):
 
 
 def test_mc_and_sweep_take_a_satellite(pm_layout, tmp_path, capsys):
-    folder, (Z, Y, VA, Q, QY) = pm_layout
+    folder, (*_, Q, QY) = pm_layout
     code = cli.main(["sweep", "-q", "--eora26", str(folder), "--years", "2010", "--satellite", "CO2=I-GHG-CO2",
                      "--backend", "numpy", "-o", str(tmp_path / "sweep")])
     assert code == 0, capsys.readouterr().err
