@@ -48,6 +48,11 @@ examples:
 """
 
 
+SATELLITE_HELP = ("analyse these Eora26 satellite rows (labels_Q.txt) as stressor NAME instead of methane: "
+                  "PATTERN matches the indicator, or 'INDICATOR | CATEGORY' both, e.g. 'CO2=I-GHG-CO2' or "
+                  "'N2O_soils=I-GHG-N2O | Agricultural soils' (Memo rows excluded)")
+
+
 def add_run_parser(sub) -> None:
     p = sub.add_parser(
         "run",
@@ -66,6 +71,7 @@ def add_run_parser(sub) -> None:
     data.add_argument("--price", metavar="BASIS", help="Eora26 price basis: bp (default) or pp")
     data.add_argument("--no-cache", dest="cache", action="store_const", const=False, help="do not read or write the Eora26 cache of parsed years")
     data.add_argument("--stressor", metavar="NAME", help="stressor analysed (default: CH4)")
+    data.add_argument("--satellite", metavar="NAME=PATTERN", help=SATELLITE_HELP)
     data.add_argument("--value-added", dest="value_added", metavar="NAME", help="stressor holding value added (default: VA)")
     data.add_argument("--seed", type=int, help="seed of the synthetic world (default: 0)")
     data.add_argument("--synthetic-countries", dest="synthetic_countries", type=int, help=argparse.SUPPRESS)
@@ -123,6 +129,7 @@ def _add_data_options(p, *, years: bool) -> None:
                       help="EDGAR source -> Eora26 sector mapping (default: the bundled one)")
     data.add_argument("--stressor", metavar="NAME", action="append",
                       help="stressor to keep (repeatable; default: every stressor of the table)")
+    data.add_argument("--satellite", metavar="NAME=PATTERN", help=SATELLITE_HELP.replace(" instead of methane", ""))
     data.add_argument("--seed-world", dest="world_seed", type=int, default=0, help="seed of the synthetic world")
     data.add_argument("--synthetic-countries", dest="synthetic_countries", type=int, help=argparse.SUPPRESS)
     run = p.add_argument_group("running")
@@ -140,7 +147,7 @@ def _loader(args):
 
     edgar_name = args.stressor[0] if args.stressor else "CH4"
     return loader(eora26=args.eora26, edgar=args.edgar, edgar_mapping=args.edgar_mapping, stressor=edgar_name,
-                  seed=args.world_seed,
+                  seed=args.world_seed, satellite=args.satellite,
                   n_countries=args.synthetic_countries)
 
 

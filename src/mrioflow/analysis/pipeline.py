@@ -103,7 +103,7 @@ def _tables(settings: Settings, regions: rg.Regions):
         yield y, functools.partial(
             load_table, y, eora26=settings.eora26, edgar=settings.edgar, edgar_mapping=settings.edgar_mapping,
             price=settings.price, cache=settings.cache, stressor=settings.stressor, seed=settings.seed,
-            countries=world,
+            countries=world, satellite=settings.satellite,
         )
 
 

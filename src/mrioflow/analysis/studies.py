@@ -13,7 +13,7 @@ import pandas as pd
 from .. import io as mio
 from ..datasets import synthetic
 from ..engine import montecarlo, sweep
-from ..errors import ReaderError
+from ..errors import LabelError, OptionError, ReaderError
 from ..mrio import MRIO
 from .output import OutputFolder
 
@@ -41,11 +41,19 @@ def load_table(
     seed: int = 0,
     n_countries: int | None = None,
     countries=None,
+    satellite: str | None = None,
 ) -> MRIO:
-    """One year's table: Eora26 (with EDGAR methane when given) or the synthetic world."""
+    """One year's table: Eora26 (with EDGAR methane when given; with the Q rows ``satellite``,
+    ``"NAME=PATTERN"``, as a stressor) or the synthetic world. An Eora26 table without
+    ``stressor``, given neither EDGAR nor a satellite, is a LabelError that lists its indicators."""
     if eora26 is None:
+        if satellite:
+            raise OptionError("--satellite picks rows of an Eora26 table's labels_Q.txt: give --eora26 as well")
         return synthetic(year=year, seed=seed, n_countries=n_countries, countries=countries)
-    mrio = mio.read_eora26(eora26, year, price=price, cache=cache)
+    satellites = dict([mio.eora26.satellite_option(satellite)]) if satellite else None
+    mrio = mio.read_eora26(eora26, year, price=price, cache=cache, satellites=satellites)
+    if edgar is None and satellite is None and stressor not in mrio.stressors:
+        raise LabelError(mio.eora26.missing_stressor_message(mrio, stressor))
     return with_edgar(mrio, edgar, mapping=edgar_mapping, stressor=stressor, year=year)
 
 
