@@ -74,6 +74,50 @@ def peak_host_bytes(func: Callable[[], object]) -> int:
     return peak - base
 
 
+def _proc_status(field: str) -> int | None:
+    """A ``kB`` field of /proc/self/status in bytes (Linux), or None."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def rss_now() -> int:
+    """Resident memory of this process now, in bytes (0 where unknown)."""
+    return _proc_status("VmRSS") or 0
+
+
+def reset_rss_peak() -> bool:
+    """Set this process's peak resident memory back to its current use (Linux >= 4.0)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def rss_peak() -> int:
+    """Peak resident memory of this process in bytes, BLAS and LAPACK buffers included.
+
+    VmHWM where Linux gives it (what :func:`reset_rss_peak` resets; unlike
+    ``ru_maxrss`` it does not carry the parent's size over a fork + exec),
+    else ``resource.getrusage`` ``ru_maxrss``.
+    """
+    peak = _proc_status("VmHWM")
+    if peak is not None:
+        return peak
+    import resource
+    import sys
+
+    scale = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
 def machine() -> dict:
     import os
 
