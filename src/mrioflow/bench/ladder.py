@@ -16,8 +16,9 @@ each after one untimed warm-up, with device synchronisation inside the timer,
 as the minimum and the median of ``repeat`` runs. The machine's own peak is
 measured in the same run (a square matrix product, 2 m^3 flops: dgemm on the
 CPU, cuBLAS on a GPU), and each operation is given as GFLOP/s and as a
-fraction of that peak. The worker's peak resident memory (VmHWM, reset after
-the world is generated; ``ru_maxrss`` elsewhere) is given in units of one
+fraction of that peak. Each operation's peak resident memory (VmHWM, reset
+after the world is generated and after each operation; ``ru_maxrss`` where
+Linux's /proc is missing) is given in units of one
 n x n float64 array, inputs included (at small n, fixed costs of a process,
 tens of MB of BLAS buffers, dominate it). A size whose estimated memory does not
 fit the device is skipped with the reason; ``in_place`` runs only the year,
@@ -34,10 +35,11 @@ The JSON record (:data:`SCHEMA`, written by ``mrioflow bench --json``)::
          "peak": {"operation": "matmul", "n": int, "min_s", "median_s", "gflops"},
          "sizes": [{"name": str, "shape": [R, S, C], "n": int,
                     "skipped": null or reason, "memory_estimate_bytes": int,
-                    "generate_s": float, "inputs_nxn": float, "peak_memory_nxn": float,
+                    "generate_s": float, "inputs_nxn": float, "peak_memory_nxn": float (the year's),
                     "operations": {NAME: {"flops": float or null, "min_s", "median_s",
                                           "runs": [s, ...], "gflops": float or null,
                                           "fraction_of_peak": float or null,
+                                          "peak_memory_nxn": float,
                                           "samples": int (montecarlo only),
                                           "samples_per_s": float or null (montecarlo only)}}}]},
                other named cases: {figure: value}}}
@@ -132,6 +134,11 @@ def _worker(spec: dict) -> dict:
     reset_rss_peak()
     out["inputs_nxn"] = (rss_now() - base) / nn
     peak, repeat, ops = spec["peak_gflops"], spec["repeat"], {}
+
+    def memory(op):  # the operation's own peak, inputs included; reset for the next one
+        ops[op]["peak_memory_nxn"] = (rss_peak() - base) / nn
+        reset_rss_peak()
+
     k = len(world.stressors)
     year_flops = 2 / 3 * n**3 + 2 * n**2 * (R + k + 1)
     if spec["in_place"]:  # one year, Z consumed: nothing to repeat
@@ -140,8 +147,10 @@ def _worker(spec: dict) -> dict:
         b.synchronize()
         s = time.perf_counter() - t0
         ops["year"] = _rate({"min_s": s, "median_s": s, "runs": [s]}, year_flops, peak)
+        memory("year")
     else:
         ops["year"] = _rate(_timed(lambda: eng.run(world), repeat=repeat, sync=b.synchronize), year_flops, peak)
+        memory("year")
         x = b.asarray(world.x)
         Yr = calc_by_country(b.asarray(world.Y), R)
 
@@ -150,9 +159,11 @@ def _worker(spec: dict) -> dict:
 
         lu = _timed(fresh_system, repeat=repeat, sync=b.synchronize)
         ops["lu"] = _rate(lu, 2 / 3 * n**3, peak)
+        memory("lu")
         system = fresh_system()
         ops["solve"] = _rate(_timed(lambda: system.lu.solve(Yr), repeat=repeat, sync=b.synchronize),
                              2 * n**2 * R, peak)
+        memory("solve")
         del system
         samples = spec["samples"]
         t0 = time.perf_counter()
@@ -164,7 +175,8 @@ def _worker(spec: dict) -> dict:
         ops["montecarlo"] = {"flops": None, "min_s": total, "median_s": total, "runs": [total], "gflops": None,
                              "fraction_of_peak": None, "samples": samples,
                              "samples_per_s": samples / batch if batch > 0 else None}
-    out["peak_memory_nxn"] = (rss_peak() - base) / nn
+        memory("montecarlo")
+    out["peak_memory_nxn"] = ops["year"]["peak_memory_nxn"]
     out["operations"] = ops
     return out
 
@@ -248,7 +260,7 @@ def format_ladder(ladder: dict) -> list[str]:
     p = ladder["peak"]
     lines = [f"Backend {ladder['backend']}, {ladder['dtype']}; peak (matrix product, n = {p['n']}): "
              f"{p['gflops']:.4g} GFLOP/s. Times: min (median) of {ladder['repeat']} after a warm-up.", "",
-             "| size | n | operation | min s | median s | GFLOP/s | of peak | peak memory (n^2) |",
+             "| size | n | operation | min s | median s | GFLOP/s | of peak | peak memory (n^2, inputs included) |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for size in ladder["sizes"]:
         if size.get("skipped"):
@@ -259,7 +271,7 @@ def format_ladder(ladder: dict) -> list[str]:
                 f"{t['samples_per_s']:.4g} samples/s" if t.get("samples_per_s") else "")
             share = f"{t['fraction_of_peak']:.2f}" if t.get("fraction_of_peak") else ""
             lines.append(f"| {size['name']} | {size['n']:,} | {op} | {t['min_s']:.4g} | {t['median_s']:.4g} | "
-                         f"{rate} | {share} | {size['peak_memory_nxn']:.2f} |")
+                         f"{rate} | {share} | {t['peak_memory_nxn']:.2f} |")
     return lines
 
 
