@@ -85,7 +85,9 @@ def quick_record(tmp_path_factory):
     from mrioflow.cli import main
 
     folder = tmp_path_factory.mktemp("bench")
-    limit_gb = 1.2 * 2.3 * 8 * 200**2 / 1e9  # fits n = 200, not n = 2,000
+    from mrioflow.bench.ladder import memory_estimate
+
+    limit_gb = 1.1 * memory_estimate(200, 30, in_place=False) / 1e9  # fits n = 200, not n = 2,000
     rc = main(["bench", "--sizes", "10x20x3", "100x20x3", "--repeat", "1", "--samples", "2",
                "--memory-limit", str(limit_gb), "--json", str(folder / "a.json"), "--plot", str(folder / "a.png")])
     assert rc == 0

@@ -7,13 +7,14 @@ shape "RxSxC"), a fresh worker process generates the synthetic world and times
 - ``solve``: the solve with one right-hand side per country (X = L Yr,
   2 n^2 R flops);
 - ``year``: a full year, ``Engine.run`` (LU, solves, flows, labelled results);
-- ``montecarlo``: one batch of ``samples`` final-demand samples through the
-  public ``mf.montecarlo``, timed once (its one-off factorisation included);
+- ``montecarlo``: ``samples`` final-demand samples (rsd 0.1, drawn 4 at a
+  time) through the public ``mf.montecarlo``, timed once (its one-off factorisation included);
   ``samples_per_s`` divides by that time less one ``year`` (null when noise
   makes the difference negative, as at tiny sizes);
 
-each after one untimed warm-up, with device synchronisation inside the timer,
-as the minimum and the median of ``repeat`` runs. The machine's own peak is
+each after one untimed warm-up (below n = 8,000: above, it would cost minutes
+and the first call's fixed costs are negligible), with device synchronisation
+inside the timer, as the minimum and the median of ``repeat`` runs. The machine's own peak is
 measured in the same run (a square matrix product, 2 m^3 flops: dgemm on the
 CPU, cuBLAS on a GPU), and each operation is given as GFLOP/s and as a
 fraction of that peak. Each operation's peak resident memory (VmHWM, reset
@@ -63,6 +64,13 @@ QUICK = ("12x25x6", "24x25x6", "48x25x6")
 #: I - A for the LU), generation's and the checks' slack; in place: Z and slack.
 _WORKER_MATRICES = 2.3
 _IN_PLACE_MATRICES = 1.3
+#: Monte Carlo samples drawn at once (each holds n x m lognormal factors), and
+#: n x m arrays per sample of a batch in the memory estimate.
+_MC_BATCH = 4
+_MC_ARRAYS_PER_SAMPLE = 2.5
+#: From this n on, the warm-up call is skipped: it would cost minutes, and the
+#: first call's fixed costs are negligible next to an LU of that size.
+_NO_WARM_UP_N = 8000
 
 
 def parse_size(size: str) -> tuple[str, tuple[int, int, int]]:
@@ -81,10 +89,11 @@ def parse_size(size: str) -> tuple[str, tuple[int, int, int]]:
     return size, (R, S, C)
 
 
-def _timed(func, *, repeat: int, sync) -> dict:
-    """One untimed warm-up, then ``repeat`` timed calls (synchronised); min and median."""
-    func()
-    sync()
+def _timed(func, *, repeat: int, sync, warm_up: bool = True) -> dict:
+    """An untimed warm-up, then ``repeat`` timed calls (synchronised); min and median."""
+    if warm_up:
+        func()
+        sync()
     runs = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -134,6 +143,7 @@ def _worker(spec: dict) -> dict:
     reset_rss_peak()
     out["inputs_nxn"] = (rss_now() - base) / nn
     peak, repeat, ops = spec["peak_gflops"], spec["repeat"], {}
+    warm = n < _NO_WARM_UP_N
 
     def memory(op):  # the operation's own peak, inputs included; reset for the next one
         ops[op]["peak_memory_nxn"] = (rss_peak() - base) / nn
@@ -149,7 +159,7 @@ def _worker(spec: dict) -> dict:
         ops["year"] = _rate({"min_s": s, "median_s": s, "runs": [s]}, year_flops, peak)
         memory("year")
     else:
-        ops["year"] = _rate(_timed(lambda: eng.run(world), repeat=repeat, sync=b.synchronize), year_flops, peak)
+        ops["year"] = _rate(_timed(lambda: eng.run(world), repeat=repeat, sync=b.synchronize, warm_up=warm), year_flops, peak)
         memory("year")
         x = b.asarray(world.x)
         Yr = calc_by_country(b.asarray(world.Y), R)
@@ -157,7 +167,7 @@ def _worker(spec: dict) -> dict:
         def fresh_system():  # I - A and its LU, in a new n x n array
             return LeontiefSystem.from_arrays(b, b.asarray(world.Z) * 1.0, x, check=False, consume_Z=True)
 
-        lu = _timed(fresh_system, repeat=repeat, sync=b.synchronize)
+        lu = _timed(fresh_system, repeat=repeat, sync=b.synchronize, warm_up=warm)
         ops["lu"] = _rate(lu, 2 / 3 * n**3, peak)
         memory("lu")
         system = fresh_system()
@@ -168,7 +178,7 @@ def _worker(spec: dict) -> dict:
         samples = spec["samples"]
         t0 = time.perf_counter()
         mf.montecarlo(world, samples=samples, perturb={"final_demand": 0.1}, seed=0, backend=b,
-                      batch_size=samples, progress=False)
+                      batch_size=min(samples, _MC_BATCH), progress=False)
         b.synchronize()
         total = time.perf_counter() - t0
         batch = total - ops["year"]["min_s"]  # less the ensemble's one-off factorisation and nominal year
@@ -181,9 +191,12 @@ def _worker(spec: dict) -> dict:
     return out
 
 
-def memory_estimate(n: int, *, in_place: bool) -> int:
-    """Bytes a worker needs at size n (n x n float64 arrays, see ``_WORKER_MATRICES``)."""
-    return int((_IN_PLACE_MATRICES if in_place else _WORKER_MATRICES) * 8 * n * n)
+def memory_estimate(n: int, m: int, *, in_place: bool) -> int:
+    """Bytes a worker needs for n sectors and m final-demand columns: n x n float64
+    arrays (``_WORKER_MATRICES``) and, unless in place, a Monte Carlo batch."""
+    if in_place:
+        return int(_IN_PLACE_MATRICES * 8 * n * n)
+    return int(_WORKER_MATRICES * 8 * n * n + _MC_ARRAYS_PER_SAMPLE * _MC_BATCH * 8 * n * m)
 
 
 def run_ladder(
@@ -228,11 +241,11 @@ def run_ladder(
     out = {"backend": b.describe(), "backend_name": b.name, "dtype": dtype, "repeat": repeat,
            "in_place": in_place, "peak": peak, "sizes": []}
     for name, shape in parsed:
-        n = shape[0] * shape[1]
-        need = memory_estimate(n, in_place=in_place)
+        n, m = shape[0] * shape[1], shape[0] * shape[2]
+        need = memory_estimate(n, m, in_place=in_place)
         entry = {"name": name, "shape": list(shape), "n": n, "memory_estimate_bytes": need, "skipped": None}
         if need > limit:
-            hint = "" if in_place else "; --in-place needs " + f"{memory_estimate(n, in_place=True) / 1e9:.3g} GB"
+            hint = "" if in_place else "; --in-place needs " + f"{memory_estimate(n, m, in_place=True) / 1e9:.3g} GB"
             entry["skipped"] = (f"needs about {need / 1e9:.3g} GB, {limit / 1e9:.3g} GB available{hint}")
         else:
             if progress:
