@@ -3,7 +3,6 @@ intermediate values, the memory estimate and the in-place (consuming) run."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap

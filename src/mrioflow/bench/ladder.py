@@ -159,7 +159,8 @@ def _worker(spec: dict) -> dict:
         ops["year"] = _rate({"min_s": s, "median_s": s, "runs": [s]}, year_flops, peak)
         memory("year")
     else:
-        ops["year"] = _rate(_timed(lambda: eng.run(world), repeat=repeat, sync=b.synchronize, warm_up=warm), year_flops, peak)
+        year = _timed(lambda: eng.run(world), repeat=repeat, sync=b.synchronize, warm_up=warm)
+        ops["year"] = _rate(year, year_flops, peak)
         memory("year")
         x = b.asarray(world.x)
         Yr = calc_by_country(b.asarray(world.Y), R)
@@ -304,7 +305,9 @@ def compare(a: dict, b: dict) -> str:
         for size in ladder["sizes"]:
             for op, t in (size.get("operations") or {}).items():
                 rows.setdefault((size["n"], size["name"], op), {})[which] = t["min_s"]
-    label = lambda r: f"{r['machine'].get('cpu_model') or r['machine'].get('platform')}, {r['cases']['ladder']['backend']}"  # noqa: E731
+    def label(r):
+        return f"{r['machine'].get('cpu_model') or r['machine'].get('platform')}, {r['cases']['ladder']['backend']}"
+
     lines = [f"A: {label(a)}", f"B: {label(b)}", "",
              f"{'size':<12} {'n':>7} {'operation':<11} {'A s':>10} {'B s':>10} {'B/A':>7}"]
     for (n, name, op), t in sorted(rows.items()):

@@ -196,7 +196,8 @@ class LeontiefSystem:
         if bool(xp.any(bad)):
             count = int(xp.sum(xp.astype(bad, xp.int32)))
             raise NonProductiveError(
-                f"A is not productive (Hawkins-Simon: (I - A)^-1 1 > 0 fails): (I - A)^-1 has negative entries ({count} of {self.n} "
+                "A is not productive (Hawkins-Simon: (I - A)^-1 1 > 0 fails): (I - A)^-1 has negative "
+                f"entries ({count} of {self.n} "
                 "rows of (I - A)^-1 1 are <= 0); some sectors use more inputs than they produce"
             )
 
