@@ -14,6 +14,18 @@ def _world(n_countries):
     return datasets.synthetic(year=2013, seed=0, n_countries=n_countries)
 
 
+@case("ladder")
+def ladder_case(*, sizes=None, backend: str = "numpy", dtype: str = "float64", repeat: int = 3, samples: int = 16,
+                in_place: bool = False, memory_limit: float | None = None, quick: bool = False, **_) -> dict:
+    """The hardware benchmark: LU, multi-right-hand-side solve, a full year and a Monte Carlo batch over a
+    ladder of sizes, as seconds, GFLOP/s and fractions of the machine's own peak (see bench/ladder.py)."""
+    from .ladder import LADDER, QUICK, run_ladder
+
+    return run_ladder(sizes or (QUICK if quick else LADDER), backend=backend, dtype=dtype, repeat=repeat,
+                      samples=samples, in_place=in_place, memory_limit=memory_limit,
+                      peak_n=1024 if quick else 2048)
+
+
 @case("engine")
 def engine_case(*, n_countries: int | None = None, repeat: int = 3, pymrio: bool = True, **_) -> dict:
     """One year: Engine.run (numpy) against a bare SciPy LU of the same (I - A) and pymrio's calc_all.

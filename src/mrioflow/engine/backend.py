@@ -82,6 +82,8 @@ class Backend:
     #: True when ``asarray`` always makes a private copy (a host-to-device
     #: transfer); the engine may then reuse that copy's memory in place.
     copies_on_transfer: bool = False
+    #: True when the LU is computed in the memory of its input (LAPACK getrf).
+    in_place_lu: bool = False
 
     def __init__(self, dtype: str = "float64"):
         if dtype not in DTYPES:
@@ -128,11 +130,37 @@ class Backend:
     def describe(self) -> str:
         return "CPU"
 
+    def memory_available(self) -> int:
+        """Bytes of memory a computation can still allocate on this backend's device.
+
+        The host's: ``MemAvailable`` of /proc/meminfo (Linux), else the free
+        physical pages (``os.sysconf``).
+        """
+        return host_memory_available()
+
+
+def host_memory_available() -> int:
+    """Bytes of host RAM available to a new allocation without swapping."""
+    import os
+
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not POSIX: no limit known
+        return 1 << 62
+
 
 class _LapackBackend(Backend):
     """Shared code of the NumPy and CuPy backends: both have LAPACK-style LU."""
 
     _linalg: Any
+    in_place_lu = True
 
     def eye_minus(self, A):
         # In place: negate, then add one to the diagonal (a strided view of the
@@ -239,6 +267,11 @@ class CupyBackend(_LapackBackend):
 
     def rng(self, seed):
         return self._cupy.random.default_rng(seed)
+
+    def memory_available(self) -> int:
+        """Free GPU memory plus what CuPy's pool holds unused."""
+        free, _total = self._cupy.cuda.runtime.memGetInfo()
+        return int(free) + int(self._cupy.get_default_memory_pool().free_bytes())
 
     def standard_normal(self, rng, shape):
         return rng.standard_normal(shape, dtype=self.dtype)

@@ -22,6 +22,10 @@ class Engine:
         says which it picked and why.
     dtype : {"float64", "float32"}
         Working precision on the device (float64 by default).
+    memory_limit : float, optional
+        Bytes a run may allocate beyond its inputs; a run estimated to need
+        more is refused with a MemoryLimitError before it starts (default:
+        the memory the device has available).
 
     Examples
     --------
@@ -32,19 +36,17 @@ class Engine:
     ['pba', 'cba', 'imports', 'exports', 'net']
     """
 
-    def __init__(self, backend: str | Backend = "auto", dtype: str = "float64"):
+    def __init__(self, backend: str | Backend = "auto", dtype: str = "float64", *, memory_limit: float | None = None):
         self.backend = get_backend(backend, dtype)
+        self.memory_limit = memory_limit
 
     def __repr__(self) -> str:
         return f"Engine({self.backend!r})"
 
-    def factor(self, mrio: MRIO, *, check: bool = True) -> LeontiefSystem:
-        """Move Z to the device and factor (I - A) once; see LeontiefSystem."""
-        b = self.backend
-        Z = b.asarray(mrio.Z)
-        x = b.asarray(mrio.x)
-        # A device copy of Z is held by nobody else: let it become A in place.
-        return LeontiefSystem.from_arrays(b, Z, x, check=check, consume_Z=b.copies_on_transfer)
+    def factor(self, mrio: MRIO, *, check: bool = True, consume: bool = False) -> LeontiefSystem:
+        """Move Z to the device and factor (I - A) once; see LeontiefSystem.from_mrio."""
+        return LeontiefSystem.from_mrio(self.backend, mrio, check=check, consume=consume,
+                                        memory_limit=self.memory_limit)
 
     def run(
         self,
@@ -53,6 +55,7 @@ class Engine:
         stressors: Sequence[str] | None = None,
         sector_flows: bool = True,
         keep_L: bool = False,
+        consume: bool = False,
     ) -> Results:
         """Every account of METHOD.md sections 2-3 for one table.
 
@@ -67,6 +70,10 @@ class Engine:
         keep_L : bool
             Also form the Leontief inverse explicitly and return it (n solves;
             only when you need L itself).
+        consume : bool
+            Overwrite ``mrio.Z`` with I - A and its LU (CPU, float64): the run
+            needs about one n x n array in all instead of two. The MRIO is
+            destroyed and must not be used afterwards.
 
         Returns
         -------
@@ -87,7 +94,7 @@ class Engine:
         timings: dict[str, float] = {}
 
         t0 = time.perf_counter()
-        system = self.factor(mrio)
+        system = self.factor(mrio, consume=consume)
         b.synchronize()
         timings["factor"] = time.perf_counter() - t0
 
