@@ -8,7 +8,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import datasets, errors, io, kernels
 from . import indices, regions
-from .engine import Engine, MonteCarloResults, Results, SweepResults, montecarlo, sweep
+from .engine import Engine, Results
+from .ensembles import MonteCarloResults, SweepResults, montecarlo, sweep
 from .mrio import MRIO
 
 try:

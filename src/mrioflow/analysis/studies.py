@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import io as mio
 from ..datasets import synthetic
-from ..engine import montecarlo, sweep
+from ..ensembles import montecarlo, sweep
 from ..errors import ReaderError
 from ..mrio import MRIO
 from .output import OutputFolder

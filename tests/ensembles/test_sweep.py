@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import mrioflow as mf
-from mrioflow.engine import sweeps as sweep_module
-from mrioflow.errors import LabelError, OptionError
+from mrioflow.ensembles import sweeps as sweep_module
+from mrioflow.errors import LabelError, OptionError, StoreError
 
 small = functools.partial(mf.datasets.synthetic, seed=1, n_countries=6)
 
@@ -50,7 +50,7 @@ def test_resume_skips_finished_years(tmp_path, monkeypatch):
     ref = mf.Engine("numpy").run(loader(2013))
     np.testing.assert_allclose(again[2013].accounts("CH4").to_numpy(), ref.accounts("CH4").to_numpy(), rtol=1e-14)
     assert again[2013].synthetic and again[2013].mrio.year == 2013
-    with pytest.raises(OptionError, match="holds a sweep with other settings"):
+    with pytest.raises(StoreError, match="holds a sweep whose stressors differs"):
         mf.sweep([2013], loader, stressors=["CH4"], backend="numpy", out_dir=tmp_path, progress=False)
 
 
