@@ -87,26 +87,44 @@ def run_tasks(
                 on_result(key, func(key))
                 bar.update()
         elif scheduler in ("threads", "processes"):
-            with _pool(scheduler, func, workers) as (pool, call):
-                pending = {pool.submit(call, key): key for key in keys}
-                while pending:
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        on_result(pending.pop(fut), fut.result())
-                        bar.update()
+            n = workers or os.cpu_count() or 1
+            with _pool(scheduler, func, n) as (pool, call):
+                _windowed(lambda key: pool.submit(call, key), wait, keys, 2 * n, on_result, bar)
         else:
-            from distributed import as_completed
+            from distributed import wait as dask_wait
 
             with _client(scheduler) as client:
                 [shared] = client.scatter([func], broadcast=True, hash=False)
-                futures = {client.submit(_apply, shared, key, pure=False): key for key in keys}
+                n = max(1, sum(client.nthreads().values()))
                 try:
-                    for fut in as_completed(futures):
-                        on_result(futures[fut], fut.result())
-                        fut.release()
-                        bar.update()
+                    _windowed(lambda key: client.submit(_apply, shared, key, pure=False), dask_wait, keys, 2 * n,
+                              on_result, bar)
                 finally:
-                    client.cancel(list(futures) + [shared])
+                    client.cancel([shared])
+
+
+def _windowed(submit: Callable, wait_for: Callable, keys: list, window: int, on_result: Callable, bar) -> None:
+    """Submit tasks keeping at most ``window`` in flight (a million batches are not a
+    million futures at once); hand each result over as it arrives. ``wait_for`` is
+    concurrent.futures' or distributed's ``wait``."""
+    pending: dict = {}
+    try:
+        for key in keys:
+            pending[submit(key)] = key
+            while len(pending) >= window:
+                _collect(pending, wait_for, on_result, bar)
+        while pending:
+            _collect(pending, wait_for, on_result, bar)
+    finally:
+        for fut in pending:
+            fut.cancel()
+
+
+def _collect(pending: dict, wait_for: Callable, on_result: Callable, bar) -> None:
+    finished = wait_for(list(pending), return_when=FIRST_COMPLETED)[0]
+    for fut in finished:
+        on_result(pending.pop(fut), fut.result())
+        bar.update()
 
 
 def _apply(func, key):
@@ -114,8 +132,7 @@ def _apply(func, key):
 
 
 @contextmanager
-def _pool(kind: str, func: Callable, workers: int | None):
-    n = workers or os.cpu_count() or 1
+def _pool(kind: str, func: Callable, n: int):
     pool: Executor
     if kind == "threads":
         pool, call = ThreadPoolExecutor(n), func
