@@ -210,6 +210,19 @@ class _BatchRunner:
         rng = b.rng(_seed_for(self.seed, sample))
         return {t: b.xp.exp(sig[t] * b.standard_normal(rng, shapes[t])) for t in TARGETS if t in sig}
 
+    def _sample(self, st, j: int) -> dict:
+        """The perturbed quantities of sample ``j`` (only those that vary): FYr, S, Yr."""
+        table = st["table"]
+        noise = self._noise(st, j)
+        out = {}
+        if "direct" in noise:
+            out["FYr"] = K.calc_by_country(table.F_Y * noise["direct"], table.R)
+        if "intensities" in noise:
+            out["S"] = table.S * noise["intensities"]
+        if "final_demand" in noise:
+            out["Yr"] = K.calc_by_country(table.Y * noise["final_demand"], table.R)
+        return out
+
     def __call__(self, i: int) -> dict:
         st = self._prepare()
         b: Backend = self.backend
@@ -221,14 +234,15 @@ class _BatchRunner:
         if "Z" in sig:
             E, FYr = self._fresh_lu_samples(st, start, stop)
         else:
-            draws = [self._noise(st, j) for j in range(start, stop)]
-            noise = {t: xp.stack([d[t] for d in draws]) for t in sig}
-            del draws
-            FYr = K.calc_by_country(table.F_Y * noise["direct"], R) if "direct" in sig else table.FYr
-            S = table.S * noise["intensities"] if "intensities" in sig else table.S
+            # one sample at a time: only what varies is stacked (Yr, not the n x m draws of Y)
+            per_sample = [self._sample(st, j) for j in range(start, stop)]
+            varied = {name: xp.stack([p[name] for p in per_sample]) for name in per_sample[0]}
+            del per_sample
+            FYr = varied.get("FYr", table.FYr)
+            S = varied.get("S", table.S)
             k = S.shape[-2]
             if "final_demand" in sig:
-                Yr = K.calc_by_country(table.Y * noise["final_demand"], R)  # (nb, n, R)
+                Yr = varied["Yr"]  # (nb, n, R)
                 n = Yr.shape[-2]
                 if "intensities" not in sig and k * R <= _W_SHARE * n:
                     E = xp.reshape(xp.matmul(table.W, Yr), (nb, k, R, R))
@@ -404,8 +418,8 @@ def _per_sample_bytes(mrio: MRIO, targets, itemsize: int) -> int:
     """Working memory of one sample in a batch (bytes)."""
     k, R, n = mrio.F.shape[0], mrio.n_countries, mrio.n
     per_sample = mrio.F.size + 4 * k * R**2
-    if "final_demand" in targets:
-        per_sample += 2 * mrio.Y.size + 2 * n * R
+    if "final_demand" in targets:  # Yr and X stacked (the n x m draws of Y are one sample's at a time)
+        per_sample += 2 * n * R
     if "Z" in targets:
         per_sample += 3 * n * n
     return per_sample * itemsize
@@ -430,12 +444,12 @@ def estimate(mrio: MRIO, targets, samples: int, batch_size: int, itemsize: int, 
     """Memory and disk a Monte Carlo needs (bytes), before it starts.
 
     memory: per worker, the prepared table (LU of n x n, with "Z" a second copy
-    and a fresh LU per sample) and one batch of working arrays; here, the kept
+    and a fresh LU per sample, Y and one sample's draws of it) and one batch of working arrays; here, the kept
     samples of the accounts (and indices). disk (with ``out_dir``): every batch
     file (kept samples plus two k x R x R moment arrays per batch).
     """
     k, R, n = mrio.F.shape[0], mrio.n_countries, mrio.n
-    table = itemsize * (n * n * (2 if "Z" in targets else 1) + k * R * n + n * R + mrio.Y.size + 2 * mrio.F.size)
+    table = itemsize * (n * n * (2 if "Z" in targets else 1) + k * R * n + n * R + 3 * mrio.Y.size + 2 * mrio.F.size)
     batch = batch_size * _per_sample_bytes(mrio, targets, itemsize)
     kept = samples * _kept_per_sample(mrio, index_spec)
     n_batches = -(-samples // batch_size)
