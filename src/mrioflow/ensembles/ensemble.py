@@ -30,6 +30,7 @@ where an interrupted one stopped.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -180,13 +181,22 @@ class _BatchRunner:
         self.seed = seed
         self.backend = backend
         self._state = None
+        self._lock = threading.Lock()  # threads of one process share one prepared table
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_state"] = None  # device arrays and LU stay where they were made
+        del state["_lock"]
         return state
 
+    def __setstate__(self, state):
+        self.__dict__.update(state, _lock=threading.Lock())
+
     def _prepare(self):
+        with self._lock:
+            return self._prepare_once()
+
+    def _prepare_once(self):
         if self._state is None:
             b = self.backend
             table = Engine(b).prepare(self.mrio)

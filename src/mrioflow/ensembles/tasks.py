@@ -137,7 +137,7 @@ def _pool(kind: str, func: Callable, n: int):
     if kind == "threads":
         pool, call = ThreadPoolExecutor(n), func
     else:
-        pool = ProcessPoolExecutor(n, initializer=_init_worker, initargs=(func, os.getpid()))
+        pool = ProcessPoolExecutor(n, initializer=_init_worker, initargs=(func,))
         call = _call_worker
     try:
         yield pool, call
@@ -162,11 +162,12 @@ def _client(scheduler):
 _WORKER_FUNC: Callable | None = None
 
 
-def _init_worker(func: Callable, parent: int) -> None:
-    """Keep the task function, and end this worker when its parent is gone."""
+def _init_worker(func: Callable) -> None:
+    """Keep the task function, and end this worker when its parent is gone (the parent is
+    the run's process, or with the "forkserver" start method the server, which ends with it)."""
     global _WORKER_FUNC
     _WORKER_FUNC = func
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="mrioflow-parent-watch").start()
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True, name="mrioflow-parent-watch").start()
 
 
 def _watch_parent(parent: int, every: float = 0.5) -> None:
