@@ -203,10 +203,18 @@ class _BatchRunner:
             st = {"table": table, "sig": {k: b.asarray(v) for k, v in self.sigmas.items()}}
             if "Z" in self.sigmas:
                 st["Z"] = b.asarray(self.mrio.Z)
+            else:  # factor (and form X or W) once, here, under the lock
+                fixed = "X" if "final_demand" not in self.sigmas else "W" if self._by_W(table) else "system"
+                getattr(table, fixed)
             if self.index_spec is not None:
                 st["P"] = b.asarray(self.index_spec.P)
             self._state = st
         return self._state
+
+    def _by_W(self, table) -> bool:
+        """Final demand perturbed, intensities fixed, W (k R x n) small enough: E = W Yr."""
+        k, n = self.mrio.F.shape
+        return "intensities" not in self.sigmas and k * table.R <= _W_SHARE * n
 
     def batch_range(self, i: int) -> tuple[int, int]:
         start = i * self.batch_size
@@ -254,7 +262,7 @@ class _BatchRunner:
             if "final_demand" in sig:
                 Yr = varied["Yr"]  # (nb, n, R)
                 n = Yr.shape[-2]
-                if "intensities" not in sig and k * R <= _W_SHARE * n:
+                if self._by_W(table):
                     E = xp.reshape(xp.matmul(table.W, Yr), (nb, k, R, R))
                 else:
                     stacked = xp.reshape(xp.permute_dims(Yr, (1, 0, 2)), (n, nb * R))
