@@ -189,6 +189,8 @@ def add_mc_parser(sub) -> None:
     mc.add_argument("--convention", default="printed", help="BMI convention (printed, victim_row, beneficiary_row)")
     mc.add_argument("--norm-set", dest="norm_set", default="all", help="all (default) or scope")
     mc.add_argument("--norm-sign", dest="norm_sign", default="signed", help="signed (default) or abs")
+    mc.add_argument("--yes", action="store_true",
+                    help="run even when the ensemble needs more memory than this machine has or over 50 GB of disk")
     mc.add_argument("-o", "--output", default="mrioflow-mc", help="output folder (default: ./mrioflow-mc)")
     p.set_defaults(handler=_mc)
 
@@ -218,7 +220,7 @@ def _mc(args) -> int:
     files = run_montecarlo(mrio, args.output, samples=args.samples, perturb=perturb, seed=args.seed,
                            backend=args.backend, dtype=args.dtype, stressors=args.stressor,
                            batch_size=args.batch_size, scheduler=args.scheduler, progress=not args.quiet,
-                           indices=indices)
+                           indices=indices, yes=args.yes)
     _report_written(files, args.output)
     if mrio.synthetic:
         print("note: SYNTHETIC DATA - not real (the mrioflow synthetic world); use --eora26 for real data")

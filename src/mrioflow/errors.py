@@ -50,3 +50,8 @@ class ReaderError(MrioflowError, ValueError):
 
 class MissingDataError(ReaderError, FileNotFoundError):
     """A data file that should exist does not."""
+
+
+class StoreError(MrioflowError, OSError):
+    """A folder of resumable results cannot be used: it holds another run, its manifest
+    is missing or damaged, or a result cannot be written there."""

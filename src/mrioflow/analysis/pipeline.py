@@ -132,9 +132,9 @@ def _accounts(res: Results, regions: rg.Regions, stressors, year) -> tuple[pd.Da
                 "name": list(names),
                 "region": region,
                 "stressor": st,
-                "unit": res.mrio.units[res._k(st)],
+                "unit": res.mrio.units[res.stressor_index(st)],
                 **{c: acc[c].to_numpy() for c in ("pba", "cba", "imports", "exports", "net")},
-                "direct": res.F_Y[res._k(st)],
+                "direct": res.F_Y[res.stressor_index(st)],
             }
         )
         frames.append(df)
@@ -158,7 +158,7 @@ def _sectors(res: Results, regions: rg.Regions, stressors, year) -> tuple[pd.Dat
     region = _region_of(res, regions)
     frames = []
     for st in stressors:
-        k = res._k(st)
+        k = res.stressor_index(st)
         unit = res.mrio.units[k]
         direct = res.F_Y[k]
         by_perspective = {
@@ -193,11 +193,8 @@ def _sectors(res: Results, regions: rg.Regions, stressors, year) -> tuple[pd.Dat
 
 def _flows_region(res: Results, regions: rg.Regions, stressor: str) -> pd.DataFrame:
     order = _region_order(regions, res)
-    P = np.zeros((len(order), res.mrio.n_countries))
-    pos = {g: i for i, g in enumerate(order)}
-    for j, c in enumerate(res.countries):
-        P[pos[regions.group_of(c) or OTHER], j] = 1.0
-    G = P @ res.E[res._k(stressor)] @ P.T
+    P = regions.membership(res.countries, other=OTHER)  # rows in the order of _region_order
+    G = rg.group_matrix(res.E[res.stressor_index(stressor)], P, res.backend)
     df = pd.DataFrame(
         G,
         index=pd.Index(order, name="producing region"),
@@ -252,8 +249,8 @@ def compute_year(res: Results, regions: rg.Regions, settings: Settings, *, year=
         gmi=gmi_r,
         source=res.mrio.source,
         synthetic=res.synthetic,
-        units={s: res.mrio.units[res._k(s)] for s in (st, va)},
-        backend=res.backend,
+        units={s: res.mrio.units[res.stressor_index(s)] for s in (st, va)},
+        backend=str(res.backend),
         timings={"indices": t_idx, "tables": t_tab},
         meta={k: v for k, v in res.mrio.meta.items() if isinstance(v, (str, int, float, bool))},
     )

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import io as mio
 from ..datasets import synthetic
-from ..engine import montecarlo, sweep
+from ..ensembles import check_scheduler, montecarlo, sweep
 from ..errors import LabelError, OptionError, ReaderError
 from ..mrio import MRIO
 from .output import OutputFolder
@@ -95,16 +95,18 @@ def run_montecarlo(
     scheduler=None,
     progress: bool = True,
     indices: dict | None = None,
+    yes: bool = False,
 ) -> list[Path]:
     """Run an ensemble (batches kept in ``out_dir/batches`` for resuming) and write
     per stressor: the summary of each account by country, P(net < 0), every sample
     of the accounts, and a figure of CBA with its 90 % interval; with ``indices``,
     GMI by country and region (with P(GMI < 0)) and the mean and spread of the
-    region x region BMI."""
+    region x region BMI. ``yes``: run past the resource limits (see ``mf.montecarlo``)."""
+    check_scheduler(scheduler)  # before any folder is made
     out = OutputFolder(out_dir)
     res = montecarlo(mrio, samples=samples, perturb=perturb, seed=seed, backend=backend, dtype=dtype,
                      stressors=stressors, batch_size=batch_size, scheduler=scheduler,
-                     out_dir=Path(out_dir) / "batches", progress=progress, indices=indices)
+                     out_dir=Path(out_dir) / "batches", progress=progress, indices=indices, yes=yes)
     if indices is not None:
         out.table("mc_gmi_country", res.gmi_summary("country"))
         out.table("mc_gmi_region", res.gmi_summary("region"))
@@ -158,6 +160,7 @@ def run_sweep(
     """Run the engine for every year (one task each, kept in ``out_dir/years`` for
     resuming) and write for each stressor its accounts by (year, country), PBA and
     CBA as country x year tables, and a figure of both over the years."""
+    check_scheduler(scheduler)  # before any folder is made
     out = OutputFolder(out_dir)
     res = sweep(years, load, backend=backend, dtype=dtype, stressors=stressors, scheduler=scheduler,
                 out_dir=Path(out_dir) / "years", progress=progress)

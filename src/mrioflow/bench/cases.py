@@ -111,7 +111,7 @@ def gpu_case(*, n_countries: int | None = None, repeat: int = 5, **_) -> dict:
 def montecarlo_case(*, n_countries: int | None = None, samples: int = 64, backend: str = "numpy", **_) -> dict:
     """Ensemble throughput: samples per second for each perturbation target, and the
     cost of one sample relative to one full engine run (factorisation included)."""
-    from ..engine.ensemble import _BatchRunner, _expand_rsd
+    from ..ensembles.ensemble import _BatchRunner, _expand_rsd
 
     mrio = _world(n_countries)
     eng = Engine(backend)
@@ -127,7 +127,7 @@ def montecarlo_case(*, n_countries: int | None = None, samples: int = 64, backen
         # Time batches alone: the one-off factorisation and nominal run of an
         # ensemble are prepared first, outside the timing.
         sigmas = {t: _expand_rsd(t, rsd, mrio) for t, rsd in perturb.items()}
-        runner = _BatchRunner(mrio, sigmas, 10 * count, count, 0, eng.backend, eng.backend.dtype_name)
+        runner = _BatchRunner(mrio, sigmas, 10 * count, count, 0, eng.backend)
         runner(0)
         t = time_it(lambda r=runner: r(1), repeat=2, sync=eng.backend.synchronize)
         per_sample = t.best / count

@@ -95,6 +95,30 @@ class Backend:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.dtype_name} on {self.describe()}>"
 
+    def __str__(self) -> str:
+        return f"{self.name} ({self.describe()})"
+
+    # -- travelling to workers -------------------------------------------------
+    def spec(self) -> dict:
+        """What rebuilds this backend elsewhere: name, dtype and device (JSON-safe)."""
+        return {"name": self.name, "dtype": self.dtype_name, "device": self.device_name}
+
+    @property
+    def device_name(self) -> str | None:
+        """The device as a string (None: the library's default device)."""
+        return None
+
+    @property
+    def rng_family(self) -> str:
+        """Which random-number generator draws the samples: backends of one family
+        draw the same numbers from the same seed."""
+        return "numpy"
+
+    def __reduce__(self):
+        # Modules do not pickle: a backend travels as its spec and is rebuilt
+        # on arrival, same kind, dtype and device.
+        return (_from_spec, (self.spec(), self.reason))
+
     # -- data movement ---------------------------------------------------------
     def asarray(self, a) -> Any:
         """Move a host (NumPy) array to this backend's device, in the working dtype."""
@@ -282,6 +306,10 @@ class CupyBackend(_LapackBackend):
         name = name.decode() if isinstance(name, bytes) else name
         return f"GPU {name}, cupy {self._cupy.__version__}"
 
+    @property
+    def rng_family(self) -> str:
+        return "cupy"
+
 
 class ArrayApiStrictBackend(Backend):
     """array-api-strict: the portability gate standing in for CuPy in CI.
@@ -300,7 +328,8 @@ class ArrayApiStrictBackend(Backend):
         except ImportError as exc:
             raise BackendError(f"backend 'array_api_strict' is not importable ({exc})") from None
         self.xp = xp
-        self.device = xp.Device(device)
+        self._device_name = str(device)
+        self.device = xp.Device(self._device_name)
         self._host = xp.Device("CPU_DEVICE")
         super().__init__(dtype)
 
@@ -316,6 +345,10 @@ class ArrayApiStrictBackend(Backend):
 
     def describe(self) -> str:
         return f"array-api-strict {self.device}"
+
+    @property
+    def device_name(self) -> str:
+        return self._device_name
 
 
 def cupy_usable() -> tuple[bool, str]:
@@ -333,14 +366,26 @@ def cupy_usable() -> tuple[bool, str]:
     return True, "CuPy found a usable GPU"
 
 
-def get_backend(backend: str | Backend = "auto", dtype: str = "float64") -> Backend:
+def get_backend(backend: str | Backend = "auto", dtype: str | None = None) -> Backend:
     """Resolve a backend name ("numpy", "cupy", "array_api_strict", "auto") to a Backend.
 
     "auto" picks CuPy only when a GPU is usable; ``backend.reason`` says why it
-    picked what it picked.
+    picked what it picked. ``dtype`` defaults to "float64" for a name and to the
+    backend's own for a Backend object.
+
+    Raises
+    ------
+    OptionError
+        An unknown name, or a ``dtype`` that disagrees with the Backend object's.
     """
     if isinstance(backend, Backend):
+        if dtype is not None and dtype != backend.dtype_name:
+            raise OptionError(
+                f"dtype {dtype!r} disagrees with the backend's dtype {backend.dtype_name!r}; "
+                "give the dtype to the backend (or leave dtype out)"
+            )
         return backend
+    dtype = "float64" if dtype is None else dtype
     if backend not in BACKEND_NAMES:
         raise OptionError(f"backend must be one of {BACKEND_NAMES} or a Backend, got {backend!r}")
     if backend == "auto":
@@ -351,4 +396,14 @@ def get_backend(backend: str | Backend = "auto", dtype: str = "float64") -> Back
     cls = {"numpy": NumpyBackend, "cupy": CupyBackend, "array_api_strict": ArrayApiStrictBackend}
     chosen = cls[backend](dtype)
     chosen.reason = f"requested {backend}"
+    return chosen
+
+
+def _from_spec(spec: dict, reason: str = "") -> Backend:
+    """Rebuild a backend from :meth:`Backend.spec` (how backends cross to Dask workers)."""
+    if spec["name"] == "array_api_strict":
+        chosen: Backend = ArrayApiStrictBackend(spec["dtype"], device=spec["device"])
+    else:
+        chosen = get_backend(spec["name"], spec["dtype"])
+    chosen.reason = reason
     return chosen
