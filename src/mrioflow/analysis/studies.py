@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from .. import io as mio
-from ..datasets import synthetic
 from ..engine import montecarlo, sweep
 from ..errors import ReaderError
 from ..mrio import MRIO
@@ -30,27 +29,29 @@ def with_edgar(mrio: MRIO, edgar=None, *, mapping=None, stressor: str = "CH4", y
 
 
 def load_table(
-    year: int,
+    year: int | None = None,
     *,
-    eora26=None,
+    data=None,
+    format: str | None = None,
+    options: dict | None = None,
+    cache: bool | None = None,
+    cache_dir=None,
     edgar=None,
     edgar_mapping=None,
-    price: str = "bp",
-    cache: bool = True,
     stressor: str = "CH4",
-    seed: int = 0,
-    n_countries: int | None = None,
-    countries=None,
 ) -> MRIO:
-    """One year's table: Eora26 (with EDGAR methane when given) or the synthetic world."""
-    if eora26 is None:
-        return synthetic(year=year, seed=seed, n_countries=n_countries, countries=countries)
-    mrio = mio.read_eora26(eora26, year, price=price, cache=cache)
+    """One table, read by the registry (:func:`mrioflow.io.read`), with EDGAR methane when given.
+
+    ``data`` None and ``format`` None: the synthetic world.
+    """
+    if data is None and format is None:
+        format = "synthetic"
+    mrio = mio.read(data, year=year, format=format, cache=cache, cache_dir=cache_dir, **(options or {}))
     return with_edgar(mrio, edgar, mapping=edgar_mapping, stressor=stressor, year=year)
 
 
 def loader(**options):
-    """A picklable ``year -> MRIO`` function (for Dask workers)."""
+    """A picklable ``year -> MRIO`` function (for Dask workers); ``options`` as for :func:`load_table`."""
     return functools.partial(load_table, **options)
 
 
