@@ -228,8 +228,9 @@ def list_readers() -> dict[str, Reader]:
     dict of str to Reader
         Reader instances by name. A plugin cannot replace a built-in reader.
     """
-    classes = {**_entry_point_readers(), **_registered}
-    classes.update({cls.name: cls for cls in _BUILTIN})
+    classes = {cls.name: cls for cls in _BUILTIN}
+    for name, cls in {**_entry_point_readers(), **_registered}.items():
+        classes.setdefault(name, cls)
     return {name: cls() for name, cls in classes.items()}
 
 
