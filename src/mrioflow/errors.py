@@ -46,3 +46,7 @@ class ReaderError(MrioflowError, ValueError):
 
 class MissingDataError(ReaderError, FileNotFoundError):
     """A data file that should exist does not."""
+
+
+class DependencyError(MrioflowError, ImportError):
+    """An optional package that a feature needs is not installed; the message says how to install it."""
