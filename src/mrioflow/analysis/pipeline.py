@@ -357,11 +357,11 @@ def run(settings: Settings, *, progress: bool = True, log: Callable[[str], None]
 
     t0 = time.perf_counter()
     regions = rg.from_csv(settings.groups, group_column=settings.group_column) if settings.groups else rg.bri()
+    loaders = list(_tables(settings, regions))  # every data source recognised before anything runs
     engine = Engine(backend=settings.backend)
     timings["setup"] = time.perf_counter() - t0
     log(f"backend: {engine.backend.name} ({engine.backend.describe()}); {engine.backend.reason}")
 
-    loaders = list(_tables(settings, regions))
     steps = 3 * len(loaders) + 2
     results: list[YearResult] = []
     with tqdm(total=steps, desc="mrioflow run", unit="step", disable=not progress, file=sys.stderr) as bar:

@@ -99,11 +99,14 @@ def fingerprint(files: Iterable[str | os.PathLike]) -> list[list]:
     """
     out = []
     for f in files:
-        h = xxhash.xxh3_128()
         with open(f, "rb") as fh:
-            while chunk := fh.read(1 << 24):
-                h.update(chunk)
-        out.append([Path(f).name, os.stat(f).st_size, h.hexdigest()])
+            size = os.fstat(fh.fileno()).st_size
+            if size:  # hashed in place: a mapping, not a copy (several times faster)
+                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                    digest = xxhash.xxh3_128_hexdigest(mapped)
+            else:
+                digest = xxhash.xxh3_128_hexdigest(b"")
+        out.append([Path(f).name, size, digest])
     return sorted(out)
 
 
