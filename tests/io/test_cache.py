@@ -94,11 +94,12 @@ def test_touching_or_moving_the_source_keeps_the_cache(eora, cache_dir, parses, 
     st = t.stat()
     os.utime(t, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))  # same content: same table
     assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "hit"
-    moved = eora.folder.rename(tmp_path / "elsewhere")  # the fingerprint holds no path
-    assert read_eora26(moved, 2013, cache_dir=cache_dir).meta["cache"] == "hit"
-    assert len(parses) == 1 and len(_cache_files(cache_dir)) == 1
-    header = cache_mod._read_header(_cache_files(cache_dir)[0])
-    assert str(tmp_path) not in json.dumps(header["key"]) + json.dumps(header["fingerprint"])
+    moved = eora.folder.rename(tmp_path / "elsewhere")  # the cache holds no path
+    m = read_eora26(moved, 2013, cache_dir=cache_dir)
+    assert m.meta["cache"] == "hit" and len(parses) == 1 and len(_cache_files(cache_dir)) == 1
+    assert str(moved) in m.source and str(eora.folder) not in m.source  # the paths of this read
+    assert str(eora.folder) not in json.dumps(m.meta, default=str)
+    assert str(tmp_path) not in _cache_files(cache_dir)[0].read_bytes().decode("utf-8", "replace")
 
 
 def test_changed_source_content_is_read(eora, cache_dir):
@@ -287,7 +288,8 @@ def test_cache_file_reads_on_its_own(eora, cache_dir):
     (f,) = _cache_files(cache_dir)
     m = mf.io.read(f)
     assert m.meta["reader"] == "cache"
-    _same(first, m)
+    assert m.source == "Eora26 2013, basic prices (<source folder>/Eora26_2013_bp_T.txt)"  # no path kept
+    _same(first, m.replace(source=first.source))
     f.write_bytes(f.read_bytes().replace(b'"CHN"', b'"CHO"', 1))
     with pytest.raises(mf.errors.ReaderError, match=r"not a usable mrioflow cache file \(hash of the header differs\)"):
         mf.io.read(f, format="cache")
@@ -315,3 +317,19 @@ def test_list_and_clear_the_cache(eora, cache_dir, tmp_path):
     assert len(cache_mod.clear_cache(cache_dir)) == 3 and cache_mod.list_cache(cache_dir).empty
     assert (cache_dir / "notes.txt").exists()  # only mrioflow's own files are touched
     assert cache_mod.list_cache(tmp_path / "nowhere").empty
+
+
+def test_unchanged_sources_are_not_hashed_again(eora, cache_dir, monkeypatch):
+    hashed = []
+    real = cache_mod._hash_file
+    monkeypatch.setattr(cache_mod, "_hash_file", lambda f: hashed.append(f.name) or real(f))
+    read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    n_files = len(hashed)
+    assert n_files == 9  # five data files and four label files, hashed once on the first read
+    assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "hit"
+    assert len(hashed) == n_files  # same names, sizes and times: the recorded hashes are reused
+    t = eora.folder / "Eora26_2013_bp_T.txt"
+    st = t.stat()
+    os.utime(t, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "hit"  # same content
+    assert hashed[n_files:] == ["Eora26_2013_bp_T.txt"]  # only the touched file is read again

@@ -13,7 +13,9 @@ A cache file (``*.mfcache``) is
 - the header: UTF-8 JSON with the format version, the key (reader name, year and
   options), the fingerprint of the source files (name, size and xxh3-128 hash of
   each, never their folder: a cache built from one copy of the data serves any
-  identical copy), the MRIO's labels and provenance, and for each array (``Z``,
+  identical copy) with each file's modification time (a file whose size and
+  time are unchanged is not hashed again), the MRIO's labels and provenance
+  (the source folder replaced by a placeholder), and for each array (``Z``,
   ``Y``, ``F``, ``F_Y``) its offset, shape, dtype and xxh3-64 hash;
 - the arrays, raw C-ordered float64, each starting on a 4 KiB boundary.
 
@@ -83,31 +85,67 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "mrioflow"
 
 
-def fingerprint(files: Iterable[str | os.PathLike]) -> list[list]:
+def _names(files: list[Path]) -> list[str]:
+    """Each file's name relative to the folder holding them all (that folder is not part of it)."""
+    try:
+        root = os.path.commonpath([str(f.parent) for f in files]) if files else None
+    except ValueError:  # relative and absolute mixed, or other drives
+        root = None
+    return [os.path.relpath(f, root).replace(os.sep, "/") if root else f.name for f in files]
+
+
+def _hash_file(f: Path) -> str:
+    with open(f, "rb") as fh:
+        if not os.fstat(fh.fileno()).st_size:
+            return xxhash.xxh3_128_hexdigest(b"")
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:  # hashed in place, not copied
+            return xxhash.xxh3_128_hexdigest(mapped)
+
+
+def stamps(files: Iterable[str | os.PathLike]) -> dict[str, list[int]]:
+    """``{name: [size, mtime in ns]}`` of source files (names as in :func:`fingerprint`)."""
+    files = [Path(f) for f in files]
+    return {name: [(st := os.stat(f)).st_size, st.st_mtime_ns] for name, f in zip(_names(files), files)}
+
+
+def fingerprint(files: Iterable[str | os.PathLike], *, known: Mapping | None = None) -> list[list]:
     """Identify the content of source files, wherever they are.
 
     Parameters
     ----------
     files : iterable of path-like
         The source files a table is read from.
+    known : mapping, optional
+        ``{name: [size, mtime_ns, hash]}`` from an earlier fingerprint of the
+        same files: a file whose size and modification time are unchanged keeps
+        its hash instead of being read again.
 
     Returns
     -------
     list of [str, int, str]
-        ``[file name, size in bytes, xxh3-128 hex digest of the content]`` per
-        file, sorted by name. The folder is not part of it.
+        ``[name, size in bytes, xxh3-128 hex digest of the content]`` per file,
+        sorted by name; the name is relative to the folder holding all the
+        files, which is not part of it.
     """
+    known = known or {}
+    files = [Path(f) for f in files]
     out = []
-    for f in files:
-        with open(f, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            if size:  # hashed in place: a mapping, not a copy (several times faster)
-                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                    digest = xxhash.xxh3_128_hexdigest(mapped)
-            else:
-                digest = xxhash.xxh3_128_hexdigest(b"")
-        out.append([Path(f).name, size, digest])
+    for name, f in zip(_names(files), files):
+        st = os.stat(f)
+        before = known.get(name)
+        same = before is not None and list(before[:2]) == [st.st_size, st.st_mtime_ns]
+        out.append([name, st.st_size, before[2] if same else _hash_file(f)])
     return sorted(out)
+
+
+def _known(path: Path) -> dict:
+    """``{name: [size, mtime_ns, hash]}`` recorded in a cache file's (intact) header, else empty."""
+    try:
+        header = _read_header(path)
+        mtimes = header["mtimes"]
+        return {n: [size, mtimes[n], h] for n, size, h in header["fingerprint"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, struct.error):
+        return {}
 
 
 def _json(value):
@@ -165,7 +203,8 @@ def cached_read(reader, path, *, year=None, options: Mapping | None = None, cach
     key = _json({"reader": reader.name, "year": year, "options": options})
     folder = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     target = cache_file(folder, f"{reader.name}_{year}" if year is not None else reader.name, key)
-    fp = fingerprint(sources)
+    before = stamps(sources)
+    fp, root = fingerprint(sources, known=_known(target)), _source_root(sources)
     try:
         if folder.exists():
             os.listdir(folder)
@@ -175,19 +214,47 @@ def cached_read(reader, path, *, year=None, options: Mapping | None = None, cach
         mrio = reader.read(path, year=year, **options)
         mrio.meta["cache"] = f"off ({folder} cannot be read)"
         return mrio
-    mrio, status = load_mrio(target, key=key, source_fingerprint=fp)
+    mrio, status = load_mrio(target, key=key, source_fingerprint=fp, root=root)
     if mrio is not None:
         mrio.meta.update(cache="hit", cache_file=str(target))
         return mrio
     mrio = reader.read(path, year=year, **options)
-    mrio.meta.update(cache=f"rebuilt ({status})", cache_file=str(target))
-    if fingerprint(sources) == fp:  # the sources did not change while we parsed
+    done = f"rebuilt ({status})"
+    if stamps(sources) == before:  # the sources did not change while we parsed
         try:
-            save_mrio(target, mrio, key=key, source_fingerprint=fp)
+            mtimes = {name: mtime for name, (_, mtime) in before.items()}
+            save_mrio(target, mrio, key=key, source_fingerprint=fp, root=root, mtimes=mtimes)
         except OSError as exc:
             warnings.warn(f"could not write the {reader.name} cache {target}: {exc}", RuntimeWarning, stacklevel=3)
-            mrio.meta["cache"] = f"not written ({exc})"
+            done = f"not written ({exc})"
+    mrio.meta.update(cache=done, cache_file=str(target))
     return mrio
+
+
+_HERE = "<source folder>"
+"""Stands for the folder of the source files in a stored MRIO's source and meta strings."""
+
+
+def _source_root(sources: list) -> str | None:
+    """The folder holding every source file, when it is an absolute path (else None)."""
+    try:
+        root = os.path.commonpath([str(Path(f).parent) for f in sources]) if sources else None
+    except ValueError:  # relative and absolute mixed, or other drives
+        return None
+    return root if root and Path(root).is_absolute() and root != Path(root).anchor else None
+
+
+def _relocate(value, old: str | None, new: str | None):
+    """``value`` with ``old`` replaced by ``new`` in every string (None: unchanged)."""
+    if old is None or new is None:
+        return value
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, dict):
+        return {k: _relocate(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relocate(v, old, new) for v in value]
+    return value
 
 
 def _mrio_header(mrio: MRIO) -> dict:
@@ -204,7 +271,8 @@ def _mrio_header(mrio: MRIO) -> dict:
     }
 
 
-def save_mrio(path: str | os.PathLike, mrio: MRIO, *, key: Mapping, source_fingerprint: list) -> Path:
+def save_mrio(path: str | os.PathLike, mrio: MRIO, *, key: Mapping, source_fingerprint: list,
+              root: str | None = None, mtimes: Mapping | None = None) -> Path:
     """Write an MRIO to a cache file atomically.
 
     Parameters
@@ -218,6 +286,12 @@ def save_mrio(path: str | os.PathLike, mrio: MRIO, *, key: Mapping, source_finge
         Reader name, year and options; must match on load.
     source_fingerprint : list
         :func:`fingerprint` of the source files; must match on load.
+    root : str, optional
+        The folder of the source files: where it appears in the MRIO's source
+        and meta, a placeholder is stored instead (the cache holds no path).
+    mtimes : mapping, optional
+        ``{name: mtime_ns}`` of the source files: a later fingerprint of an
+        unchanged file (same name, size and time) reuses its hash.
 
     Returns
     -------
@@ -242,7 +316,8 @@ def save_mrio(path: str | os.PathLike, mrio: MRIO, *, key: Mapping, source_finge
         "format": CACHE_FORMAT,
         "key": _json(key),
         "fingerprint": source_fingerprint,
-        "mrio": _mrio_header(mrio),
+        "mtimes": dict(mtimes or {}),
+        "mrio": _relocate(_mrio_header(mrio), root, _HERE),
         "arrays": layout,
     }
     blob = json.dumps(header, default=str).encode("utf-8")
@@ -267,7 +342,8 @@ def _aligned(pos: int) -> int:
     return -(-pos // _ALIGN) * _ALIGN
 
 
-def load_mrio(path: str | os.PathLike, *, key: Mapping, source_fingerprint: list) -> tuple[MRIO | None, str]:
+def load_mrio(path: str | os.PathLike, *, key: Mapping, source_fingerprint: list,
+              root: str | None = None) -> tuple[MRIO | None, str]:
     """Load a cached MRIO if it exists, is intact and matches its source.
 
     Parameters
@@ -278,6 +354,8 @@ def load_mrio(path: str | os.PathLike, *, key: Mapping, source_fingerprint: list
         Reader name, year and options the cache must have been written with.
     source_fingerprint : list
         Current :func:`fingerprint` of the source files.
+    root : str, optional
+        The folder of the source files now (it replaces the stored placeholder).
 
     Returns
     -------
@@ -299,7 +377,7 @@ def load_mrio(path: str | os.PathLike, *, key: Mapping, source_fingerprint: list
                 return None, "stale: reader options differ"
             if header.get("fingerprint") != source_fingerprint:
                 return None, "stale: source files changed"
-            return _arrays_to_mrio(fh, header, start), "hit"
+            return _arrays_to_mrio(fh, {**header, "mrio": _relocate(header["mrio"], _HERE, root)}, start), "hit"
     except (OSError, ValueError, KeyError, TypeError, AttributeError, struct.error, MrioflowError) as exc:
         return None, f"corrupt: {type(exc).__name__}: {exc}"
 
