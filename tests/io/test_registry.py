@@ -106,8 +106,7 @@ import mrioflow as mf
 class ToyReader:
     name = "toy"
     description = "toy tables (*.toy: JSON with seed and countries)"
-    yearly = True
-    cache_default = False
+    yearly = True  # cache_default and sources: the defaults of mf.io.Reader
 
     def can_open(self, path):
         return Path(path).suffix == ".toy"
@@ -117,9 +116,6 @@ class ToyReader:
         m = mf.datasets.synthetic(year=year, seed=spec["seed"], countries=spec["countries"])
         return m.replace(Z=m.Z * scale, Y=m.Y * scale, F=m.F * scale, F_Y=m.F_Y * scale,
                          source=f"toy {Path(path).name}")
-
-    def sources(self, path, *, year=None, **options):
-        return [Path(path)]
 '''
 
 
@@ -147,7 +143,11 @@ def test_entry_point_reader_runs_the_pipeline(toy_plugin, tmp_path):
     spec = tmp_path / "world.toy"
     spec.write_text(json.dumps({"seed": 4, "countries": COUNTRIES}))
     m = mf.io.read(spec, year=2013)  # recognised by the plugin's can_open
-    assert m.meta["reader"] == "toy" and m.source == "toy world.toy"
+    assert m.meta["reader"] == "toy" and m.source == "toy world.toy" and m.meta["cache"] == "off"
+    cached = mf.io.read(spec, year=2013, cache=True, cache_dir=tmp_path / "c", scale=3.0)  # caching wraps it
+    again = mf.io.read(spec, year=2013, cache=True, cache_dir=tmp_path / "c", scale=3.0)
+    assert cached.meta["cache"] == "rebuilt (missing)" and again.meta["cache"] == "hit"
+    np.testing.assert_allclose(again.Z, 3.0 * m.Z, rtol=1e-15)
 
     groups = tmp_path / "groups.csv"
     groups.write_text("iso3,region\nCHN,East\nIND,South\nDEU,West\n", encoding="utf-8")

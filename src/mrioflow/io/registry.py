@@ -230,7 +230,8 @@ def list_readers() -> dict[str, Reader]:
     """
     classes = {cls.name: cls for cls in _BUILTIN}
     for name, cls in {**_entry_point_readers(), **_registered}.items():
-        classes.setdefault(name, cls)
+        # a class written without the base class gets its defaults (yearly, cache_default, sources)
+        classes.setdefault(name, cls if issubclass(cls, Reader) else type(cls.__name__, (cls, Reader), {}))
     return {name: cls() for name, cls in classes.items()}
 
 
