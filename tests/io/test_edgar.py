@@ -59,8 +59,6 @@ def edgar_table():
 
 @pytest.fixture
 def edgar_xlsx(tmp_path, edgar_table):
-    from openpyxl import Workbook
-
     return _write_xlsx(tmp_path / "EDGAR_CH4_1970_2022.xlsx", edgar_table, _totals(edgar_table))
 
 

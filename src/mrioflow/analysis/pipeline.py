@@ -28,7 +28,6 @@ import pandas as pd
 
 from .. import __version__
 from .. import indices as ix
-from .. import io as mio
 from .. import regions as rg
 from ..engine import Engine, Results
 from ..errors import MrioflowError

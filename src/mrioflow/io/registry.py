@@ -29,6 +29,7 @@ import warnings
 import zipfile
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from ..errors import MissingDataError, OptionError, ReaderError
 from ..mrio import MRIO
@@ -176,10 +177,10 @@ def _need_year(reader, year):
 
 
 _BUILTIN = (Eora26Reader, PymrioReader, CacheReader, SyntheticReader)
-_registered: dict[str, type] = {}
+_registered: dict[str, Any] = {}
 
 
-def register_reader(cls: type) -> type:
+def register_reader(cls: Any) -> Any:
     """Add a reader class to the registry (the in-process equivalent of the entry point).
 
     Parameters
@@ -208,8 +209,8 @@ def register_reader(cls: type) -> type:
     return cls
 
 
-def _entry_point_readers() -> dict[str, type]:
-    found = {}
+def _entry_point_readers() -> dict[str, Any]:
+    found: dict[str, Any] = {}
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         try:
             cls = ep.load()
@@ -228,7 +229,7 @@ def list_readers() -> dict[str, Reader]:
     dict of str to Reader
         Reader instances by name. A plugin cannot replace a built-in reader.
     """
-    classes = {cls.name: cls for cls in _BUILTIN}
+    classes: dict[str, Any] = {cls.name: cls for cls in _BUILTIN}
     for name, cls in {**_entry_point_readers(), **_registered}.items():
         # a class written without the base class gets its defaults (yearly, cache_default, sources)
         classes.setdefault(name, cls if issubclass(cls, Reader) else type(cls.__name__, (cls, Reader), {}))
