@@ -40,11 +40,12 @@ def test_round_trip(world, tmp_path, fmt, rtol):
     np.testing.assert_allclose(io.Z.to_numpy(), world.Z, rtol=rtol, atol=0)
 
 
-def test_reads_a_folder_pymrio_wrote(tmp_path):
+@pytest.mark.parametrize("fmt", ["txt", "parquet"])
+def test_reads_a_folder_pymrio_wrote(tmp_path, fmt):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = pymrio.load_test()
-        ref.save_all(tmp_path / "test_mrio")
+        ref.save_all(tmp_path / "test_mrio", table_format=fmt)
     m = read_pymrio_folder(tmp_path / "test_mrio")
     direct = mf.io.from_pymrio(ref)
     assert m.countries == direct.countries and sorted(m.stressors) == sorted(direct.stressors)
