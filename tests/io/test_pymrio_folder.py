@@ -184,3 +184,13 @@ def test_nan_in_z_is_a_value_error_naming_the_cell(world):
     with pytest.raises(InvalidValueError, match=rf"Z has 1 non-finite value\(s\) \(NaN or inf\); first at row "
                                                 rf"\('{row[0]}', '{row[1]}'\), column \('{col[0]}', '{col[1]}'\): nan"):
         mf.io.from_pymrio(io)
+
+
+def test_hostile_year_in_mrioflow_json_is_refused(world, tmp_path):
+    out = write_pymrio_folder(world, tmp_path / "sys", table_format="parquet")
+    info = json.loads((out / "mrioflow.json").read_text())
+    info["year"] = "<img src=x onerror=alert(1)>"
+    (out / "mrioflow.json").write_text(json.dumps(info))
+    with pytest.raises(ReaderError, match=r"mrioflow.json: not a valid mrioflow.json \(the year must be a whole "
+                                          r"number, got '<img src=x onerror=alert\(1\)>'\)"):
+        read_pymrio_folder(out)
