@@ -42,8 +42,9 @@ CH4 and value added, backend auto, output folder ./mrioflow-output.
 
 examples:
   mrioflow run
-  mrioflow run --eora26 ~/data/eora26 --years 2013 2021 -o bri-results
-  mrioflow run --eora26 ~/data/eora26 --edgar EDGAR_CH4_1970_2022.xlsx --years 2021
+  mrioflow run --data ~/data/eora26 --years 2013 2021 -o bri-results
+  mrioflow run --data my_pymrio_folder --format pymrio
+  mrioflow run --data ~/data/eora26 --edgar EDGAR_CH4_1970_2022.xlsx --years 2021
   mrioflow run --config study.toml --convention victim_row
 """
 
@@ -63,11 +64,10 @@ def add_run_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     data = p.add_argument_group("data (default: the synthetic world)")
-    data.add_argument("--eora26", metavar="PATH", help="folder of yearly Eora26 files (Eora26_{year}_bp.zip or unpacked folders), or one zip")
+    _add_source_options(data)
     data.add_argument("--years", metavar="YEAR", nargs="+", type=int, help="years to analyse (default: 2013 2021)")
     data.add_argument("--edgar", metavar="FILE", help="EDGAR CH4 file: replace the table's methane by EDGAR's, mapped to the Eora26 sectors")
     data.add_argument("--edgar-mapping", dest="edgar_mapping", metavar="CSV", help="EDGAR source -> Eora26 sector mapping (default: the bundled edgar_ch4_to_eora26.csv)")
-    data.add_argument("--pymrio", metavar="FOLDER", action="append", help="a pymrio folder instead of Eora26 (repeat for several years)")
     data.add_argument("--price", metavar="BASIS", help="Eora26 price basis: bp (default) or pp")
     data.add_argument("--no-cache", dest="cache", action="store_const", const=False, help="do not read or write the Eora26 cache of parsed years")
     data.add_argument("--stressor", metavar="NAME", help="stressor analysed (default: CH4)")
@@ -95,9 +95,10 @@ def add_run_parser(sub) -> None:
 def _run(args) -> int:
     from .analysis import Settings, load_config
     from .analysis import run as run_analysis
+    from .analysis.settings import ALIASES
 
     config = load_config(args.config) if args.config else {}
-    overrides = {k: getattr(args, k, None) for k in Settings.keys()}
+    overrides = {k: getattr(args, k, None) for k in (*Settings.keys(), *ALIASES)}
     settings = Settings.build(config, overrides)
     def log(msg: str) -> None:  # warnings are shown even with --quiet
         if not args.quiet or msg.startswith("warning"):
@@ -110,16 +111,28 @@ def _run(args) -> int:
     print(f"wrote {len(summary.files)} files for {years} to {summary.output} in {elapsed:.1f} s")
     print(f"report: {summary.output / 'report.html'}")
     if summary.synthetic:
-        print("note: SYNTHETIC DATA - not real (the mrioflow synthetic world); use --eora26 for real data")
+        print("note: SYNTHETIC DATA - not real (the mrioflow synthetic world); use --data for real data")
     return 0
 
 
-# -- shared options of mc and sweep -------------------------------------------------------------
+# -- shared options of run, mc and sweep ---------------------------------------------------------
+
+
+def _add_source_options(data) -> None:
+    data.add_argument("--data", metavar="PATH", action="append",
+                      help="the data: any source 'mrioflow.io.read' opens, e.g. a folder of yearly Eora26 files "
+                      "or one zip, a pymrio folder, a .mfcache file (repeat for several one-table sources)")
+    data.add_argument("--format", metavar="NAME",
+                      help="the reader of --data: eora26, pymrio, cache, synthetic or a plugin's "
+                      "(default: recognised from the path)")
+    data.add_argument("--eora26", metavar="PATH", help="Eora26 data (= --data PATH --format eora26)")
+    data.add_argument("--pymrio", metavar="FOLDER", action="append",
+                      help="a pymrio folder (= --data FOLDER --format pymrio; repeatable)")
 
 
 def _add_data_options(p, *, years: bool) -> None:
     data = p.add_argument_group("data (default: the synthetic world)")
-    data.add_argument("--eora26", metavar="PATH", help="folder of yearly Eora26 files, or one year's zip")
+    _add_source_options(data)
     if years:
         data.add_argument("--years", metavar="YEAR", nargs="+", type=int, required=True, help="years to run")
     else:
@@ -130,7 +143,7 @@ def _add_data_options(p, *, years: bool) -> None:
     data.add_argument("--stressor", metavar="NAME", action="append",
                       help="stressor to keep (repeatable; default: every stressor of the table)")
     data.add_argument("--satellite", metavar="NAME=PATTERN", help=SATELLITE_HELP.replace(" instead of methane", ""))
-    data.add_argument("--seed-world", dest="world_seed", type=int, default=0, help="seed of the synthetic world")
+    data.add_argument("--seed-world", dest="world_seed", type=int, help="seed of the synthetic world (default: 0)")
     data.add_argument("--synthetic-countries", dest="synthetic_countries", type=int, help=argparse.SUPPRESS)
     run = p.add_argument_group("running")
     run.add_argument("--backend", default="auto", help="auto (default), numpy, cupy, array_api_strict")
@@ -143,12 +156,17 @@ def _add_data_options(p, *, years: bool) -> None:
 
 
 def _loader(args):
+    from .analysis.settings import Settings
     from .analysis.studies import loader
 
-    edgar_name = args.stressor[0] if args.stressor else "CH4"
-    return loader(eora26=args.eora26, edgar=args.edgar, edgar_mapping=args.edgar_mapping, stressor=edgar_name,
-                  seed=args.world_seed, satellite=args.satellite,
-                  n_countries=args.synthetic_countries)
+    source = {"data": args.data, "eora26": args.eora26, "pymrio": args.pymrio, "format": args.format}
+    settings = Settings.build(None, source)  # the same aliases as run
+    if len(settings.data) > 1:
+        raise OptionError(f"{args.command} reads one data source, got {len(settings.data)}: {list(settings.data)}")
+    options = {k: v for k, v in (("seed", args.world_seed), ("n_countries", args.synthetic_countries)) if v is not None}
+    return loader(data=settings.data[0] if settings.data else None, format=settings.format, options=options,
+                  edgar=args.edgar, edgar_mapping=args.edgar_mapping,
+                  stressor=args.stressor[0] if args.stressor else "CH4", satellite=args.satellite)
 
 
 def _report_written(files, out) -> None:
@@ -168,7 +186,7 @@ def add_mc_parser(sub) -> None:
         "sample, and a figure. Finished batches are kept in OUTPUT/batches: rerunning the same command "
         "resumes an interrupted ensemble.",
         epilog="examples:\n  mrioflow mc --samples 2000 --intensities 0.3 --final-demand 0.1\n"
-        "  mrioflow mc --eora26 ~/data/eora26 --year 2021 --transactions 0.05 --scheduler tcp://head:8786",
+        "  mrioflow mc --data ~/data/eora26 --year 2021 --transactions 0.05 --scheduler tcp://head:8786",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_data_options(p, years=False)
@@ -223,7 +241,7 @@ def _mc(args) -> int:
                            indices=indices, yes=args.yes)
     _report_written(files, args.output)
     if mrio.synthetic:
-        print("note: SYNTHETIC DATA - not real (the mrioflow synthetic world); use --eora26 for real data")
+        print("note: SYNTHETIC DATA - not real (the mrioflow synthetic world); use --data for real data")
     return 0
 
 
@@ -237,7 +255,7 @@ def add_sweep_parser(sub) -> None:
         description="Run the engine for each year (one task per year, locally or on a Dask cluster) and "
         "write each stressor's accounts by year and country. Finished years are kept in OUTPUT/years: "
         "rerunning resumes.",
-        epilog="example:\n  mrioflow sweep --eora26 ~/data/eora26 --years 2013 2014 2015 --scheduler processes",
+        epilog="example:\n  mrioflow sweep --data ~/data/eora26 --years 2013 2014 2015 --scheduler processes",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_data_options(p, years=True)
@@ -354,9 +372,9 @@ def _bench(args) -> int:
 def add_cache_parser(sub) -> None:
     p = sub.add_parser(
         "cache",
-        help="list or clear the binary cache of parsed Eora26 years",
-        description="List the tables in the Eora26 cache (year, source, size, and whether the next read "
-        "loads or rebuilds each), or delete them. Each year is a few hundred MB.",
+        help="list or clear the binary cache of parsed tables (Eora26 years and other readers')",
+        description="List the tables in the cache (year, source, size, and whether each is intact: ok, "
+        "corrupt, or written by another mrioflow version), or delete them. An Eora26 year is a few hundred MB.",
         epilog="examples:\n  mrioflow cache\n  mrioflow cache --clear-stale\n  mrioflow cache --clear",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -365,7 +383,7 @@ def add_cache_parser(sub) -> None:
     what = p.add_mutually_exclusive_group()
     what.add_argument("--clear", action="store_true", help="delete every cached table")
     what.add_argument("--clear-stale", dest="clear_stale", action="store_true",
-                      help="delete the tables that would not be loaded again (stale, old format, source gone)")
+                      help="delete the tables that would not be loaded again (corrupt or another format version)")
     p.set_defaults(handler=_cache)
 
 

@@ -55,3 +55,7 @@ class MissingDataError(ReaderError, FileNotFoundError):
 class StoreError(MrioflowError, OSError):
     """A folder of resumable results cannot be used: it holds another run, its manifest
     is missing or damaged, or a result cannot be written there."""
+
+
+class DependencyError(MrioflowError, ImportError):
+    """An optional package that a feature needs is not installed; the message says how to install it."""

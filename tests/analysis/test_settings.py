@@ -31,7 +31,7 @@ def test_config_file_then_overrides(tmp_path):
     s = Settings.build(config, {"convention": "printed", "norm_set": None})
     assert s.convention == "printed"  # the flag wins
     assert s.norm_set == "scope"  # None means "not given"
-    assert s.years == (2015,) and s.source == "eora26"
+    assert s.years == (2015,) and s.data == ("/abs/eora",) and s.format == "eora26" and s.source == "eora26"
 
 
 def test_top_level_keys(tmp_path):
@@ -49,7 +49,7 @@ def test_config_errors(tmp_path):
         load_config(bad)
     unk = tmp_path / "unk.toml"
     unk.write_text("[run]\nconventoin = 'printed'\n", encoding="utf-8")
-    with pytest.raises(OptionError, match=r"unknown setting\(s\): conventoin; valid: years, eora26"):
+    with pytest.raises(OptionError, match=r"unknown setting\(s\): conventoin; valid: years, data, format"):
         load_config(unk)
 
 
@@ -62,7 +62,10 @@ def test_config_errors(tmp_path):
         ({"backend": "torch"}, "backend must be one of 'numpy', 'cupy', 'array_api_strict', 'auto'; got 'torch'"),
         ({"years": ["x"]}, "years must be whole numbers"),
         ({"years": [2013, 2013]}, "years must not repeat"),
-        ({"eora26": "a", "pymrio": ["b"]}, "either eora26 or pymrio"),
+        ({"eora26": "a", "pymrio": ["b"]}, "give one data source, not eora26 and pymrio"),
+        ({"eora26": "a", "data": ["b"]}, "give one data source, not eora26 and data"),
+        ({"format": "exiobase"}, r"unknown data format 'exiobase'; available readers: eora26: Eora26 .*pymrio: "),
+        ({"data": [3]}, "data must be a path or a list of paths"),
         ({"edgar": "e.xlsx"}, "edgar needs a real table"),
         ({"stressor": "VA"}, "stressor and value_added must differ"),
         ({"price": "xx"}, "price must be one of 'bp', 'pp'"),
@@ -76,4 +79,23 @@ def test_invalid_settings(overrides, message):
 
 def test_paths_accept_pathlike():
     s = Settings.build(None, {"output": Path("x/y"), "pymrio": "folder"})
-    assert s.output == str(Path("x/y")) and s.pymrio == ("folder",) and s.source == "pymrio"
+    assert s.output == str(Path("x/y")) and s.data == ("folder",) and s.source == "pymrio"
+
+
+def test_data_and_format_keys(tmp_path):
+    from mrioflow.io.registry import PymrioReader
+
+    folder = tmp_path / "sys"
+    folder.mkdir()
+    (folder / "file_parameters.json").write_text("{}")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[run]\ndata = "sys"\nprice = "pp"\n[run.options]\nkeep_row = true\n', encoding="utf-8")
+    s = Settings.build(load_config(cfg))
+    assert s.data == (str(folder),) and s.format is None
+    ((path, reader),) = s.data_sources()  # recognised by the registry
+    assert path == str(folder) and isinstance(reader, PymrioReader) and s.source == "pymrio"
+    assert s.reader_options() == {"keep_row": True, "price": "pp"}
+    # a data source on the command line replaces the file's, format included
+    s = Settings.build({"eora26": "/e"}, {"data": [str(folder)]})
+    assert s.data == (str(folder),) and s.format is None
+    assert Settings.build().data_sources()[0][1].name == "synthetic"

@@ -48,7 +48,7 @@ def test_second_read_loads_the_cache(eora, cache_dir, monkeypatch):
     first = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
     assert first.meta["cache"] == "rebuilt (missing)"
     files = _cache_files(cache_dir)
-    assert len(files) == 1 and files[0].name.startswith("eora26_2013_bp-")
+    assert len(files) == 1 and files[0].name.startswith("eora26_2013-")
     monkeypatch.setattr(eora_mod, "_parse_year", _fail)
     second = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
     assert second.meta["cache"] == "hit"
@@ -88,17 +88,18 @@ def test_cache_false_neither_reads_nor_writes(eora, cache_dir, parses):
     assert len(parses) == 2 and not cache_dir.exists()
 
 
-def test_touching_the_source_rebuilds(eora, cache_dir, parses):
+def test_touching_or_moving_the_source_keeps_the_cache(eora, cache_dir, parses, tmp_path):
     read_eora26(eora.folder, 2013, cache_dir=cache_dir)
-    read_eora26(eora.folder, 2013, cache_dir=cache_dir)
-    assert len(parses) == 1
     t = eora.folder / "Eora26_2013_bp_T.txt"
     st = t.stat()
-    os.utime(t, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
-    m = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
-    assert len(parses) == 2 and m.meta["cache"] == "rebuilt (stale: source files changed)"
+    os.utime(t, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))  # same content: same table
     assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "hit"
-    assert len(_cache_files(cache_dir)) == 1
+    moved = eora.folder.rename(tmp_path / "elsewhere")  # the cache holds no path
+    m = read_eora26(moved, 2013, cache_dir=cache_dir)
+    assert m.meta["cache"] == "hit" and len(parses) == 1 and len(_cache_files(cache_dir)) == 1
+    assert str(moved) in m.source and str(eora.folder) not in m.source  # the paths of this read
+    assert str(eora.folder) not in json.dumps(m.meta, default=str)
+    assert str(tmp_path) not in _cache_files(cache_dir)[0].read_bytes().decode("utf-8", "replace")
 
 
 def test_changed_source_content_is_read(eora, cache_dir):
@@ -108,7 +109,7 @@ def test_changed_source_content_is_read(eora, cache_dir):
     lines[0][0] = "123456.5"  # same file, new content (and size)
     t.write_text("\n".join("\t".join(r) for r in lines) + "\n")
     m = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
-    assert m.meta["cache"].startswith("rebuilt (stale")
+    assert m.meta["cache"] == "rebuilt (stale: source files changed)"
     assert m.Z[0, 0] == 123456.5
 
 
@@ -132,8 +133,8 @@ def test_damaged_cache_is_rebuilt(eora, cache_dir, parses, damage):
     elif damage == "flip":  # a flipped byte inside the Z array: caught by Z's checksum
         b = bytearray(raw)
         (length,) = struct.unpack("<Q", raw[16:24])
-        z_at = json.loads(raw[24 : 24 + length])["arrays"]["Z"]["offset"]
-        k = cache_mod._aligned(24 + length) + z_at + 2000
+        z_at = json.loads(raw[32 : 32 + length])["arrays"]["Z"]["offset"]
+        k = cache_mod._aligned(32 + length) + z_at + 2000
         b[k] ^= 0x55
         f.write_bytes(bytes(b))
     elif damage == "garbage":
@@ -144,7 +145,7 @@ def test_damaged_cache_is_rebuilt(eora, cache_dir, parses, damage):
     assert len(parses) == 2
     assert m.meta["cache"].startswith("rebuilt (corrupt:")
     if damage == "flip":
-        assert "checksum of Z differs" in m.meta["cache"]
+        assert "hash of Z differs" in m.meta["cache"]
     _same(first, m)
     assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "hit"
 
@@ -177,7 +178,7 @@ def test_interrupted_write_leaves_nothing_that_loads(eora, cache_dir, monkeypatc
 def test_unwritable_cache_dir_warns_and_reads(eora, tmp_path):
     blocker = tmp_path / "file-not-dir"
     blocker.write_text("x")
-    with pytest.warns(RuntimeWarning, match="could not write the Eora26 cache"):
+    with pytest.warns(RuntimeWarning, match="could not write the eora26 cache"):
         m = read_eora26(eora.folder, 2013, cache_dir=blocker / "sub")
     assert m.meta["cache"].startswith("not written")
     assert m.Z.shape == (eora.n, eora.n)
@@ -189,12 +190,109 @@ def test_zip_source_is_fingerprinted(eora, tmp_path, cache_dir, parses):
     z = zip_folder(eora, tmp_path / "zips")
     read_eora26(z, 2013, cache_dir=cache_dir)
     assert read_eora26(z, 2013, cache_dir=cache_dir).meta["cache"] == "hit"
-    st = z.stat()
-    os.utime(z, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000_000))
+    with open(z, "ab") as fh:  # another zip (a comment appended): its content hash changes
+        fh.write(b"x")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert read_eora26(z, 2013, cache_dir=cache_dir).meta["cache"].startswith("rebuilt (stale")
+        assert read_eora26(z, 2013, cache_dir=cache_dir).meta["cache"] == "rebuilt (stale: source files changed)"
     assert len(parses) == 2
+
+
+def _array_at(raw: bytes, name: str) -> int:
+    (length,) = struct.unpack("<Q", raw[16:24])
+    return cache_mod._aligned(32 + length) + json.loads(raw[32 : 32 + length])["arrays"][name]["offset"]
+
+
+def test_flipped_header_byte_is_refused(eora, cache_dir, parses):
+    """CHN -> CHO in the header: the header's hash no longer matches."""
+    read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    (f,) = _cache_files(cache_dir)
+    raw = f.read_bytes()
+    assert raw.count(b'"CHN"') >= 1
+    f.write_bytes(raw.replace(b'"CHN"', b'"CHO"', 1))
+    m = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    assert m.meta["cache"] == "rebuilt (corrupt: ValueError: hash of the header differs)"
+    assert "CHN" in m.countries and len(parses) == 2
+    f.write_bytes(raw.replace(b'"CHN"', b'"CHO"', 1))
+    (row,) = cache_mod.list_cache(cache_dir).itertuples()
+    assert row.state == "corrupt: hash of the header differs"
+
+
+def test_swapped_words_are_refused(eora, cache_dir, parses):
+    """Two 8-byte words of Z swapped: a plain sum would not see it, xxh3 does."""
+    read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    (f,) = _cache_files(cache_dir)
+    b = bytearray(f.read_bytes())
+    k = _array_at(bytes(b), "Z")
+    first, second = bytes(b[k : k + 8]), bytes(b[k + 8 : k + 16])
+    assert first != second
+    b[k : k + 8], b[k + 8 : k + 16] = second, first
+    f.write_bytes(bytes(b))
+    m = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    assert m.meta["cache"] == "rebuilt (corrupt: ValueError: hash of Z differs)" and len(parses) == 2
+
+
+def test_killed_write_leaves_a_temporary_never_listed_nor_loaded(eora, cache_dir, parses):
+    read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    (f,) = _cache_files(cache_dir)
+    tmp = cache_dir / f"{cache_mod.TMP_PREFIX}abc{cache_mod.SUFFIX}"  # what a kill -9 mid-write leaves
+    tmp.write_bytes(f.read_bytes()[:5000])
+    table = cache_mod.list_cache(cache_dir)
+    assert table["file"].tolist() == [str(f)] and table["state"].tolist() == ["ok"]
+    old = tmp.stat().st_mtime - 3600
+    os.utime(tmp, (old, old))
+    read_eora26(eora.folder, 2013, keep_row=True, cache_dir=cache_dir)  # the next write cleans up
+    assert not tmp.exists() and cache_mod.leftover_temporaries(cache_dir) == []
+
+
+def test_malformed_headers_are_listed_as_corrupt(cache_dir, capsys):
+    from mrioflow.cli import main
+
+    cache_dir.mkdir()
+    cases = {
+        "garbage": b"nonsense",
+        "short": cache_mod._MAGIC + struct.pack("<QQ", 1000, 0) + b"{}",
+        "list": cache_mod._MAGIC + struct.pack("<QQ", 2, __import__("xxhash").xxh3_64_intdigest(b"[]")) + b"[]",
+        "badutf8": cache_mod._MAGIC + struct.pack("<QQ", 2, __import__("xxhash").xxh3_64_intdigest(b"\xff\xfe"))
+        + b"\xff\xfe",
+    }
+    for name, raw in cases.items():
+        (cache_dir / f"{name}{cache_mod.SUFFIX}").write_bytes(raw)
+    states = dict(zip(cache_mod.list_cache(cache_dir)["file"].map(os.path.basename),
+                      cache_mod.list_cache(cache_dir)["state"]))
+    assert states == {
+        "badutf8.mfcache": states["badutf8.mfcache"],
+        "garbage.mfcache": "corrupt: not a mrioflow cache file",
+        "list.mfcache": "corrupt: the header is not a JSON object",
+        "short.mfcache": "corrupt: header cut short (2 of 1000 bytes)",
+    }
+    assert states["badutf8.mfcache"].startswith("corrupt: 'utf-8' codec can't decode")
+    assert main(["cache", "--dir", str(cache_dir)]) == 0
+    assert capsys.readouterr().out.count("corrupt") == 4
+
+
+def test_unreadable_cache_folder_means_no_cache(eora, tmp_path, parses):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.warns(RuntimeWarning, match=r"the cache folder .*a-file cannot be read .*: no cache used"):
+        m = read_eora26(eora.folder, 2013, cache_dir=blocker)
+    assert m.meta["cache"].startswith("off") and len(parses) == 1
+    with pytest.warns(RuntimeWarning, match=r"the cache folder .*a-file cannot be read"):
+        assert cache_mod.list_cache(blocker).empty
+
+
+def test_cache_file_reads_on_its_own(eora, cache_dir):
+    import mrioflow as mf
+
+    first = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    (f,) = _cache_files(cache_dir)
+    m = mf.io.read(f)
+    assert m.meta["reader"] == "cache"
+    assert m.source == "Eora26 2013, basic prices (<source folder>/Eora26_2013_bp_T.txt)"  # no path kept
+    _same(first, m.replace(source=first.source))
+    f.write_bytes(f.read_bytes().replace(b'"CHN"', b'"CHO"', 1))
+    with pytest.raises(mf.errors.ReaderError, match=r"not a usable mrioflow cache file \(hash of the header differs\)"):
+        mf.io.read(f, format="cache")
 
 
 def test_list_and_clear_the_cache(eora, cache_dir, tmp_path):
@@ -210,23 +308,28 @@ def test_list_and_clear_the_cache(eora, cache_dir, tmp_path):
 
     table = cache_mod.list_cache(cache_dir)
     assert len(table) == 5 and list(table.columns) == ["file", "year", "source", "options", "size_mb", "state"]
-    state = dict(zip(table["file"].map(lambda f: os.path.basename(f)), table["state"]))
-    assert sorted(state.values()) == ["current", "current", "current", "old format",
-                                      "unreadable: not a mrioflow cache file"]
+    assert sorted(table["state"]) == ["corrupt: not a mrioflow cache file", "ok", "ok", "ok", "old format"]
     assert sorted(table["year"].dropna().astype(int)) == [2013, 2013, 2014]
     assert (table["size_mb"] > 0).all() and table["options"].str.contains("keep_row").sum() == 3
 
-    t = eora.folder / "Eora26_2013_bp_T.txt"  # a changed source: its two tables go stale
-    st = t.stat()
-    os.utime(t, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
-    (other.folder / "labels_T.txt").unlink()  # and a vanished one
-    states = sorted(cache_mod.list_cache(cache_dir)["state"])
-    assert states == ["old format", "source missing", "stale: source files changed", "stale: source files changed",
-                      "unreadable: not a mrioflow cache file"]
-
-    read_eora26(eora.folder, 2013, cache_dir=cache_dir)  # rebuilds one of the stale two
     gone = cache_mod.clear_cache(cache_dir, stale_only=True)
-    assert len(gone) == 4 and cache_mod.list_cache(cache_dir)["state"].tolist() == ["current"]
-    assert len(cache_mod.clear_cache(cache_dir)) == 1 and cache_mod.list_cache(cache_dir).empty
+    assert len(gone) == 2 and cache_mod.list_cache(cache_dir)["state"].tolist() == ["ok"] * 3
+    assert len(cache_mod.clear_cache(cache_dir)) == 3 and cache_mod.list_cache(cache_dir).empty
     assert (cache_dir / "notes.txt").exists()  # only mrioflow's own files are touched
     assert cache_mod.list_cache(tmp_path / "nowhere").empty
+
+
+def test_unchanged_sources_are_not_hashed_again(eora, cache_dir, monkeypatch):
+    hashed = []
+    real = cache_mod._hash_file
+    monkeypatch.setattr(cache_mod, "_hash_file", lambda f: hashed.append(f.name) or real(f))
+    read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    n_files = len(hashed)
+    assert n_files == 9  # five data files and four label files, hashed once on the first read
+    assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "hit"
+    assert len(hashed) == n_files  # same names, sizes and times: the recorded hashes are reused
+    t = eora.folder / "Eora26_2013_bp_T.txt"
+    st = t.stat()
+    os.utime(t, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "hit"  # same content
+    assert hashed[n_files:] == ["Eora26_2013_bp_T.txt"]  # only the touched file is read again

@@ -59,17 +59,28 @@ def edgar_table():
 
 @pytest.fixture
 def edgar_xlsx(tmp_path, edgar_table):
+    return _write_xlsx(tmp_path / "EDGAR_CH4_1970_2022.xlsx", edgar_table, _totals(edgar_table))
+
+
+def _totals(table):
+    """The "TOTALS BY COUNTRY" sheet EDGAR ships: per country and substance, the sum over sources
+    (empty where every source is empty)."""
+    years = [f"Y_{y}" for y in YEARS]
+    keys = ["IPCC_annex", "C_group_IM24_sh", "Country_code_A3", "Name", "Substance"]
+    return table.groupby(keys, sort=False)[years].sum(min_count=1).reset_index()
+
+
+def _write_xlsx(p, table, totals):
     from openpyxl import Workbook
 
     wb = Workbook()
     wb.active.title = "TOTALS BY COUNTRY"
-    ws = wb.create_sheet("IPCC 2006")
-    for r in _title_block():  # rows 1-9
-        ws.append(r)
-    ws.append(HEADER)  # row 10
-    for row in edgar_table.itertuples(index=False):
-        ws.append([None if isinstance(v, float) and np.isnan(v) else v for v in row])
-    p = tmp_path / "EDGAR_CH4_1970_2022.xlsx"
+    for sheet, frame in ((wb.active, totals), (wb.create_sheet("IPCC 2006"), table)):
+        for r in _title_block():  # rows 1-9
+            sheet.append(r)
+        sheet.append(list(frame.columns))  # row 10
+        for row in frame.itertuples(index=False):
+            sheet.append([None if isinstance(v, float) and np.isnan(v) else v for v in row])
     wb.save(p)
     return p
 
@@ -92,7 +103,10 @@ def test_read_xlsx_and_csv_agree(edgar_xlsx, edgar_csv, edgar_table):
     assert list(a.columns) == ["country", "country_name", "ipcc_code", "ipcc_name", "fossil_bio", "value"]
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-15)
     expect = edgar_table[(edgar_table.Substance == "CH4") & ~edgar_table.Country_code_A3.isin(["AIR", "SEA"])]
-    np.testing.assert_allclose(a["value"].to_numpy(), expect["Y_2013"].fillna(0).to_numpy(), rtol=1e-15)
+    blank = expect["Y_2013"].isna()
+    assert blank.sum() > 0 and a.attrs["missing"] == blank.sum() + 0  # empty cells: missing, never 0
+    np.testing.assert_allclose(a["value"].to_numpy(), expect.loc[~blank, "Y_2013"].to_numpy(), rtol=1e-15)
+    assert a.attrs["totals_checked"] and not b.attrs["totals_checked"]
     assert a.attrs["unit"] == "Gg" and a.attrs["year"] == 2013 and a.attrs["substance"] == "CH4"
     assert not a["country"].isin(["AIR", "SEA"]).any()
     assert set(a.attrs["excluded"]) == {"AIR", "SEA"}
@@ -204,10 +218,12 @@ def test_zero_output_sectors_split_equally(world, edgar_csv):
     Y[rows, :] = 0.0
     w = world.replace(Z=Z, Y=Y)
     assert not w.x[rows].any()
+    chn = (edgar.country == "CHN") & (edgar.ipcc_code == "1.A.2")  # one value of CHN for source 1.A.2
+    edgar = pd.concat([edgar[~chn], pd.DataFrame([{"country": "CHN", "ipcc_code": "1.A.2", "value": 7.5}])],
+                      ignore_index=True)
     out, _ = _attach(w, edgar)
     F = out.F[out.stressor_position("CH4")].reshape(-1, S)
-    one = edgar.set_index(["country", "ipcc_code"])["value"][("CHN", "1.A.2")]
-    np.testing.assert_allclose(F[r, secs], one / len(secs), rtol=1e-14)
+    np.testing.assert_allclose(F[r, secs], 7.5 / len(secs), rtol=1e-14)
 
 
 def test_mapping_override_and_prefix_match(world, edgar_table, tmp_path):
@@ -277,3 +293,51 @@ def test_attach_to_an_eora_read(tmp_path, edgar_xlsx):
     assert "XKX" in msg and out.stressors == ("VA", "CH4")
     matched = edgar[edgar.country != "XKX"]["value"].sum()
     assert out.F[1].sum() + out.F_Y[1].sum() == pytest.approx(matched, rel=1e-12)
+
+
+# -- EDGAR as released: empty cells, invalid values, the totals sheet, bad mappings ---------------
+
+
+@pytest.mark.parametrize("value, kind", [(-3.5, "negative"), ("inf", "non-finite"), ("nan", "non-finite")])
+def test_negative_or_non_finite_values_are_errors(tmp_path, edgar_table, value, kind):
+    from mrioflow.errors import InvalidValueError
+
+    bad = edgar_table.astype({"Y_2013": object})
+    i = int(np.flatnonzero((bad.Country_code_A3 == "CHN") & (bad.ipcc_code_2006_for_standard_report == "3.C.7"))[0])
+    bad.loc[i, "Y_2013"] = value
+    line = 11 + i  # title rows 1-9, header on row 10
+    want = (rf"row {line}: {kind} value {value} for country CHN \(China\), sector 3.C.7 \(Rice cultivation\), "
+            rf"year 2013; EDGAR emissions are numbers >= 0")
+    for p in (_write_csv(tmp_path / "bad.csv", bad), _write_xlsx(tmp_path / "bad.xlsx", bad, _totals(edgar_table))):
+        with pytest.raises(InvalidValueError, match=rf"{p.name}, " + want):
+            read_edgar(p, year=2013)
+    assert len(read_edgar(_write_csv(tmp_path / "ok.csv", bad), year=2012)) > 0  # other years read
+
+
+def test_totals_sheet_cross_check_warns_naming_the_countries(tmp_path, edgar_table):
+    totals = _totals(edgar_table)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # totals that agree: no warning
+        assert read_edgar(_write_xlsx(tmp_path / "ok.xlsx", edgar_table, totals), year=2013).attrs["totals_checked"]
+    off = totals.copy()
+    chn = (off.Country_code_A3 == "CHN") & (off.Substance == "CH4")
+    off.loc[chn, "Y_2013"] *= 1.002  # 0.2 %: more than 0.1 %
+    afg = (off.Country_code_A3 == "AFG") & (off.Substance == "CH4")
+    off.loc[afg, "Y_2013"] *= 1.0005  # 0.05 %: within 0.1 %
+    with pytest.warns(UserWarning, match=r"off.xlsx: 1 country total\(s\) of CH4 in 2013 differ by more than 0.1 % "
+                                         r"between the sheets: CHN \("):
+        read_edgar(_write_xlsx(tmp_path / "off.xlsx", edgar_table, off), year=2013)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "the EDGAR mapping is empty"),
+    (b"  \n\n", "the EDGAR mapping is empty"),
+    (b"PK\x03\x04\x00\x00binary", "the EDGAR mapping is a binary file, not text"),
+    (b"\xff\xfe\xfa garbage", "cannot read the EDGAR mapping \\(UnicodeDecodeError"),
+])
+def test_empty_or_binary_mapping_is_one_line(world, edgar_csv, tmp_path, content, message):
+    m = tmp_path / "mapping.csv"
+    m.write_bytes(content)
+    edgar = read_edgar(edgar_csv, year=2013)
+    with pytest.raises(ReaderError, match=rf"mapping.csv: {message}.*expected a CSV with the columns ipcc_code_2006"):
+        attach_edgar(world, edgar, mapping=m)

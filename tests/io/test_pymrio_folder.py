@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 import warnings
 
 import numpy as np
@@ -38,16 +40,22 @@ def test_round_trip(world, tmp_path, fmt, rtol):
     np.testing.assert_allclose(io.Z.to_numpy(), world.Z, rtol=rtol, atol=0)
 
 
-def test_reads_a_folder_pymrio_wrote(tmp_path):
+@pytest.mark.parametrize("fmt", ["txt", "parquet"])
+def test_reads_a_folder_pymrio_wrote(tmp_path, fmt):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = pymrio.load_test()
-        ref.save_all(tmp_path / "test_mrio")
+        ref.save_all(tmp_path / "test_mrio", table_format=fmt)
     m = read_pymrio_folder(tmp_path / "test_mrio")
     direct = mf.io.from_pymrio(ref)
-    assert m.countries == direct.countries and m.stressors == direct.stressors
+    assert m.countries == direct.countries and sorted(m.stressors) == sorted(direct.stressors)
     np.testing.assert_allclose(m.Z, direct.Z, rtol=1e-10)
-    np.testing.assert_allclose(m.F, direct.F, rtol=1e-10)
+    np.testing.assert_allclose(m.Y, direct.Y, rtol=1e-10)
+    for s in direct.stressors:  # extensions come in folder-name order
+        np.testing.assert_allclose(m.F[m.stressor_position(s)], direct.F[direct.stressor_position(s)], rtol=1e-10)
+        np.testing.assert_allclose(m.F_Y[m.stressor_position(s)], direct.F_Y[direct.stressor_position(s)],
+                                   rtol=1e-10)
+        assert m.units[m.stressor_position(s)] == direct.units[direct.stressor_position(s)]
     assert m.year is None  # no mrioflow.json: pymrio does not keep the year
 
 
@@ -66,3 +74,123 @@ def test_errors(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ReaderError, match=r"is not a pymrio folder: file_parameters.json is missing"):
         read_pymrio_folder(tmp_path / "empty")
+
+
+# -- issue 9: never delete what mrioflow did not write, never unpickle, every label checked ----------
+
+
+def test_write_refuses_a_folder_mrioflow_did_not_write(world, tmp_path, monkeypatch):
+    from mrioflow.errors import OptionError
+
+    user = tmp_path / "thesis"
+    user.mkdir()
+    (user / "chapter1.tex").write_text("years of work")
+    with pytest.raises(OptionError, match=r"thesis is not empty and is not a pymrio folder written by mrioflow "
+                                          r"\(it holds chapter1.tex\); nothing is overwritten"):
+        write_pymrio_folder(world, user)
+    assert (user / "chapter1.tex").read_text() == "years of work"
+    monkeypatch.chdir(user)
+    with pytest.raises(OptionError, match="is not empty"):
+        write_pymrio_folder(world, ".")
+    assert sorted(p.name for p in user.iterdir()) == ["chapter1.tex"]
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(OptionError, match="a-file is a file, not a folder: not overwritten"):
+        write_pymrio_folder(world, tmp_path / "a-file")
+    with pytest.raises(OptionError, match=r"table_format must be one of 'txt', 'parquet'; got 'pkl'"):
+        write_pymrio_folder(world, tmp_path / "new", table_format="pkl")
+
+
+def test_write_replaces_only_its_own_output(world, tmp_path):
+    from mrioflow.errors import OptionError
+
+    (tmp_path / "empty").mkdir()
+    write_pymrio_folder(world, tmp_path / "empty")  # an empty folder is fine
+    out = write_pymrio_folder(world, tmp_path / "sys")
+    write_pymrio_folder(world, out, table_format="parquet")  # its own earlier output: replaced
+    assert read_pymrio_folder(out).year == 2013
+    (out / "my_notes.txt").write_text("mine")  # a file the user added to it
+    with pytest.raises(OptionError, match=r"sys is not empty and is not a pymrio folder written by mrioflow"):
+        write_pymrio_folder(world, out)
+    assert (out / "my_notes.txt").read_text() == "mine"
+
+
+def test_pickled_tables_are_refused_never_loaded(world, tmp_path):
+    import pickle
+
+    out = write_pymrio_folder(world, tmp_path / "sys")
+    params = json.loads((out / "file_parameters.json").read_text())
+    params["files"]["Z"]["name"] = "Z.pkl"
+    (out / "file_parameters.json").write_text(json.dumps(params))
+    witness = tmp_path / "pwned"
+
+    class Payload:  # unpickling this would create the witness file
+        def __reduce__(self):
+            return (open, (str(witness), "w"))
+
+    (out / "Z.pkl").write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(ReaderError, match=r"Z.pkl: mrioflow never loads pickle files \(unpickling can run any "
+                                          r"code\); save the system with save_all\(table_format='txt'\)"):
+        read_pymrio_folder(out)
+    assert not witness.exists()
+
+
+def test_reading_a_folder_needs_no_pymrio(world, tmp_path, monkeypatch):
+    from mrioflow.errors import DependencyError
+
+    out = write_pymrio_folder(world, tmp_path / "sys", table_format="parquet")
+    monkeypatch.setitem(sys.modules, "pymrio", None)  # as if pymrio were not installed
+    back = read_pymrio_folder(out)
+    np.testing.assert_array_equal(back.Z, world.Z)
+    with pytest.raises(DependencyError, match=r"needs the optional package pymrio: pip install pymrio"):
+        write_pymrio_folder(world, tmp_path / "other")
+
+
+def _system(world):
+    return mf.io.to_pymrio(world)
+
+
+def test_from_pymrio_names_every_label_that_does_not_match(world):
+    from mrioflow.errors import LabelError
+
+    io = _system(world)
+    io.Y = io.Y.rename(index={"Agriculture": "Agricultre"}, level=1)
+    with pytest.raises(LabelError, match=r"Y's rows has 4 label\(s\) that are not Z's \(region, sector\) rows: "
+                                         r"\('AFG', 'Agricultre'\)"):
+        mf.io.from_pymrio(io)
+    io = _system(world)
+    ext = io.satellite
+    ext.F = ext.F.drop(columns=[("CHN", "Fishing")])
+    with pytest.raises(LabelError, match=r"extension 'satellite': F's columns has 1 of Z's \(region, sector\) rows "
+                                         r"missing: \('CHN', 'Fishing'\)"):
+        mf.io.from_pymrio(io)
+    io = _system(world)
+    io.satellite.unit = io.satellite.unit.rename(index={"CH4": "CH5"})
+    with pytest.raises(LabelError, match=r"extension 'satellite': unit's rows has 1 label\(s\) that are not F's "
+                                         r"rows: 'CH5'"):
+        mf.io.from_pymrio(io)
+    io = _system(world)
+    io.Y = io.Y.drop(columns=[("IND", io.Y.columns[0][1])])
+    with pytest.raises(LabelError, match=r"Y's columns has 1 of regions x final-demand categories missing: "
+                                         r"\('IND', 'Household final consumption P.3h'\)"):
+        mf.io.from_pymrio(io)
+
+
+def test_nan_in_z_is_a_value_error_naming_the_cell(world):
+    from mrioflow.errors import InvalidValueError
+
+    io = _system(world)
+    io.Z.iloc[3, 7] = np.nan
+    row, col = io.Z.index[3], io.Z.columns[7]
+    with pytest.raises(InvalidValueError, match=rf"Z has 1 non-finite value\(s\) \(NaN or inf\); first at row "
+                                                rf"\('{row[0]}', '{row[1]}'\), column \('{col[0]}', '{col[1]}'\): nan"):
+        mf.io.from_pymrio(io)
+
+
+def test_hostile_year_in_mrioflow_json_is_refused(world, tmp_path):
+    out = write_pymrio_folder(world, tmp_path / "sys", table_format="parquet")
+    info = json.loads((out / "mrioflow.json").read_text())
+    info["year"] = "<img src=x onerror=alert(1)>"
+    (out / "mrioflow.json").write_text(json.dumps(info))
+    with pytest.raises(ReaderError, match=r"mrioflow.json: not a valid mrioflow.json \(the year must be a whole "
+                                          r"number, got '<img src=x onerror=alert\(1\)>'\)"):
+        read_pymrio_folder(out)

@@ -1,7 +1,8 @@
 """The Belt-and-Road methane-inequality analysis, end to end (METHOD.md sections 2-9).
 
-For each year: load the table (synthetic world, Eora26 with optional EDGAR
-methane, or a pymrio folder), run the engine, compute the accounts, sector
+For each year: load the table (any source :func:`mrioflow.io.read` opens: the
+synthetic world, Eora26, a pymrio folder, a plugin's format; with optional EDGAR
+methane), run the engine, compute the accounts, sector
 structures, region flows and the BMI / GMI indices, and write that year's
 tables at once (so an interrupted run keeps what it finished). Then the
 cross-year tables, the figures and the HTML report.
@@ -27,13 +28,12 @@ import pandas as pd
 
 from .. import __version__
 from .. import indices as ix
-from .. import io as mio
 from .. import regions as rg
 from ..engine import Engine, Results
 from ..errors import MrioflowError
 from .output import OutputFolder
 from .settings import Settings
-from .studies import load_table, with_edgar
+from .studies import load_table
 
 __all__ = ["OTHER", "RunSummary", "YearResult", "compute_year", "run", "synthetic_world"]
 
@@ -92,19 +92,17 @@ def synthetic_world(regions: rg.Regions, n_countries: int | None) -> list[str] |
 
 
 def _tables(settings: Settings, regions: rg.Regions):
-    """Yield (year, loader) pairs; each loader returns that year's MRIO."""
-    edgar = {"edgar": settings.edgar, "mapping": settings.edgar_mapping, "stressor": settings.stressor}
-    if settings.source == "pymrio":
-        for folder in settings.pymrio:
-            yield None, lambda folder=folder: with_edgar(mio.read_pymrio_folder(folder), **edgar)
-        return
-    world = synthetic_world(regions, settings.synthetic_countries) if settings.source == "synthetic" else None
-    for y in settings.years:
-        yield y, functools.partial(
-            load_table, y, eora26=settings.eora26, edgar=settings.edgar, edgar_mapping=settings.edgar_mapping,
-            price=settings.price, cache=settings.cache, stressor=settings.stressor, seed=settings.seed,
-            countries=world, satellite=settings.satellite,
-        )
+    """Yield (year, loader) pairs; each loader returns that year's MRIO (year None: the table's own)."""
+    options = settings.reader_options()
+    if settings.synthetic_countries is not None:
+        options["countries"] = synthetic_world(regions, settings.synthetic_countries)
+    for path, reader in settings.data_sources():
+        for y in settings.years if reader.yearly else (None,):
+            yield y, functools.partial(
+                load_table, y, data=path, format=reader.name, options=options, cache=None if settings.cache else False,
+                edgar=settings.edgar, edgar_mapping=settings.edgar_mapping, stressor=settings.stressor,
+                satellite=settings.satellite,
+            )
 
 
 # -- one year's tables --------------------------------------------------------------------
@@ -356,11 +354,11 @@ def run(settings: Settings, *, progress: bool = True, log: Callable[[str], None]
 
     t0 = time.perf_counter()
     regions = rg.from_csv(settings.groups, group_column=settings.group_column) if settings.groups else rg.bri()
+    loaders = list(_tables(settings, regions))  # every data source recognised before anything runs
     engine = Engine(backend=settings.backend)
     timings["setup"] = time.perf_counter() - t0
     log(f"backend: {engine.backend.name} ({engine.backend.describe()}); {engine.backend.reason}")
 
-    loaders = list(_tables(settings, regions))
     steps = 3 * len(loaders) + 2
     results: list[YearResult] = []
     with tqdm(total=steps, desc="mrioflow run", unit="step", disable=not progress, file=sys.stderr) as bar:

@@ -5,7 +5,8 @@ A configuration file holds the same settings as the command line, under a
 underscores or hyphens::
 
     [run]
-    eora26 = "data/eora26"          # folder of yearly Eora26 zips or folders
+    data = "data/eora26"            # any source mrioflow.io.read opens (a list: several)
+    format = "eora26"               # optional: the reader's name (default: recognised)
     years = [2013, 2021]
     edgar = "data/EDGAR_CH4_1970_2022.xlsx"
     stressor = "CH4"
@@ -16,8 +17,12 @@ underscores or hyphens::
     backend = "auto"
     output = "results"
 
-Relative paths in the file are relative to the file's own folder. Command-line
-flags override the file.
+    [run.options]                   # options of the reader, e.g. Eora26's
+    price = "pp"
+
+The older keys ``eora26 = PATH`` and ``pymrio = [FOLDERS]`` are still accepted
+(they mean ``data`` with that format). Relative paths in the file are relative
+to the file's own folder. Command-line flags override the file.
 """
 
 from __future__ import annotations
@@ -32,13 +37,16 @@ from ..engine.backend import BACKEND_NAMES
 from ..errors import MissingDataError, OptionError, ReaderError
 from ..indices import NORM_SETS
 from ..io.eora26 import satellite_option
+from ..io import registry
 from ..kernels.indices import CONVENTIONS, NORM_SIGNS, check_option
 
 __all__ = ["DEFAULT_YEARS", "Settings", "load_config"]
 
 DEFAULT_YEARS = (2013, 2021)
 PRICES = ("bp", "pp")
-PATH_KEYS = ("eora26", "edgar", "edgar_mapping", "pymrio", "groups", "output")
+PATH_KEYS = ("data", "eora26", "edgar", "edgar_mapping", "pymrio", "groups", "output")
+ALIASES = {"eora26": "eora26", "pymrio": "pymrio"}
+"""Older data-source settings: ``eora26 = PATH`` is ``data = PATH, format = "eora26"``."""
 
 
 @dataclass
@@ -48,19 +56,24 @@ class Settings:
     Attributes
     ----------
     years : tuple of int
-        Years to analyse (default 2013 and 2021). Ignored for pymrio folders,
-        whose tables carry their own year.
-    eora26 : str, optional
-        A folder of yearly Eora26 files (zips or unpacked folders) or one zip.
-        None, with no ``pymrio`` either: the synthetic world.
+        Years to analyse (default 2013 and 2021), read from each yearly source
+        (Eora26, the synthetic world). Ignored for one-table sources (a pymrio
+        folder, a cache file), whose tables carry their own year.
+    data : tuple of str
+        The data: paths that :func:`mrioflow.io.read` opens (one table, or one
+        per year, each). Empty: the synthetic world. The older settings
+        ``eora26`` (a path) and ``pymrio`` (folders) are accepted as aliases.
+    format : str, optional
+        The reader's name (``mrioflow.io.list_readers()``); default: the one
+        reader that recognises each path ("synthetic" without data).
+    options : dict
+        More options of the reader (its keyword options, e.g. ``keep_row``).
     edgar : str, optional
         An EDGAR CH4 file; replaces the table's ``stressor`` by EDGAR's
         emissions mapped to the Eora26 sectors.
     edgar_mapping : str, optional
         A CSV mapping EDGAR sources to Eora26 sectors (the layout of the bundled
         ``edgar_ch4_to_eora26.csv``); default: the bundled mapping.
-    pymrio : tuple of str
-        pymrio folders (one table each), instead of Eora26.
     stressor, value_added : str
         The stressor analysed (default "CH4") and the value-added stressor ("VA").
     satellite : str, optional
@@ -78,22 +91,24 @@ class Settings:
         "auto", "numpy", "cupy" or "array_api_strict".
     output : str
         Output folder (default ``mrioflow-output``).
-    seed : int
-        Seed of the synthetic world.
-    price : str
-        Eora26 price basis, "bp" or "pp".
+    seed : int, optional
+        Seed of the synthetic world (its reader option ``seed``).
+    price : str, optional
+        Eora26 price basis, "bp" or "pp" (its reader option ``price``).
     cache : bool
-        Let the Eora26 reader keep and reuse a binary cache of parsed years.
+        Let readers that cache by default (Eora26) keep and reuse a binary
+        cache of parsed tables; False: no cache.
     synthetic_countries : int, optional
         Testing aid: a synthetic world of the grouping's countries plus others
         up to this many countries (RoW included), instead of the full 190.
     """
 
     years: tuple[int, ...] = DEFAULT_YEARS
-    eora26: str | None = None
+    data: tuple[str, ...] = ()
+    format: str | None = None
+    options: dict = field(default_factory=dict)
     edgar: str | None = None
     edgar_mapping: str | None = None
-    pymrio: tuple[str, ...] = ()
     stressor: str = "CH4"
     satellite: str | None = None
     value_added: str = "VA"
@@ -104,8 +119,8 @@ class Settings:
     norm_sign: str = "signed"
     backend: str = "auto"
     output: str = "mrioflow-output"
-    seed: int = 0
-    price: str = "bp"
+    seed: int | None = None
+    price: str | None = None
     cache: bool = True
     synthetic_countries: int | None = None
     config_file: str | None = field(default=None, repr=False)
@@ -116,12 +131,21 @@ class Settings:
 
     @classmethod
     def build(cls, config: dict | None = None, overrides: dict | None = None) -> Settings:
-        """Defaults, then the configuration file's values, then ``overrides`` (not None)."""
+        """Defaults, then the configuration file's values, then ``overrides`` (not None).
+
+        The aliases ``eora26`` and ``pymrio`` become ``data`` with that ``format``.
+        """
         values: dict = {}
         for source in (config or {}, overrides or {}):
-            for k, v in source.items():
-                if v is not None:
-                    values[k] = v
+            given = {k: v for k, v in source.items() if v is not None and v != ()}
+            aliased = [k for k in ALIASES if k in given]
+            if len(aliased) + ("data" in given) > 1:
+                raise OptionError(f"give one data source, not {' and '.join(aliased + ['data'] * ('data' in given))}")
+            for k in aliased:
+                given["data"], given["format"] = given.pop(k), given.get("format", ALIASES[k])
+            if "data" in given:  # a data source given here replaces the one of the file
+                values.pop("format", None)
+            values.update(given)
         unknown = sorted(set(values) - set(cls.keys()) - {"config_file"})
         if unknown:
             raise OptionError(f"unknown setting(s): {', '.join(unknown)}; valid: {', '.join(cls.keys())}")
@@ -131,12 +155,29 @@ class Settings:
 
     @property
     def source(self) -> str:
-        """Where the tables come from: "eora26", "pymrio" or "synthetic"."""
-        if self.eora26:
-            return "eora26"
-        if self.pymrio:
-            return "pymrio"
-        return "synthetic"
+        """The name of the reader of the (first) data source, e.g. "eora26", "pymrio" or "synthetic"."""
+        return self.data_sources()[0][1].name
+
+    def data_sources(self) -> list[tuple[str | None, registry.Reader]]:
+        """Each data path (None for the synthetic world) with the reader that reads it.
+
+        Raises
+        ------
+        OptionError, MissingDataError, ReaderError
+            An unknown format, a path that does not exist or that no reader (or
+            several) recognises.
+        """
+        if not self.data:
+            return [(None, registry.get_reader(self.format or "synthetic"))]
+        if self.format is not None:
+            reader = registry.get_reader(self.format)
+            return [(p, reader) for p in self.data]
+        return [(p, registry.guess_reader(p)) for p in self.data]
+
+    def reader_options(self) -> dict:
+        """The reader options: ``options`` plus ``price`` and ``seed`` when given."""
+        extra = {k: getattr(self, k) for k in ("price", "seed") if getattr(self, k) is not None}
+        return {**self.options, **extra}
 
     def validate(self) -> None:
         """Check every setting; normalise types. Raises OptionError naming the setting."""
@@ -152,10 +193,14 @@ class Settings:
         if len(set(years)) != len(years):
             raise OptionError(f"years must not repeat, got {list(years)}")
         self.years = years
-        if isinstance(self.pymrio, (str, os.PathLike)):
-            self.pymrio = (self.pymrio,)
-        self.pymrio = tuple(str(p) for p in self.pymrio)
-        for name in ("eora26", "edgar", "edgar_mapping", "groups", "group_column", "output", "stressor", "value_added"):
+        if isinstance(self.data, (str, os.PathLike)):
+            self.data = (self.data,)
+        if not all(isinstance(p, (str, os.PathLike)) for p in self.data):
+            raise OptionError(f"data must be a path or a list of paths, got {self.data!r}")
+        self.data = tuple(str(p) for p in self.data)
+        if not isinstance(self.options, dict):
+            raise OptionError(f"options must be a table of reader options, got {self.options!r}")
+        for name in ("format", "edgar", "edgar_mapping", "groups", "group_column", "output", "stressor", "value_added"):
             v = getattr(self, name)
             if v is not None and not isinstance(v, (str, os.PathLike)):
                 raise OptionError(f"{name} must be a string, got {v!r}")
@@ -165,11 +210,12 @@ class Settings:
         check_option("norm_set", self.norm_set, NORM_SETS)
         check_option("norm_sign", self.norm_sign, NORM_SIGNS)
         check_option("backend", self.backend, BACKEND_NAMES)
-        check_option("price", self.price, PRICES)
-        if self.eora26 and self.pymrio:
-            raise OptionError("give either eora26 or pymrio as the data source, not both")
-        if self.edgar and self.source == "synthetic":
-            raise OptionError("edgar needs a real table to attach to: give eora26 (or pymrio) as well")
+        if self.price is not None:
+            check_option("price", self.price, PRICES)
+        if self.format is not None:
+            registry.get_reader(self.format)
+        if self.edgar and not self.data:
+            raise OptionError("edgar needs a real table to attach to: give data (e.g. an Eora26 folder) as well")
         if self.edgar_mapping and not self.edgar:
             raise OptionError("edgar_mapping maps an EDGAR file's sources: give edgar as well")
         if self.satellite is not None:
@@ -194,7 +240,7 @@ class Settings:
     def as_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["years"] = list(self.years)
-        d["pymrio"] = list(self.pymrio)
+        d["data"] = list(self.data)
         return d
 
 
@@ -222,7 +268,7 @@ def load_config(path: str | os.PathLike) -> dict:
         raise ReaderError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     table = raw.get("run", raw) if isinstance(raw.get("run"), dict) else raw
     values = {str(k).replace("-", "_"): v for k, v in table.items()}
-    unknown = sorted(set(values) - set(Settings.keys()))
+    unknown = sorted(set(values) - set(Settings.keys()) - set(ALIASES))
     if unknown:
         raise OptionError(
             f"{path}: unknown setting(s): {', '.join(unknown)}; valid: {', '.join(Settings.keys())}"

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from .. import io as mio
-from ..datasets import synthetic
 from ..ensembles import check_scheduler, montecarlo, sweep
 from ..errors import LabelError, OptionError, ReaderError
 from ..mrio import MRIO
@@ -30,35 +29,43 @@ def with_edgar(mrio: MRIO, edgar=None, *, mapping=None, stressor: str = "CH4", y
 
 
 def load_table(
-    year: int,
+    year: int | None = None,
     *,
-    eora26=None,
+    data=None,
+    format: str | None = None,
+    options: dict | None = None,
+    cache: bool | None = None,
+    cache_dir=None,
     edgar=None,
     edgar_mapping=None,
-    price: str = "bp",
-    cache: bool = True,
     stressor: str = "CH4",
-    seed: int = 0,
-    n_countries: int | None = None,
-    countries=None,
     satellite: str | None = None,
 ) -> MRIO:
-    """One year's table: Eora26 (with EDGAR methane when given; with the Q rows ``satellite``,
-    ``"NAME=PATTERN"``, as a stressor) or the synthetic world. An Eora26 table without
-    ``stressor``, given neither EDGAR nor a satellite, is a LabelError that lists its indicators."""
-    if eora26 is None:
-        if satellite:
-            raise OptionError("--satellite picks rows of an Eora26 table's labels_Q.txt: give --eora26 as well")
-        return synthetic(year=year, seed=seed, n_countries=n_countries, countries=countries)
-    satellites = dict([mio.eora26.satellite_option(satellite)]) if satellite else None
-    mrio = mio.read_eora26(eora26, year, price=price, cache=cache, satellites=satellites)
+    """One table, read by the registry (:func:`mrioflow.io.read`), with EDGAR methane when given.
+
+    ``data`` None and ``format`` None: the synthetic world. ``satellite``
+    (``"NAME=PATTERN"``) reads those rows of an Eora26 table's labels_Q.txt as a
+    stressor. A table without ``stressor``, given neither EDGAR nor a satellite, is a
+    LabelError that lists what the table has and how to choose.
+    """
+    if data is None and format is None:
+        format = "synthetic"
+    options = dict(options or {})
+    if satellite:
+        if format == "synthetic":
+            raise OptionError("--satellite picks rows of an Eora26 table's labels_Q.txt: give the Eora26 table (--data) as well")
+        options["satellites"] = dict([mio.eora26.satellite_option(satellite)])
+    mrio = mio.read(data, year=year, format=format, cache=cache, cache_dir=cache_dir, **options)
     if edgar is None and satellite is None and stressor not in mrio.stressors:
-        raise LabelError(mio.eora26.missing_stressor_message(mrio, stressor))
+        if mrio.meta.get("reader") == "eora26":
+            raise LabelError(mio.eora26.missing_stressor_message(mrio, stressor))
+        raise LabelError(f"{mrio.source}: the table has no stressor {stressor!r} (it has {', '.join(mrio.stressors)}); "
+                         "choose one with --stressor, or attach EDGAR methane with --edgar FILE")
     return with_edgar(mrio, edgar, mapping=edgar_mapping, stressor=stressor, year=year)
 
 
 def loader(**options):
-    """A picklable ``year -> MRIO`` function (for Dask workers)."""
+    """A picklable ``year -> MRIO`` function (for Dask workers); ``options`` as for :func:`load_table`."""
     return functools.partial(load_table, **options)
 
 

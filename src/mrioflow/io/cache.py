@@ -1,36 +1,41 @@
-"""The native cache: a binary copy of a parsed table, checked against its source.
+"""The native cache: a binary copy of a table any reader parsed, checked against its source.
 
 Parsing the Eora26 text files of one year takes a fraction of a second to
 seconds; loading the same arrays from a binary copy takes a few milliseconds.
-The first read of a year writes such a copy into a user cache folder; later
+:func:`cached_read` wraps any reader of the registry (:mod:`mrioflow.io.registry`):
+the first read of a source writes such a copy into a user cache folder; later
 reads load it after checking that it still matches its source.
 
 A cache file (``*.mfcache``) is
 
 - 16 bytes of magic (``MRIOFLOW-CACHE`` and a newline, zero-padded),
-- the length of the header (8 bytes, little-endian) and the header: UTF-8 JSON
-  with the format version, the reader and its options, the fingerprint of the
-  source files (name, size and modification time of each), the MRIO's labels
-  and provenance, and for each array (``Z``, ``Y``, ``F``, ``F_Y``) its
-  offset, shape, dtype and checksum;
+- the length of the header and its xxh3-64 hash (8 bytes each, little-endian),
+- the header: UTF-8 JSON with the format version, the key (reader name, year and
+  options), the fingerprint of the source files (name, size and xxh3-128 hash of
+  each, never their folder: a cache built from one copy of the data serves any
+  identical copy) with each file's modification time (a file whose size and
+  time are unchanged is not hashed again), the MRIO's labels and provenance
+  (the source folder replaced by a placeholder), and for each array (``Z``,
+  ``Y``, ``F``, ``F_Y``) its offset, shape, dtype and xxh3-64 hash;
 - the arrays, raw C-ordered float64, each starting on a 4 KiB boundary.
 
-A cache is used only when the format, the options and the fingerprint all
-match; otherwise, or when it cannot be read (truncated, corrupt), it is rebuilt.
-No pickle is ever loaded.
+The file name derives from a hash of the key, so one file is kept per reader,
+year and options. A cache is used only when the format, the key and the
+fingerprint all match and every hash checks; otherwise it is rebuilt. No pickle
+is ever loaded.
 
 Loading is fast because it copies nothing: the file is memory-mapped
 copy-on-write and the arrays are views of the mapping (page-aligned), so they
-are writable and a write never reaches the file. Integrity is checked with one
-64-bit word sum per array recorded at write time (any flipped byte changes it),
-which also brings every page into memory. A table whose checksums match is the
-table that was validated when the cache was written, so it is not validated
-again. A loaded table keeps its file open until its arrays are freed.
+are writable and a write never reaches the file. The hashes are order-sensitive
+(a flipped bit or two swapped words change them) and bring every page into
+memory. A table whose hashes match is the table that was validated when the
+cache was written, so it is not validated again. A loaded table keeps its file
+open until its arrays are freed.
 
 Writes are atomic: the file is written under a temporary name in the cache
 folder and renamed over the final name (``os.replace``), so an interrupted
-write never leaves a file that loads, and a table already loaded from an older
-copy keeps its own (the renamed-over file lives on until it is unmapped).
+write never leaves a file that loads; temporaries a killed write left behind are
+never listed nor loaded, and are removed by the next write or clear.
 """
 
 from __future__ import annotations
@@ -41,24 +46,28 @@ import mmap
 import os
 import re
 import struct
+import time
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import xxhash
 
-from .._files import atomic_write
+from .._files import TMP_PREFIX, atomic_write
 from .._files import leftover_temporaries as _leftovers
-from ..errors import MrioflowError
+from ..errors import MrioflowError, ReaderError
 from ..mrio import MRIO, trusted_mrio
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 """Version of the cache layout; bump it when the layout or a reader's output changes."""
 
 _ARRAYS = ("Z", "Y", "F", "F_Y")
 _MAGIC = b"MRIOFLOW-CACHE\n\x00"
-_PREFIX = len(_MAGIC) + 8  # magic, then the header's length
+_PREFIX = len(_MAGIC) + 16  # magic, then the header's length and hash
 _ALIGN = 4096
+_STALE_TMP_S = 60.0  # a temporary untouched this long belongs to a write that died
 SUFFIX = ".mfcache"
 
 
@@ -76,45 +85,176 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "mrioflow"
 
 
-def fingerprint(files: Iterable[str | os.PathLike]) -> list[list]:
-    """Identify the current state of source files by size and modification time.
+def _names(files: list[Path]) -> list[str]:
+    """Each file's name relative to the folder holding them all (that folder is not part of it)."""
+    try:
+        root = os.path.commonpath([str(f.parent) for f in files]) if files else None
+    except ValueError:  # relative and absolute mixed, or other drives
+        root = None
+    return [os.path.relpath(f, root).replace(os.sep, "/") if root else f.name for f in files]
+
+
+def _hash_file(f: Path) -> str:
+    with open(f, "rb") as fh:
+        if not os.fstat(fh.fileno()).st_size:
+            return xxhash.xxh3_128_hexdigest(b"")
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:  # hashed in place, not copied
+            return xxhash.xxh3_128_hexdigest(mapped)
+
+
+def stamps(files: Iterable[str | os.PathLike]) -> dict[str, list[int]]:
+    """``{name: [size, mtime in ns]}`` of source files (names as in :func:`fingerprint`)."""
+    files = [Path(f) for f in files]
+    return {name: [(st := os.stat(f)).st_size, st.st_mtime_ns] for name, f in zip(_names(files), files)}
+
+
+def fingerprint(files: Iterable[str | os.PathLike], *, known: Mapping | None = None) -> list[list]:
+    """Identify the content of source files, wherever they are.
 
     Parameters
     ----------
     files : iterable of path-like
-        The source files a cached table was built from.
+        The source files a table is read from.
+    known : mapping, optional
+        ``{name: [size, mtime_ns, hash]}`` from an earlier fingerprint of the
+        same files: a file whose size and modification time are unchanged keeps
+        its hash instead of being read again.
 
     Returns
     -------
-    list of [str, int, int]
-        ``[absolute path, size in bytes, mtime in ns]`` per file, in the given order.
+    list of [str, int, str]
+        ``[name, size in bytes, xxh3-128 hex digest of the content]`` per file,
+        sorted by name; the name is relative to the folder holding all the
+        files, which is not part of it.
     """
+    known = known or {}
+    files = [Path(f) for f in files]
     out = []
-    for f in files:
+    for name, f in zip(_names(files), files):
         st = os.stat(f)
-        out.append([str(Path(f).resolve()), int(st.st_size), int(st.st_mtime_ns)])
-    return out
+        before = known.get(name)
+        same = before is not None and list(before[:2]) == [st.st_size, st.st_mtime_ns]
+        out.append([name, st.st_size, before[2] if same else _hash_file(f)])
+    return sorted(out)
+
+
+def _known(path: Path) -> dict:
+    """``{name: [size, mtime_ns, hash]}`` recorded in a cache file's (intact) header, else empty."""
+    try:
+        header = _read_header(path)
+        mtimes = header["mtimes"]
+        return {n: [size, mtimes[n], h] for n, size, h in header["fingerprint"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, struct.error):
+        return {}
+
+
+def _json(value):
+    """``value`` as plain JSON (regular expressions by their pattern, other objects by str)."""
+    return json.loads(json.dumps(value, sort_keys=True, default=lambda o: getattr(o, "pattern", str(o))))
 
 
 def cache_file(cache_dir: str | os.PathLike, stem: str, key: Mapping) -> Path:
-    """The cache file for a source and a set of reader options.
+    """The cache file for a reader, year and set of options.
 
     Parameters
     ----------
     cache_dir : path-like
         The cache folder.
     stem : str
-        Readable part of the name, e.g. ``"eora26_2013_bp"``.
+        Readable part of the name, e.g. ``"eora26_2013"``.
     key : mapping
-        JSON-serialisable description of the source and options; its hash
-        makes the name unique per (source, options).
+        JSON-serialisable reader name, year and options; its hash makes the
+        name unique per key.
 
     Returns
     -------
     pathlib.Path
     """
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(json.dumps(_json(key), sort_keys=True).encode()).hexdigest()[:16]
     return Path(cache_dir) / f"{stem}-{digest}{SUFFIX}"
+
+
+def cached_read(reader, path, *, year=None, options: Mapping | None = None, cache_dir=None) -> MRIO:
+    """Read through the cache: load the binary copy when it matches, else read and store one.
+
+    Parameters
+    ----------
+    reader : registry.Reader
+        The reader; its ``sources(path, year=..., **options)`` names the files
+        the table is read from.
+    path : path-like
+        Passed to the reader.
+    year : int, optional
+        Passed to the reader.
+    options : mapping, optional
+        The reader's options (part of the key).
+    cache_dir : path-like, optional
+        Default: :func:`default_cache_dir`. A folder that cannot be read or
+        written means no cache (with a RuntimeWarning), not an error.
+
+    Returns
+    -------
+    MRIO
+        ``meta["cache"]``: ``"hit"``, ``"rebuilt (<why>)"``, ``"not written (<why>)"``
+        or ``"off (<why>)"``; ``meta["cache_file"]``: the cache file.
+    """
+    options = dict(options or {})
+    sources = reader.sources(path, year=year, **options)
+    key = _json({"reader": reader.name, "year": year, "options": options})
+    folder = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    target = cache_file(folder, f"{reader.name}_{year}" if year is not None else reader.name, key)
+    before = stamps(sources)
+    fp, root = fingerprint(sources, known=_known(target)), _source_root(sources)
+    try:
+        if folder.exists():
+            os.listdir(folder)
+    except OSError as exc:
+        warnings.warn(f"the cache folder {folder} cannot be read ({exc.strerror or exc}): no cache used",
+                      RuntimeWarning, stacklevel=3)
+        mrio = reader.read(path, year=year, **options)
+        mrio.meta["cache"] = f"off ({folder} cannot be read)"
+        return mrio
+    mrio, status = load_mrio(target, key=key, source_fingerprint=fp, root=root)
+    if mrio is not None:
+        mrio.meta.update(cache="hit", cache_file=str(target))
+        return mrio
+    mrio = reader.read(path, year=year, **options)
+    done = f"rebuilt ({status})"
+    if stamps(sources) == before:  # the sources did not change while we parsed
+        try:
+            mtimes = {name: mtime for name, (_, mtime) in before.items()}
+            save_mrio(target, mrio, key=key, source_fingerprint=fp, root=root, mtimes=mtimes)
+        except OSError as exc:
+            warnings.warn(f"could not write the {reader.name} cache {target}: {exc}", RuntimeWarning, stacklevel=3)
+            done = f"not written ({exc})"
+    mrio.meta.update(cache=done, cache_file=str(target))
+    return mrio
+
+
+_HERE = "<source folder>"
+"""Stands for the folder of the source files in a stored MRIO's source and meta strings."""
+
+
+def _source_root(sources: list) -> str | None:
+    """The folder holding every source file, when it is an absolute path (else None)."""
+    try:
+        root = os.path.commonpath([str(Path(f).parent) for f in sources]) if sources else None
+    except ValueError:  # relative and absolute mixed, or other drives
+        return None
+    return root if root and Path(root).is_absolute() and root != Path(root).anchor else None
+
+
+def _relocate(value, old: str | None, new: str | None):
+    """``value`` with ``old`` replaced by ``new`` in every string (None: unchanged)."""
+    if old is None or new is None:
+        return value
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, dict):
+        return {k: _relocate(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relocate(v, old, new) for v in value]
+    return value
 
 
 def _mrio_header(mrio: MRIO) -> dict:
@@ -131,19 +271,27 @@ def _mrio_header(mrio: MRIO) -> dict:
     }
 
 
-def save_mrio(path: str | os.PathLike, mrio: MRIO, *, key: Mapping, source_fingerprint: list) -> Path:
+def save_mrio(path: str | os.PathLike, mrio: MRIO, *, key: Mapping, source_fingerprint: list,
+              root: str | None = None, mtimes: Mapping | None = None) -> Path:
     """Write an MRIO to a cache file atomically.
 
     Parameters
     ----------
     path : path-like
-        The final cache file (its folder is created if needed).
+        The final cache file (its folder is created if needed). Temporaries
+        that killed writes left in the folder are removed.
     mrio : MRIO
         The table to store (arrays float64, labels and JSON-serialisable meta).
     key : mapping
-        Reader name and options; must match on load.
+        Reader name, year and options; must match on load.
     source_fingerprint : list
         :func:`fingerprint` of the source files; must match on load.
+    root : str, optional
+        The folder of the source files: where it appears in the MRIO's source
+        and meta, a placeholder is stored instead (the cache holds no path).
+    mtimes : mapping, optional
+        ``{name: mtime_ns}`` of the source files: a later fingerprint of an
+        unchanged file (same name, size and time) reuses its hash.
 
     Returns
     -------
@@ -158,16 +306,18 @@ def save_mrio(path: str | os.PathLike, mrio: MRIO, *, key: Mapping, source_finge
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_dead_temporaries(path.parent)
     arrays = {name: np.ascontiguousarray(getattr(mrio, name), dtype=np.float64) for name in _ARRAYS}
     layout, pos = {}, 0
     for name, a in arrays.items():
-        layout[name] = {"offset": pos, "shape": list(a.shape), "dtype": a.dtype.str, "checksum": _checksum(a)}
+        layout[name] = {"offset": pos, "shape": list(a.shape), "dtype": a.dtype.str, "hash": _hash(a)}
         pos = _aligned(pos + a.nbytes)
     header = {
         "format": CACHE_FORMAT,
-        "key": json.loads(json.dumps(key, sort_keys=True, default=str)),
+        "key": _json(key),
         "fingerprint": source_fingerprint,
-        "mrio": _mrio_header(mrio),
+        "mtimes": dict(mtimes or {}),
+        "mrio": _relocate(_mrio_header(mrio), root, _HERE),
         "arrays": layout,
     }
     blob = json.dumps(header, default=str).encode("utf-8")
@@ -175,12 +325,11 @@ def save_mrio(path: str | os.PathLike, mrio: MRIO, *, key: Mapping, source_finge
 
     def write(tmp):
         with open(tmp, "wb") as fh:
-            fh.write(_MAGIC + struct.pack("<Q", len(blob)) + blob)
+            fh.write(_MAGIC + struct.pack("<QQ", len(blob), xxhash.xxh3_64_intdigest(blob)) + blob)
             for name, a in arrays.items():
                 fh.seek(start + layout[name]["offset"])
                 _write_array(fh, a)
 
-    # header first: a stale cache is recognised without reading the arrays
     atomic_write(path, write, fsync=True)
     return path
 
@@ -193,7 +342,8 @@ def _aligned(pos: int) -> int:
     return -(-pos // _ALIGN) * _ALIGN
 
 
-def load_mrio(path: str | os.PathLike, *, key: Mapping, source_fingerprint: list) -> tuple[MRIO | None, str]:
+def load_mrio(path: str | os.PathLike, *, key: Mapping, source_fingerprint: list,
+              root: str | None = None) -> tuple[MRIO | None, str]:
     """Load a cached MRIO if it exists, is intact and matches its source.
 
     Parameters
@@ -201,9 +351,11 @@ def load_mrio(path: str | os.PathLike, *, key: Mapping, source_fingerprint: list
     path : path-like
         The cache file.
     key : mapping
-        Reader name and options the cache must have been written with.
+        Reader name, year and options the cache must have been written with.
     source_fingerprint : list
         Current :func:`fingerprint` of the source files.
+    root : str, optional
+        The folder of the source files now (it replaces the stored placeholder).
 
     Returns
     -------
@@ -216,30 +368,63 @@ def load_mrio(path: str | os.PathLike, *, key: Mapping, source_fingerprint: list
     path = Path(path)
     if not path.is_file():
         return None, "missing"
-    want_key = json.loads(json.dumps(key, sort_keys=True, default=str))
     try:
         with open(path, "rb") as fh:
             header, start = _header(fh)
             if header.get("format") != CACHE_FORMAT:
                 return None, f"stale: format {header.get('format')} != {CACHE_FORMAT}"
-            if header.get("key") != want_key:
+            if header.get("key") != _json(key):
                 return None, "stale: reader options differ"
             if header.get("fingerprint") != source_fingerprint:
                 return None, "stale: source files changed"
-            arrays = _map_arrays(fh, header["arrays"], start)
-        for name, a in arrays.items():
-            if _checksum(a) != header["arrays"][name]["checksum"]:
-                return None, f"corrupt: checksum of {name} differs"
-        mrio = trusted_mrio(**arrays, **header["mrio"])
-    except (OSError, ValueError, KeyError, TypeError, struct.error, MrioflowError) as exc:
+            return _arrays_to_mrio(fh, {**header, "mrio": _relocate(header["mrio"], _HERE, root)}, start), "hit"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, struct.error, MrioflowError) as exc:
         return None, f"corrupt: {type(exc).__name__}: {exc}"
-    return mrio, "hit"
 
 
-def _checksum(a: np.ndarray) -> int:
-    """Sum of the array's 64-bit words modulo 2**64 (a fast integrity check)."""
-    words = np.ascontiguousarray(a).reshape(-1).view(np.uint64)
-    return int(np.add.reduce(words, dtype=np.uint64))
+def _arrays_to_mrio(fh, header: Mapping, start: int) -> MRIO:
+    arrays = _map_arrays(fh, header["arrays"], start)
+    for name, a in arrays.items():
+        if _hash(a) != header["arrays"][name]["hash"]:
+            raise ValueError(f"hash of {name} differs")
+    return trusted_mrio(**arrays, **header["mrio"])
+
+
+def read_cache_file(path: str | os.PathLike) -> MRIO:
+    """Read a cache file on its own (whatever its source), after checking every hash.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``*.mfcache`` file.
+
+    Returns
+    -------
+    MRIO
+        ``meta["cache_file"]`` is the file.
+
+    Raises
+    ------
+    ReaderError
+        Not a cache file, another format version, or a damaged one (the message
+        says which check failed).
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            header, start = _header(fh)
+            if header.get("format") != CACHE_FORMAT:
+                raise ValueError(f"cache format {header.get('format')}, this mrioflow reads {CACHE_FORMAT}")
+            mrio = _arrays_to_mrio(fh, header, start)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, struct.error) as exc:
+        raise ReaderError(f"{path}: not a usable mrioflow cache file ({exc})") from None
+    mrio.meta["cache_file"] = str(path)
+    return mrio
+
+
+def _hash(a: np.ndarray) -> int:
+    """xxh3-64 of the array's bytes (order-sensitive, several GB/s)."""
+    return xxhash.xxh3_64_intdigest(memoryview(np.ascontiguousarray(a)).cast("B"))
 
 
 def _map_arrays(fh, layout: Mapping, start: int) -> dict:
@@ -274,41 +459,52 @@ _OLD_FORMAT = re.compile(r"-[0-9a-f]{16}\.npz$")  # format 2 and before: an .npz
 
 
 def list_cache(cache_dir: str | os.PathLike | None = None) -> pd.DataFrame:
-    """The tables in a cache folder, with their size and whether they still match their source.
+    """The tables in a cache folder, with their size and whether they can be loaded.
 
     Parameters
     ----------
     cache_dir : path-like, optional
-        Default: :func:`default_cache_dir`.
+        Default: :func:`default_cache_dir`. A folder that cannot be read lists
+        nothing (with a RuntimeWarning).
 
     Returns
     -------
     pandas.DataFrame
-        One row per cache file (sorted by name): ``file``, ``year``, ``source``,
-        ``options`` (the reader's options, JSON), ``size_mb`` and ``state``:
-        ``"current"`` (the next read loads it), ``"stale: <why>"`` (the next read
-        rebuilds it), ``"source missing"``, ``"old format"`` (written by an older
-        mrioflow, never read again) or ``"unreadable: <why>"``. Only the headers
-        are read.
+        One row per cache file (sorted by name; temporaries of unfinished writes
+        are not listed): ``file``, ``year``, ``source``, ``options`` (reader and
+        options, JSON), ``size_mb`` and ``state``: ``"ok"`` (loaded when its
+        source is read again with these options), ``"stale: <why>"`` (an older
+        format), ``"old format"`` (an ``.npz`` of an older mrioflow) or
+        ``"corrupt: <why>"``. Only the headers are read (and checked against
+        their hash).
     """
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    try:
+        entries = sorted(folder.iterdir()) if folder.exists() else []
+    except OSError as exc:
+        warnings.warn(f"the cache folder {folder} cannot be read ({exc.strerror or exc})", RuntimeWarning,
+                      stacklevel=2)
+        entries = []
     rows = []
-    for f in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if not f.is_file() or not (f.suffix == SUFFIX or _OLD_FORMAT.search(f.name)):
+    for f in entries:
+        if f.name.startswith(TMP_PREFIX) or not (f.suffix == SUFFIX or _OLD_FORMAT.search(f.name)):
             continue
-        row = {"file": str(f), "year": None, "source": "", "options": "", "size_mb": f.stat().st_size / 1e6}
+        try:
+            row = {"file": str(f), "year": None, "source": "", "options": "", "size_mb": f.stat().st_size / 1e6}
+        except OSError:
+            continue  # removed meanwhile
         if f.suffix != SUFFIX:
             rows.append(row | {"state": "old format"})
             continue
         try:
             header = _read_header(f)
-        except (OSError, ValueError, struct.error) as exc:
-            rows.append(row | {"state": f"unreadable: {exc}"})
-            continue
-        meta = header.get("mrio", {})
-        row |= {"year": meta.get("year"), "source": meta.get("source", ""),
-                "options": json.dumps(header.get("key", {}), sort_keys=True)}
-        rows.append(row | {"state": _state(header)})
+            meta = header.get("mrio", {})
+            row |= {"year": meta.get("year"), "source": str(meta.get("source", "")),
+                    "options": json.dumps(header.get("key", {}), sort_keys=True)}
+            state = "ok" if header.get("format") == CACHE_FORMAT else f"stale: format {header.get('format')}"
+        except (OSError, ValueError, AttributeError, struct.error) as exc:
+            state = f"corrupt: {exc}"
+        rows.append(row | {"state": state})
     return pd.DataFrame(rows, columns=["file", "year", "source", "options", "size_mb", "state"])
 
 
@@ -320,7 +516,7 @@ def clear_cache(cache_dir: str | os.PathLike | None = None, *, stale_only: bool 
     cache_dir : path-like, optional
         Default: :func:`default_cache_dir`.
     stale_only : bool
-        Keep the files whose state is ``"current"``; delete the rest.
+        Keep the files whose state is ``"ok"``; delete the rest.
 
     Returns
     -------
@@ -329,23 +525,23 @@ def clear_cache(cache_dir: str | os.PathLike | None = None, *, stale_only: bool 
     """
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     table = list_cache(folder)
-    doomed = [Path(f) for f, state in zip(table["file"], table["state"]) if not (stale_only and state == "current")]
-    doomed += [] if stale_only else leftover_temporaries(folder)
+    doomed = [Path(f) for f, state in zip(table["file"], table["state"]) if not (stale_only and state == "ok")]
     for f in doomed:
         f.unlink(missing_ok=True)
-    return doomed
+    return doomed + _remove_dead_temporaries(folder)
 
 
-def _state(header: Mapping) -> str:
-    if header.get("format") != CACHE_FORMAT:
-        return f"stale: format {header.get('format')} != {CACHE_FORMAT}"
-    recorded = header.get("fingerprint") or []
-    files = [Path(entry[0]) for entry in recorded]
-    if not all(f.exists() for f in files):
-        return "source missing"
-    if fingerprint(files) != recorded:
-        return "stale: source files changed"
-    return "current"
+def _remove_dead_temporaries(folder: Path) -> list[Path]:
+    """Remove the temporaries of writes that died (untouched for a minute: a live write keeps writing)."""
+    gone = []
+    for tmp in leftover_temporaries(folder):
+        try:
+            if time.time() - tmp.stat().st_mtime > _STALE_TMP_S:
+                tmp.unlink()
+                gone.append(tmp)
+        except OSError:
+            pass  # finished or removed meanwhile
+    return gone
 
 
 def _read_header(path: Path) -> dict:
@@ -355,15 +551,20 @@ def _read_header(path: Path) -> dict:
 
 def _header(fh) -> tuple[dict, int]:
     """The JSON header of an open cache file and where its arrays start (ValueError
-    when it is not a cache file, or is cut short)."""
+    when it is not a cache file, is cut short, or its hash does not match)."""
     head = fh.read(_PREFIX)
     if len(head) < _PREFIX or head[: len(_MAGIC)] != _MAGIC:
         raise ValueError("not a mrioflow cache file")
-    (length,) = struct.unpack("<Q", head[len(_MAGIC) :])
+    length, digest = struct.unpack("<QQ", head[len(_MAGIC) :])
     blob = fh.read(min(length, 1 << 30))
     if len(blob) != length:
         raise ValueError(f"header cut short ({len(blob)} of {length} bytes)")
-    return json.loads(blob.decode("utf-8")), _aligned(_PREFIX + length)
+    if xxhash.xxh3_64_intdigest(blob) != digest:
+        raise ValueError("hash of the header differs")
+    header = json.loads(blob.decode("utf-8"))
+    if not isinstance(header, dict):
+        raise ValueError("the header is not a JSON object")
+    return header, _aligned(_PREFIX + length)
 
 
 def leftover_temporaries(cache_dir: str | os.PathLike) -> list[Path]:

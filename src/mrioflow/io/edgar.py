@@ -6,6 +6,9 @@ header is on row 10 (the rows above are a title block), or the same table as
 CSV. Columns: IPCC_annex, C_group_IM24_sh, Country_code_A3, Name,
 ipcc_code_2006_for_standard_report, ipcc_code_2006_for_standard_report_name,
 Substance, fossil_bio, Y_1970 ... Y_2022; values in Gg (kt) of the substance.
+EDGAR leaves a cell empty where it has no value (it never writes 0 for that);
+the workbook's sheet "TOTALS BY COUNTRY" (same title block, one row per
+country and substance) is used as a cross-check of the "IPCC 2006" sheet.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data as _data
-from ..errors import LabelError, MissingDataError, OptionError, ReaderError
+from ..errors import InvalidValueError, LabelError, MissingDataError, OptionError, ReaderError
 from ..mrio import MRIO
 
 __all__ = ["read_edgar", "attach_edgar", "EDGAR_TO_EORA", "EDGAR_EXCLUDED"]
@@ -33,6 +36,9 @@ _REQUIRED = (
     "fossil_bio",
 )
 _SHEET = "IPCC 2006"
+_TOTALS = "TOTALS BY COUNTRY"
+TOTALS_RTOL = 1e-3
+"""Country totals of the "TOTALS BY COUNTRY" sheet and sums of the "IPCC 2006" sheet may differ by 0.1 %."""
 
 EDGAR_EXCLUDED = ("AIR", "SEA")
 """EDGAR's pseudo-countries (international aviation and shipping), never attributed to a country."""
@@ -62,8 +68,15 @@ def _find_header(rows: list[list[str]], where: str) -> int:
     )
 
 
-def _read_table(p: Path) -> tuple[pd.DataFrame, int]:
-    """The raw table (all cells as read) and the 1-based file row of its header."""
+def _sheet(book, p: Path, sheet: str) -> tuple[pd.DataFrame, int]:
+    top = pd.read_excel(book, sheet_name=sheet, header=None, nrows=50, dtype=object)
+    h = _find_header(top.astype(str).values.tolist(), f"{p} (sheet {sheet!r})")
+    return pd.read_excel(book, sheet_name=sheet, header=h, dtype=object, keep_default_na=False), h + 1
+
+
+def _read_table(p: Path) -> tuple[pd.DataFrame, int, pd.DataFrame | None]:
+    """The raw table (all cells as read), the 1-based file row of its header, and the
+    "TOTALS BY COUNTRY" sheet of a workbook (None when there is none, or it is empty)."""
     if p.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         try:
             book = pd.ExcelFile(p)
@@ -72,10 +85,14 @@ def _read_table(p: Path) -> tuple[pd.DataFrame, int]:
         with book:
             if _SHEET not in book.sheet_names:
                 raise ReaderError(f"{p}: no sheet {_SHEET!r}; the workbook has {', '.join(book.sheet_names)}")
-            top = pd.read_excel(book, sheet_name=_SHEET, header=None, nrows=50, dtype=object)
-            h = _find_header(top.astype(str).values.tolist(), f"{p} (sheet {_SHEET!r})")
-            table = pd.read_excel(book, sheet_name=_SHEET, header=h, dtype=object)
-        return table, h + 1
+            table, h = _sheet(book, p, _SHEET)
+            totals = None
+            if _TOTALS in book.sheet_names:
+                try:
+                    totals = _sheet(book, p, _TOTALS)[0]
+                except ReaderError:
+                    totals = None  # an empty or foreign sheet: nothing to cross-check
+        return table, h, totals
     try:
         text = p.read_bytes().decode("utf-8-sig", errors="replace")
     except OSError as exc:
@@ -87,7 +104,31 @@ def _read_table(p: Path) -> tuple[pd.DataFrame, int]:
         table = pd.read_csv(io.StringIO(text), sep=sep, skiprows=h, header=0, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:
         raise ReaderError(f"{p}: cannot parse the CSV table: {exc}") from None
-    return table, h + 1
+    return table, h + 1, None
+
+
+def _cross_check(p: Path, totals: pd.DataFrame, sums: pd.Series, substance: str, col: str) -> bool:
+    """Warn naming the countries whose "TOTALS BY COUNTRY" value and "IPCC 2006" sum differ by
+    more than 0.1 %; False when the sheet lacks the columns to compare."""
+    totals = totals.rename(columns=lambda c: str(c).strip())
+    if not {"Country_code_A3", "Substance", col} <= set(totals.columns):
+        return False
+    totals = totals[totals["Substance"].astype(str).str.strip() == substance]
+    given = pd.to_numeric(totals[col], errors="coerce")
+    given.index = totals["Country_code_A3"].astype(str).str.strip()
+    given = given.dropna().groupby(level=0).sum()
+    codes = sorted(set(given.index) | set(sums.index))
+    t, s = given.reindex(codes, fill_value=0.0), sums.reindex(codes, fill_value=0.0)
+    off = (t - s).abs() > TOTALS_RTOL * np.maximum(t.abs(), s.abs())
+    if off.any():
+        bad = [f"{c} ({t[c]:.6g} in {_TOTALS!r}, {s[c]:.6g} summed over {_SHEET!r})" for c in t.index[off]]
+        warnings.warn(
+            f"{p}: {int(off.sum())} country total(s) of {substance} in {col[2:]} differ by more than 0.1 % between "
+            f"the sheets: {', '.join(bad[:10])}" + (" ..." if len(bad) > 10 else ""),
+            UserWarning,
+            stacklevel=3,
+        )
+    return True
 
 
 def read_edgar(path, *, substance: str = "CH4", year) -> pd.DataFrame:
@@ -107,12 +148,16 @@ def read_edgar(path, *, substance: str = "CH4", year) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per (country, source, fossil_bio) with columns ``country`` (EDGAR's
-        ISO3 code), ``country_name``, ``ipcc_code``, ``ipcc_name``, ``fossil_bio``
-        and ``value`` (Gg of the substance in that year; empty cells are 0).
-        EDGAR's pseudo-countries AIR and SEA are excluded (their totals are in
-        ``attrs["excluded"]``). ``attrs`` also holds ``substance``, ``year``,
-        ``unit`` ("Gg") and ``source`` (the file).
+        One row per (country, source, fossil_bio) with a value that year, with
+        columns ``country`` (EDGAR's ISO3 code), ``country_name``, ``ipcc_code``,
+        ``ipcc_name``, ``fossil_bio`` and ``value`` (Gg of the substance). Empty
+        cells are missing values: their rows are left out (``attrs["missing"]``
+        counts them), which attaches nothing for them. EDGAR's pseudo-countries
+        AIR and SEA are excluded (their totals are in ``attrs["excluded"]``).
+        ``attrs`` also holds ``substance``, ``year``, ``unit`` ("Gg"), ``source``
+        (the file) and ``totals_checked`` (whether the workbook's "TOTALS BY
+        COUNTRY" sheet was compared: a UserWarning names each country whose
+        total differs by more than 0.1 % from the sum of its "IPCC 2006" rows).
 
     Raises
     ------
@@ -123,6 +168,9 @@ def read_edgar(path, *, substance: str = "CH4", year) -> pd.DataFrame:
         Not the EDGAR layout (no sheet "IPCC 2006", missing columns), the substance
         is not in the file (the message lists those that are), or a value is not a
         number (file, row and column named).
+    InvalidValueError
+        A negative or non-finite value (the message names the file, row, country,
+        source sector and year).
     """
     p = Path(path).expanduser()
     if not p.is_file():
@@ -131,7 +179,7 @@ def read_edgar(path, *, substance: str = "CH4", year) -> pd.DataFrame:
         year = int(year)
     except (TypeError, ValueError):
         raise OptionError(f"year must be an integer year, got {year!r}") from None
-    table, header_row = _read_table(p)
+    table, header_row, totals = _read_table(p)
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in _REQUIRED if c not in table.columns]
     if missing:
@@ -155,12 +203,28 @@ def read_edgar(path, *, substance: str = "CH4", year) -> pd.DataFrame:
         raise ReaderError(f"{p}: no rows for substance {substance!r}; the file has {', '.join(found) or 'none'}")
     table = table[subst == substance]
     raw = table[col]
-    values = pd.to_numeric(raw.where(raw.astype(str).str.strip().ne(""), np.nan), errors="coerce")
-    bad = values.isna() & raw.notna() & raw.astype(str).str.strip().ne("") & raw.astype(str).str.lower().ne("nan")
+    text = raw.astype(str).str.strip()
+    empty = raw.isna() | text.eq("")
+    values = pd.to_numeric(raw.where(~empty), errors="coerce")
+    bad = values.isna() & ~empty & ~text.str.lower().isin(["nan", "-nan"])
     if bad.any():
         i = bad.to_numpy().nonzero()[0][0]
         line = header_row + 1 + int(table.index[i])
         raise ReaderError(f"{p}: non-numeric value {raw.iloc[i]!r} in column {col}, row {line}; expected a number (Gg)")
+    invalid = ~empty & ~(values >= 0)  # NaN and negative (inf fails below)
+    invalid |= ~empty & np.isinf(values.fillna(0.0))
+    if invalid.any():
+        i = invalid.to_numpy().nonzero()[0][0]
+        row = table.iloc[i]
+        kind = "negative" if values.iloc[i] < 0 else "non-finite"
+        raise InvalidValueError(
+            f"{p}, row {header_row + 1 + int(table.index[i])}: {kind} value {raw.iloc[i]} for country "
+            f"{str(row['Country_code_A3']).strip()} ({row['Name']}), sector {row['ipcc_code_2006_for_standard_report']} "
+            f"({row['ipcc_code_2006_for_standard_report_name']}), year {year}; EDGAR emissions are numbers >= 0 "
+            f"(an empty cell where there is none)"
+        )
+    keep = ~empty.to_numpy()
+    table, values = table[keep], values[keep]
     out = pd.DataFrame(
         {
             "country": table["Country_code_A3"].astype(str).str.strip().to_numpy(),
@@ -168,15 +232,16 @@ def read_edgar(path, *, substance: str = "CH4", year) -> pd.DataFrame:
             "ipcc_code": table["ipcc_code_2006_for_standard_report"].astype(str).str.strip().to_numpy(),
             "ipcc_name": table["ipcc_code_2006_for_standard_report_name"].astype(str).to_numpy(),
             "fossil_bio": table["fossil_bio"].astype(str).to_numpy(),
-            "value": values.fillna(0.0).astype(float).to_numpy(),
+            "value": values.astype(float).to_numpy(),
         }
     )
+    checked = totals is not None and _cross_check(p, totals, out.groupby("country")["value"].sum(), substance, col)
     pseudo = out["country"].isin(EDGAR_EXCLUDED)
     excluded = out[pseudo].groupby("country")["value"].sum().to_dict()
     out = out[~pseudo].reset_index(drop=True)
     out.attrs.update(
         {"substance": substance, "year": year, "unit": "Gg", "source": str(p), "excluded": excluded,
-         "years_available": years}
+         "years_available": years, "missing": int((~keep).sum()), "totals_checked": bool(checked)}
     )
     return out
 
@@ -193,7 +258,18 @@ def _load_mapping(mapping) -> tuple[pd.DataFrame, str]:
     p = Path(mapping).expanduser()
     if not p.is_file():
         raise MissingDataError(f"EDGAR mapping file not found: {p}")
-    return pd.read_csv(p, dtype=str, keep_default_na=False), str(p)
+    expected = "expected a CSV with the columns ipcc_code_2006, eora26_sector, weight_rule"
+    try:
+        raw = p.read_bytes()
+        if not raw.strip():
+            raise ReaderError(f"{p}: the EDGAR mapping is empty; {expected}")
+        if b"\x00" in raw:
+            raise ReaderError(f"{p}: the EDGAR mapping is a binary file, not text; {expected}")
+        return pd.read_csv(io.StringIO(raw.decode("utf-8-sig")), dtype=str, keep_default_na=False), str(p)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        if isinstance(exc, ReaderError):
+            raise
+        raise ReaderError(f"{p}: cannot read the EDGAR mapping ({type(exc).__name__}: {exc}); {expected}") from None
 
 
 _RULES = ("all", "by gross output", "equal")

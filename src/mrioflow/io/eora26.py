@@ -33,7 +33,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import warnings
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -46,7 +45,6 @@ import numpy as np
 from .._files import atomic_write
 from ..errors import LabelError, MissingDataError, OptionError, ReaderError
 from ..mrio import MRIO
-from . import cache as _cache
 
 try:  # the compiled parser (setup.py builds it when a C++17 compiler is there)
     from . import _tsv
@@ -950,9 +948,10 @@ def read_eora26(
         (``meta["row"]`` says "none in the files") reads the same either way.
     cache : bool
         Keep a binary copy of the parsed year in ``cache_dir`` and load it on
-        later reads when it still matches the source files (size and
-        modification time), the options and the cache format; otherwise it is
-        rebuilt. ``False`` neither reads nor writes the cache.
+        later reads when it still matches the source files (names, sizes and
+        content hashes, wherever the files are), the options and the cache
+        format; otherwise it is rebuilt (:func:`mrioflow.io.cache.cached_read`).
+        ``False`` neither reads nor writes the cache.
     cache_dir : str or path-like, optional
         Default: ``$XDG_CACHE_HOME/mrioflow`` or ``~/.cache/mrioflow``.
     satellites : mapping of str to str or pair, optional
@@ -1025,37 +1024,15 @@ def read_eora26(
     price = _check_price(price)
     if satellites is not None and not isinstance(satellites, Mapping):
         raise OptionError(f"satellites must be a mapping name -> label pattern, got {type(satellites).__name__}")
-    files, location = _locate(path, year, price)
-    if not cache:
-        mrio = _parse_year(files, year, price, keep_row, satellites)
-        mrio.meta["cache"] = "off"
-        return mrio
-    sources = sorted({f.path.resolve() for f in files.values()})
-    key = {
-        "reader": "eora26",
-        "location": str(Path(location).resolve()),
-        "year": year,
-        "price": price,
-        "keep_row": bool(keep_row),
-        "satellites": {str(k): getattr(v, "pattern", v) for k, v in (satellites or {}).items()},
-    }
-    folder = Path(cache_dir).expanduser() if cache_dir is not None else _cache.default_cache_dir()
-    target = _cache.cache_file(folder, f"eora26_{year}_{price}", key)
-    fp = _cache.fingerprint(sources)
-    mrio, status = _cache.load_mrio(target, key=key, source_fingerprint=fp)
-    if mrio is not None:
-        mrio.meta["cache"] = "hit"
-        mrio.meta["cache_file"] = str(target)
-        return mrio
+    if cache:  # the generic cache wraps the registry's Eora26 reader, which calls back with cache=False
+        from .cache import cached_read
+        from .registry import Eora26Reader
+
+        options = {"price": price, "keep_row": bool(keep_row), "satellites": satellites}
+        return cached_read(Eora26Reader(), path, year=year, options=options, cache_dir=cache_dir)
+    files, _ = _locate(path, year, price)
     mrio = _parse_year(files, year, price, keep_row, satellites)
-    mrio.meta["cache"] = f"rebuilt ({status})"
-    mrio.meta["cache_file"] = str(target)
-    if _cache.fingerprint(sources) == fp:  # the sources did not change while we parsed
-        try:
-            _cache.save_mrio(target, mrio, key=key, source_fingerprint=fp)
-        except OSError as exc:
-            warnings.warn(f"could not write the Eora26 cache {target}: {exc}", RuntimeWarning, stacklevel=2)
-            mrio.meta["cache"] = f"not written ({exc})"
+    mrio.meta["cache"] = "off"
     return mrio
 
 

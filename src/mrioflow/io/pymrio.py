@@ -10,8 +10,19 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..errors import LabelError, ShapeError
+from ..errors import DependencyError, InvalidValueError, LabelError, ShapeError
 from ..mrio import MRIO
+
+
+def import_pymrio():
+    """pymrio, or a DependencyError saying how to install it."""
+    try:
+        import pymrio
+    except ImportError:
+        raise DependencyError(
+            "this needs the optional package pymrio: pip install pymrio (reading pymrio folders does not)"
+        ) from None
+    return pymrio
 
 
 def _stressor_name(label) -> str:
@@ -45,58 +56,148 @@ def from_pymrio(iosystem, *, extensions=None) -> MRIO:
     Raises
     ------
     LabelError
-        When Z or Y are missing, or an extension's columns do not match Z.
+        Z or Y is missing, or any label does not match: Z's rows and columns
+        must be the same complete set of (region, sector) pairs, Y's rows those
+        too and its columns every (region, category) pair, each extension's F
+        columns Z's, F_Y columns Y's and unit rows F's (the message names the
+        labels that do not match).
+    InvalidValueError
+        A NaN or infinite cell (the message names its row and column labels).
     """
-    regions = list(iosystem.get_regions())
-    sectors = list(iosystem.get_sectors())
-    categories = list(iosystem.get_Y_categories())
-    idx = pd.MultiIndex.from_product([regions, sectors])
-    fd = pd.MultiIndex.from_product([regions, categories])
     Z = iosystem.Z
     if Z is None and iosystem.A is not None and iosystem.x is not None:
         Z = iosystem.A * iosystem.x.iloc[:, 0].to_numpy()[None, :]
-    if Z is None or iosystem.Y is None:
-        raise LabelError("the pymrio system needs Z (or A and x) and Y; call iosystem.calc_system() or load them")
-    extra = set(map(tuple, iosystem.Y.columns)) - set(fd)
+    exts = [
+        (ext.name, ext.F, ext.F_Y, ext.unit)
+        for ext in iosystem.get_extensions(data=True)
+        if ext.F is not None
+    ]
+    return from_frames(Z, iosystem.Y, exts, extensions=extensions, name=iosystem.name,
+                       year=getattr(iosystem, "year", None))
+
+
+def _pairs(index: pd.Index, what: str) -> list[tuple]:
+    if index.nlevels != 2:
+        raise LabelError(f"{what} must have two label levels, got {index.nlevels}: {list(index[:3])}")
+    return [tuple(str(p) for p in label) for label in index]
+
+
+def _levels(pairs: list[tuple]) -> tuple[list[str], list[str]]:
+    first = list(dict.fromkeys(p[0] for p in pairs))
+    second = list(dict.fromkeys(p[1] for p in pairs))
+    return first, second
+
+
+def _match(got: list, want: list, what: str, of: str) -> None:
+    """Raise LabelError naming every label of ``got`` not in ``want`` and back (and repeats)."""
+    seen, repeats = set(), []
+    for label in got:
+        if label in seen:
+            repeats.append(label)
+        seen.add(label)
+    wanted = set(want)
+    extra = [label for label in got if label not in wanted]
+    missing = [label for label in want if label not in seen]
+    if not (repeats or extra or missing):
+        return
+    parts = []
     if extra:
-        raise LabelError(f"Y has final-demand columns outside the table's regions: {sorted(extra)[:5]}")
-    Zv = Z.reindex(index=idx, columns=idx).to_numpy(dtype=float)
-    Yv = iosystem.Y.reindex(index=idx, columns=fd, fill_value=0.0).to_numpy(dtype=float)
-    if np.isnan(Zv).any():
-        raise LabelError("Z's (region, sector) labels do not cover every region x sector pair")
+        parts.append(f"{len(extra)} label(s) that are not {of}: {', '.join(map(repr, extra[:5]))}")
+    if missing:
+        parts.append(f"{len(missing)} of {of} missing: {', '.join(map(repr, missing[:5]))}")
+    if repeats:
+        parts.append(f"repeated: {', '.join(map(repr, repeats[:5]))}")
+    raise LabelError(f"{what} has " + "; ".join(parts))
+
+
+def _values(frame: pd.DataFrame, rows: list, cols: list, what: str) -> np.ndarray:
+    """The frame's numbers in the order (rows, cols) of its (matched) labels; InvalidValueError
+    naming the first non-finite cell."""
+    at_row = {label: i for i, label in enumerate(_as_index(frame.index))}
+    at_col = {label: i for i, label in enumerate(_as_index(frame.columns))}
+    try:
+        a = frame.to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidValueError(f"{what} must be numeric: {exc}") from None
+    a = a[np.ix_([at_row[r] for r in rows], [at_col[c] for c in cols])]
+    bad = ~np.isfinite(a)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise InvalidValueError(
+            f"{what} has {int(bad.sum())} non-finite value(s) (NaN or inf); first at row {rows[r]!r}, "
+            f"column {cols[c]!r}: {a[r, c]}"
+        )
+    return a
+
+
+def _as_index(index: pd.Index) -> list:
+    return [tuple(str(p) for p in label) if isinstance(label, tuple) else str(label) for label in index]
+
+
+def from_frames(Z: pd.DataFrame, Y: pd.DataFrame, exts, *, extensions=None, name="", year=None) -> MRIO:
+    """Build an MRIO from pymrio-shaped DataFrames (the core of :func:`from_pymrio`).
+
+    Parameters
+    ----------
+    Z, Y : pandas.DataFrame
+        Labelled (region, sector) x (region, sector) and (region, sector) x
+        (region, category).
+    exts : sequence of (name, F, F_Y, unit)
+        Each extension's frames (F_Y and unit may be None).
+    extensions, name, year
+        As for :func:`from_pymrio` (name and year of the system).
+
+    Returns
+    -------
+    MRIO
+    """
+    if Z is None or Y is None:
+        raise LabelError("the pymrio system needs Z (or A and x) and Y; call iosystem.calc_system() or load them")
+    rows = _pairs(Z.index, "Z's rows")
+    regions, sectors = _levels(rows)
+    idx = [(r, s) for r in regions for s in sectors]
+    _match(rows, idx, "Z's rows", "regions x sectors")
+    _match(_pairs(Z.columns, "Z's columns"), idx, "Z's columns", "Z's (region, sector) rows")
+    y_cols = _pairs(Y.columns, "Y's columns")
+    categories = _levels(y_cols)[1]
+    fd = [(r, c) for r in regions for c in categories]
+    _match(_pairs(Y.index, "Y's rows"), idx, "Y's rows", "Z's (region, sector) rows")
+    _match(y_cols, fd, "Y's columns", "regions x final-demand categories")
+    Zv = _values(Z, idx, idx, "Z")
+    Yv = _values(Y, idx, fd, "Y")
 
     F_rows, FY_rows, names, units, groups = [], [], [], [], []
-    exts = list(iosystem.get_extensions(data=True))
     wanted = None if extensions is None else set(extensions)
-    for ext in exts:
-        if wanted is not None and ext.name not in wanted:
+    for ext_name, F, F_Y, unit in exts:
+        if wanted is not None and ext_name not in wanted:
             continue
-        if ext.F is None:
-            continue
-        F = ext.F.reindex(columns=idx)
-        if F.isna().to_numpy().any():
-            raise LabelError(f"extension {ext.name!r}: F's columns do not match Z's (region, sector) labels")
-        FY = (
-            ext.F_Y.reindex(columns=fd, fill_value=0.0)
-            if ext.F_Y is not None
-            else pd.DataFrame(0.0, index=F.index, columns=fd)
-        )
-        if ext.unit is not None:
-            unit = ext.unit.reindex(F.index).iloc[:, 0].fillna("").astype(str).tolist()
+        what = f"extension {ext_name!r}"
+        _match(_pairs(F.columns, f"{what}: F's columns"), idx, f"{what}: F's columns", "Z's (region, sector) rows")
+        labels = list(F.index)
+        Fv = _values(F, _as_index(F.index), idx, f"{what}: F")
+        if F_Y is not None:
+            _match(_pairs(F_Y.columns, f"{what}: F_Y's columns"), fd, f"{what}: F_Y's columns", "Y's columns")
+            _match(_as_index(F_Y.index), _as_index(F.index), f"{what}: F_Y's rows", "F's rows")
+            FYv = _values(F_Y, _as_index(F.index), fd, f"{what}: F_Y")
         else:
-            unit = [""] * len(F)
-        ext_names = [_stressor_name(label) for label in F.index]
+            FYv = np.zeros((len(labels), len(fd)))
+        if unit is not None:
+            _match(_as_index(unit.index), _as_index(F.index), f"{what}: unit's rows", "F's rows")
+            unit_by = dict(zip(_as_index(unit.index), unit.iloc[:, 0].fillna("").astype(str)))
+            ext_units = [unit_by[label] for label in _as_index(F.index)]
+        else:
+            ext_units = [""] * len(labels)
+        ext_names = [_stressor_name(label) for label in labels]
         names.extend(ext_names)
-        units.extend(unit)
-        F_rows.append(F.to_numpy(dtype=float))
-        FY_rows.append(FY.to_numpy(dtype=float))
-        groups.append(
-            {"name": ext.name, "stressors": ext_names, "index_names": list(F.index.names), "index": list(F.index)}
-        )
+        units.extend(ext_units)
+        F_rows.append(Fv)
+        FY_rows.append(FYv)
+        groups.append({"name": ext_name, "stressors": ext_names, "index_names": list(F.index.names),
+                       "index": labels})
     if wanted is not None and not groups:
         raise LabelError(
             f"none of the extensions {sorted(wanted)} is in the system; it has "
-            f"{', '.join(e.name for e in exts)}"
+            f"{', '.join(e[0] for e in exts) or 'none'}"
         )
     k = len(names)
     dupes = {n for n in names if names.count(n) > 1}
@@ -112,8 +213,8 @@ def from_pymrio(iosystem, *, extensions=None) -> MRIO:
         fd_categories=categories,
         stressors=names,
         units=units,
-        year=getattr(iosystem, "year", None),
-        source=f"pymrio system {iosystem.name!r}",
+        year=year,
+        source=f"pymrio system {name!r}",
         meta={"pymrio_extensions": groups},
     )
 
@@ -123,8 +224,13 @@ def to_pymrio(mrio: MRIO, *, name: str | None = None):
 
     Stressors that came from pymrio go back to their extensions; others form
     one extension called "satellite".
+
+    Raises
+    ------
+    DependencyError
+        pymrio is not installed (the message says how to install it).
     """
-    import pymrio
+    pymrio = import_pymrio()
 
     idx = pd.MultiIndex.from_product([mrio.countries, mrio.sectors], names=["region", "sector"])
     fd = pd.MultiIndex.from_product([mrio.countries, mrio.fd_categories], names=["region", "category"])

@@ -1,4 +1,10 @@
-"""Read and write pymrio's folder format (``IOSystem.save_all`` / ``pymrio.load_all``)."""
+"""Read and write pymrio's folder format (``IOSystem.save_all`` / ``pymrio.load_all``).
+
+Reading is native (pymrio is not needed) and never unpickles: the tables are
+read from pymrio's text formats (``.txt``, ``.tsv``, ``.csv``: tab-separated)
+or Parquet; a folder holding pickled tables (``.pkl``, ``.pickle``) is refused,
+since unpickling a file can run any code.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +15,77 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..errors import MissingDataError, ReaderError
+import pandas as pd
+
+from ..errors import MissingDataError, OptionError, ReaderError
 from ..mrio import MRIO
-from .pymrio import from_pymrio, to_pymrio
+from .pymrio import from_frames, to_pymrio
 
 __all__ = ["read_pymrio_folder", "write_pymrio_folder"]
 
 SIDECAR = "mrioflow.json"
-"""What pymrio's format does not keep (year, source, country names, meta), beside its files."""
+"""What pymrio's format does not keep (year, source, country names, meta), beside its files.
+It also marks the folder as written by :func:`write_pymrio_folder` and lists its files."""
+
+WRITER = "mrioflow.write_pymrio_folder"
+_PARAMETERS = "file_parameters.json"
+_TEXT = (".txt", ".tsv", ".csv")
+_PARQUET = (".parquet", ".par", ".parq")
+_PICKLE = (".pkl", ".pickle")
+TABLE_FORMATS = ("txt", "parquet")
+
+
+def _parameters(folder: Path) -> dict:
+    f = folder / _PARAMETERS
+    try:
+        params = json.loads(f.read_text(encoding="utf-8"))
+        files = params["files"]
+        if not isinstance(files, dict):
+            raise TypeError("'files' is not a table")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ReaderError(f"{f}: not a pymrio file_parameters.json ({type(exc).__name__}: {exc})") from None
+    return params
+
+
+def _table(folder: Path, files: dict, key: str) -> pd.DataFrame | None:
+    """Table ``key`` of a pymrio (sub)folder, or None when the folder does not have it."""
+    spec = files.get(key)
+    if spec is None:
+        return None
+    name = str(spec.get("name", ""))
+    f = folder / name
+    if not name or Path(name).name != name:
+        raise ReaderError(f"{folder / _PARAMETERS}: table {key} names the file {name!r}, expected a file in {folder}")
+    suffix = f.suffix.lower()
+    if suffix in _PICKLE:
+        raise ReaderError(
+            f"{f}: mrioflow never loads pickle files (unpickling can run any code); save the system with "
+            f"save_all(table_format='txt') or table_format='parquet'"
+        )
+    if not f.is_file():
+        raise MissingDataError(f"{f} is missing (listed as table {key} in {folder / _PARAMETERS})")
+    try:
+        if suffix in _PARQUET:
+            return pd.read_parquet(f)
+        if suffix in _TEXT:
+            n_index, n_header = int(spec.get("nr_index_col", 1)), int(spec.get("nr_header", 1))
+            header = list(range(n_header)) if n_header > 1 else 0
+            return pd.read_csv(f, sep="\t", index_col=list(range(n_index)), header=header)
+    except (OSError, ValueError, TypeError, ImportError) as exc:
+        raise ReaderError(f"{f}: cannot read pymrio table {key}: {type(exc).__name__}: {exc}") from None
+    raise ReaderError(f"{f}: unknown table format {suffix!r}; pymrio folders hold .txt, .csv or .parquet tables")
 
 
 def read_pymrio_folder(path, *, extensions=None) -> MRIO:
-    """Read a folder written by pymrio's ``IOSystem.save_all`` into an MRIO.
+    """Read a folder written by pymrio's ``IOSystem.save_all`` into an MRIO (without pymrio).
 
     Parameters
     ----------
     path : str or path-like
-        The folder (with ``file_parameters.json``, Z, Y and one sub-folder per
-        extension), or a zip of it, as ``pymrio.load_all`` accepts.
+        The folder, with ``file_parameters.json``, Z (or A and x), Y and one
+        sub-folder per extension (its own ``file_parameters.json``, F, F_Y, unit).
     extensions : sequence of str, optional
-        Extensions to take as stressors (default: all); see :func:`from_pymrio`.
+        Extensions to take as stressors (default: all); see :func:`~mrioflow.io.from_pymrio`.
 
     Returns
     -------
@@ -41,40 +98,65 @@ def read_pymrio_folder(path, *, extensions=None) -> MRIO:
     Raises
     ------
     MissingDataError
-        The path does not exist.
+        The path or a table it lists does not exist.
     ReaderError
-        pymrio cannot load it (the message names the folder and pymrio's reason).
-    LabelError
-        The system lacks Z or Y, or an extension does not match Z.
+        Not a pymrio folder, a table that cannot be read, a pickled table
+        (refused), or a bad ``mrioflow.json``.
+    LabelError, InvalidValueError
+        Labels that do not match, or non-finite cells (see ``from_pymrio``).
     """
-    import pymrio
-
     p = Path(path).expanduser()
     if not p.exists():
         raise MissingDataError(f"pymrio folder not found: {p} does not exist")
-    if p.is_dir() and not (p / "file_parameters.json").is_file():
-        raise ReaderError(f"{p} is not a pymrio folder: file_parameters.json is missing (expected IOSystem.save_all output)")
-    try:
-        iosystem = pymrio.load_all(p)
-    except Exception as exc:  # pymrio raises a variety of errors on bad folders
-        raise ReaderError(f"pymrio cannot load {p}: {type(exc).__name__}: {exc}") from exc
-    mrio = from_pymrio(iosystem, extensions=extensions)
-    side = p / SIDECAR if p.is_dir() else None
+    if not p.is_dir():
+        raise ReaderError(f"{p} is not a folder: mrioflow reads pymrio's saved folders (unpack a zip first)")
+    if not (p / _PARAMETERS).is_file():
+        raise ReaderError(f"{p} is not a pymrio folder: {_PARAMETERS} is missing (expected IOSystem.save_all output)")
+    params = _parameters(p)
+    files = params["files"]
+    Z, Y = _table(p, files, "Z"), _table(p, files, "Y")
+    if Z is None and "A" in files and "x" in files:
+        x = _table(p, files, "x")
+        Z = _table(p, files, "A") * x.iloc[:, 0].to_numpy()[None, :]
+    exts = []
+    for sub in sorted(d for d in p.iterdir() if d.is_dir() and (d / _PARAMETERS).is_file()):
+        sp = _parameters(sub)
+        if sp.get("systemtype") != "Extension" or "F" not in sp["files"]:
+            continue
+        f = sp["files"]
+        exts.append((str(sp.get("name") or sub.name), _table(sub, f, "F"), _table(sub, f, "F_Y"),
+                     _table(sub, f, "unit")))
+    mrio = from_frames(Z, Y, exts, extensions=extensions, name=params.get("name", p.name))
+    side = p / SIDECAR
     changes: dict = {}
-    if side is not None and side.is_file():
+    if side.is_file():
         try:
             info = json.loads(side.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ReaderError(f"{side}: not valid JSON ({exc})") from None
-        names = info.get("country_names") or {}
-        changes = {
-            "year": info.get("year"),
-            "source": info.get("source", mrio.source),
-            "country_names": [names.get(c, c) for c in mrio.countries],
-            "meta": {**mrio.meta, **(info.get("meta") or {})},
-        }
+            names = info.get("country_names") or {}
+            year = info.get("year")
+            if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+                raise ValueError(f"the year must be a whole number, got {year!r}")
+            changes = {
+                "year": year,
+                "source": str(info.get("source", mrio.source)),
+                "country_names": [str(names.get(c, c)) for c in mrio.countries],
+                "meta": {**mrio.meta, **(info.get("meta") or {})},
+            }
+        except (OSError, ValueError, AttributeError, TypeError) as exc:
+            raise ReaderError(f"{side}: not a valid mrioflow.json ({exc})") from None
     changes.setdefault("meta", dict(mrio.meta))["pymrio_folder"] = str(p)
     return mrio.replace(**changes)
+
+
+def _ours(folder: Path) -> bool:
+    """Whether ``folder`` is an earlier output of :func:`write_pymrio_folder` holding nothing else."""
+    try:
+        info = json.loads((folder / SIDECAR).read_text(encoding="utf-8"))
+        listed = set(info["files"]) if info.get("written_by") == WRITER else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    present = {f.relative_to(folder).as_posix() for f in folder.rglob("*") if not f.is_dir()}
+    return listed is not None and present <= listed | {SIDECAR}
 
 
 def write_pymrio_folder(mrio: MRIO, path, *, table_format: str = "txt") -> Path:
@@ -84,10 +166,13 @@ def write_pymrio_folder(mrio: MRIO, path, *, table_format: str = "txt") -> Path:
     ----------
     mrio : MRIO
     path : str or path-like
-        The folder to write. It is written next to its final place under a
-        temporary name and renamed into place; an existing folder of that name
-        is replaced only once the new one is complete.
-    table_format : {"txt", "parquet", "pkl"}
+        The folder to write: new, empty, or an earlier output of this function
+        (recognised by its ``mrioflow.json``, which lists the files written)
+        holding no other file. Anything else is refused: nothing that mrioflow
+        did not write is ever deleted or overwritten. The folder is written
+        next to its final place under a temporary name and renamed into place;
+        an earlier output is replaced only once the new one is complete.
+    table_format : {"txt", "parquet"}
         pymrio's table format (``save_all(table_format=...)``). "txt" is pymrio's
         default and keeps about 12 significant digits; "parquet" is exact.
 
@@ -98,18 +183,36 @@ def write_pymrio_folder(mrio: MRIO, path, *, table_format: str = "txt") -> Path:
 
     Raises
     ------
+    OptionError
+        ``table_format`` is not "txt" or "parquet" (pickle is never written:
+        it is never read either), or ``path`` is a file or a folder mrioflow
+        did not write (the message says what it holds).
+    DependencyError
+        pymrio is not installed.
     ShapeError
         When the MRIO's pymrio provenance does not fit its stressors.
     """
+    if table_format not in TABLE_FORMATS:
+        raise OptionError(f"table_format must be one of {', '.join(map(repr, TABLE_FORMATS))}; got {table_format!r}")
     target = Path(path).expanduser().resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and not target.is_dir():
+        raise OptionError(f"{target} is a file, not a folder: not overwritten")
+    if target.is_dir() and any(target.iterdir()) and not _ours(target):
+        sample = ", ".join(sorted(p.name for p in target.iterdir())[:5])
+        raise OptionError(
+            f"{target} is not empty and is not a pymrio folder written by mrioflow (it holds {sample}); "
+            f"nothing is overwritten: choose a new or empty folder"
+        )
     iosystem = to_pymrio(mrio)
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-mrioflow-", dir=target.parent))
     old = None
     try:
         iosystem.save_all(tmp, table_format=table_format)
         meta = {k: v for k, v in mrio.meta.items() if k != "pymrio_extensions"}
         info = {
+            "written_by": WRITER,
+            "files": sorted(f.relative_to(tmp).as_posix() for f in tmp.rglob("*") if f.is_file()),
             "year": mrio.year,
             "source": mrio.source,
             "country_names": dict(zip(mrio.countries, mrio.country_names)),
@@ -121,11 +224,11 @@ def write_pymrio_folder(mrio: MRIO, path, *, table_format: str = "txt") -> Path:
             os.replace(target, old)
         os.replace(tmp, target)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)  # our own temporary folder
         if old is not None and not target.exists():
             with contextlib.suppress(OSError):
                 os.replace(old, target)
         raise
-    if old is not None:
+    if old is not None:  # an earlier output of this function (checked above), or an empty folder
         shutil.rmtree(old, ignore_errors=True)
     return target

@@ -1,0 +1,349 @@
+"""The reader registry: one :func:`read` for every data source mrioflow knows.
+
+Each reader is a small class with a ``name``, a one-line ``description``, a
+``can_open(path)`` guess and a ``read(path, *, year=None, **options)`` that
+returns an :class:`~mrioflow.mrio.MRIO`. :func:`read` picks the reader by
+``format`` name, or asks every reader whether it can open the path.
+
+The built-in readers are Eora26 (``"eora26"``), pymrio folders (``"pymrio"``),
+mrioflow's cache files (``"cache"``) and the synthetic world (``"synthetic"``,
+no path). Another package adds a database without touching mrioflow by
+declaring its reader class in the entry-point group ``mrioflow.readers``::
+
+    # pyproject.toml of the other package
+    [project.entry-points."mrioflow.readers"]
+    exiobase = "mypackage.readers:ExiobaseReader"
+
+or, in a script, by calling :func:`register_reader` with the class.
+
+A reader's options are the keyword-only parameters of its ``read`` (after
+``year``): :func:`read` refuses any other, and the cache keys on all of them,
+defaults included.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import warnings
+import zipfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ..errors import MissingDataError, OptionError, ReaderError
+from ..mrio import MRIO
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Reader",
+    "get_reader",
+    "guess_reader",
+    "list_readers",
+    "read",
+    "register_reader",
+]
+
+ENTRY_POINT_GROUP = "mrioflow.readers"
+"""The entry-point group third-party readers are declared in."""
+
+
+class Reader:
+    """Base class of a reader (subclass it, or write any class with the same attributes).
+
+    Attributes
+    ----------
+    name : str
+        The format name (``mf.io.read(..., format=name)``, ``--format NAME``).
+    description : str
+        One line: what the reader opens.
+    yearly : bool
+        True when one path holds several years and ``year`` picks one (the
+        pipeline then reads each requested year); False when a path is one table.
+    cache_default : bool
+        Whether :func:`read` caches this reader's tables unless told otherwise
+        (worth it when parsing is slow).
+    """
+
+    name: str = ""
+    description: str = ""
+    yearly: bool = False
+    cache_default: bool = False
+
+    def can_open(self, path) -> bool:
+        """Whether ``path`` looks like this reader's format (cheap: names and magic, not a parse)."""
+        return False
+
+    def read(self, path, *, year=None) -> MRIO:
+        """Read ``path`` (the year ``year`` of it, for yearly sources) into an MRIO."""
+        raise NotImplementedError
+
+    def sources(self, path, *, year=None, **options) -> list[Path]:
+        """The files the table of ``year`` is read from (the cache fingerprints them).
+
+        Default: ``path`` itself, or every file under a folder.
+        """
+        p = Path(path)
+        return sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+
+
+class Eora26Reader(Reader):
+    name = "eora26"
+    description = "Eora26 (worldmrio.com): a year's Eora26_{year}_{price}.zip, its unpacked folder, or a folder of years"
+    yearly = True
+    cache_default = True
+
+    def can_open(self, path) -> bool:
+        from .eora26 import _YEAR_NAME, _years_in
+
+        p = Path(path)
+        if p.is_dir():
+            return any(_years_in(p, price) for price in ("bp", "pp"))
+        if p.suffix.lower() != ".zip":
+            return False
+        try:
+            with zipfile.ZipFile(p) as zf:
+                return any(_YEAR_NAME.match(Path(n).name) for n in zf.namelist())
+        except (zipfile.BadZipFile, OSError):
+            return False
+
+    def read(self, path, *, year=None, price="bp", keep_row=False, satellites=None) -> MRIO:
+        from .eora26 import read_eora26
+
+        return read_eora26(path, _need_year(self, year), price=price, keep_row=keep_row, satellites=satellites,
+                           cache=False)
+
+    def sources(self, path, *, year=None, price="bp", **options) -> list[Path]:
+        from .eora26 import _check_price, _check_year, _locate
+
+        files, _ = _locate(path, _check_year(_need_year(self, year)), _check_price(price))
+        return sorted({f.path for f in files.values()})
+
+
+class PymrioReader(Reader):
+    name = "pymrio"
+    description = "a pymrio folder (IOSystem.save_all: file_parameters.json and txt/csv/parquet tables)"
+
+    def can_open(self, path) -> bool:
+        return (Path(path) / "file_parameters.json").is_file()
+
+    def read(self, path, *, year=None, extensions=None) -> MRIO:
+        from .pymrio_folder import read_pymrio_folder
+
+        return read_pymrio_folder(path, extensions=extensions)
+
+
+class CacheReader(Reader):
+    name = "cache"
+    description = "a mrioflow cache file (*.mfcache, written when a reader's table is cached)"
+
+    def can_open(self, path) -> bool:
+        from .cache import _MAGIC
+
+        p = Path(path)
+        try:
+            with open(p, "rb") as fh:
+                return fh.read(len(_MAGIC)) == _MAGIC
+        except OSError:
+            return False
+
+    def read(self, path, *, year=None) -> MRIO:
+        from .cache import read_cache_file
+
+        return read_cache_file(path)
+
+
+class SyntheticReader(Reader):
+    name = "synthetic"
+    description = "the synthetic Eora26-shaped world (made-up numbers; no path)"
+    yearly = True
+
+    def read(self, path, *, year=None, seed=0, n_countries=None, countries=None) -> MRIO:
+        from ..datasets import synthetic
+
+        if path is not None:
+            raise OptionError(f"the synthetic world reads no file, got the path {path}")
+        return synthetic(year=2013 if year is None else year, seed=seed, n_countries=n_countries,
+                         countries=countries)
+
+    def sources(self, path, *, year=None, **options) -> list[Path]:
+        return []
+
+
+def _need_year(reader, year):
+    if year is None:
+        raise OptionError(f"the {reader.name} reader needs a year (year=...)")
+    return year
+
+
+_BUILTIN = (Eora26Reader, PymrioReader, CacheReader, SyntheticReader)
+_registered: dict[str, Any] = {}
+
+
+def register_reader(cls: Any) -> Any:
+    """Add a reader class to the registry (the in-process equivalent of the entry point).
+
+    Parameters
+    ----------
+    cls : type
+        A class with ``name``, ``description``, ``can_open(path)`` and
+        ``read(path, *, year=None, **options)`` (see :class:`Reader`).
+
+    Returns
+    -------
+    type
+        ``cls`` (so it can be used as a decorator).
+
+    Raises
+    ------
+    OptionError
+        The class lacks one of those, or its name is a built-in reader's.
+    """
+    missing = [a for a in ("name", "description", "can_open", "read") if not hasattr(cls, a)]
+    if missing or not isinstance(cls.name, str) or not cls.name:
+        raise OptionError(f"{cls!r} is not a reader: it needs a name, a description, can_open and read "
+                          f"(missing: {', '.join(missing) or 'a non-empty name'})")
+    if cls.name in {b.name for b in _BUILTIN}:
+        raise OptionError(f"the reader name {cls.name!r} is taken by a built-in reader")
+    _registered[cls.name] = cls
+    return cls
+
+
+def _entry_point_readers() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            cls = ep.load()
+            found[cls.name] = cls
+        except Exception as exc:  # a broken plugin must not break mrioflow
+            warnings.warn(f"the reader {ep.name!r} ({ep.value}) of the entry-point group {ENTRY_POINT_GROUP} "
+                          f"could not be loaded: {type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=3)
+    return found
+
+
+def list_readers() -> dict[str, Reader]:
+    """Every reader available now: built-ins, then entry points, then :func:`register_reader`.
+
+    Returns
+    -------
+    dict of str to Reader
+        Reader instances by name. A plugin cannot replace a built-in reader.
+    """
+    classes: dict[str, Any] = {cls.name: cls for cls in _BUILTIN}
+    for name, cls in {**_entry_point_readers(), **_registered}.items():
+        # a class written without the base class gets its defaults (yearly, cache_default, sources)
+        classes.setdefault(name, cls if issubclass(cls, Reader) else type(cls.__name__, (cls, Reader), {}))
+    return {name: cls() for name, cls in classes.items()}
+
+
+def _menu(readers: dict) -> str:
+    return "; ".join(f"{name}: {r.description}" for name, r in readers.items())
+
+
+def get_reader(format: str) -> Reader:
+    """The reader called ``format``.
+
+    Raises
+    ------
+    OptionError
+        No such reader (the message lists the available ones and what each opens).
+    """
+    readers = list_readers()
+    if format not in readers:
+        raise OptionError(f"unknown data format {format!r}; available readers: {_menu(readers)}")
+    return readers[format]
+
+
+def guess_reader(path) -> Reader:
+    """The one reader whose ``can_open`` accepts ``path``.
+
+    Raises
+    ------
+    MissingDataError
+        ``path`` does not exist.
+    ReaderError
+        No reader, or more than one, recognises it (the message lists the
+        readers and what each opens; pass ``format=`` to choose).
+    """
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise MissingDataError(f"data not found: {p} does not exist")
+    readers = list_readers()
+    hits = [r for r in readers.values() if r.can_open(p)]
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise ReaderError(f"{p} could be read by {' or '.join(r.name for r in hits)}: choose one with "
+                          f"format=NAME (--format NAME)")
+    raise ReaderError(f"no reader recognises {p}; give format=NAME (--format NAME) with one of: {_menu(readers)}")
+
+
+def reader_options(reader: Reader, options: dict) -> dict:
+    """``options`` completed with the defaults of ``reader.read``'s keyword options.
+
+    Raises
+    ------
+    OptionError
+        An option the reader does not take (the message lists those it takes).
+    """
+    params = inspect.signature(reader.read).parameters
+    own = {n: p for n, p in params.items() if p.kind is p.KEYWORD_ONLY and n != "year"}
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        unknown = sorted(set(options) - set(own))
+        if unknown:
+            raise OptionError(f"the {reader.name} reader takes no option {', '.join(unknown)}; "
+                              f"its options: {', '.join(own) or 'none'}")
+    return {n: p.default for n, p in own.items() if p.default is not p.empty} | dict(options)
+
+
+def read(path=None, *, year=None, format: str | None = None, cache: bool | None = None, cache_dir=None,
+         **options) -> MRIO:
+    """Read a table from any source a registered reader knows.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        The data (a file or folder); None for readers that read no file
+        (``format="synthetic"``).
+    year : int, optional
+        The year, for sources that hold several (Eora26: required; synthetic:
+        default 2013). Readers of one-table sources ignore it.
+    format : str, optional
+        The reader's name (see :func:`list_readers`); default: the one reader
+        whose ``can_open`` recognises ``path``.
+    cache : bool, optional
+        Read through the cache (:func:`mrioflow.io.cache.cached_read`); default:
+        the reader's ``cache_default`` (True for Eora26).
+    cache_dir : path-like, optional
+        The cache folder; default ``$XDG_CACHE_HOME/mrioflow`` or ``~/.cache/mrioflow``.
+    **options
+        The reader's own options, e.g. ``price="pp"`` for Eora26.
+
+    Returns
+    -------
+    MRIO
+        ``meta["reader"]`` names the reader, ``meta["cache"]`` what the cache did.
+
+    Raises
+    ------
+    OptionError
+        An unknown format, an option the reader does not take, no path and no format.
+    MissingDataError, ReaderError
+        The path does not exist, no reader (or several) recognises it, or the
+        reader's own errors.
+    """
+    if path is None and format is None:
+        raise OptionError("give a path to read, or format='synthetic' for the synthetic world")
+    reader = get_reader(format) if format is not None else guess_reader(path)
+    if path is not None:
+        path = Path(os.fspath(path)).expanduser()
+    options = reader_options(reader, options)
+    if reader.cache_default if cache is None else cache:
+        from .cache import cached_read
+
+        mrio = cached_read(reader, path, year=year, options=options, cache_dir=cache_dir)
+    else:
+        mrio = reader.read(path, year=year, **options)
+        mrio.meta["cache"] = "off"
+    mrio.meta["reader"] = reader.name
+    return mrio
