@@ -1,15 +1,52 @@
-"""The mrioflow exception hierarchy.
+"""The mrioflow exception hierarchy: every error mrioflow raises on purpose is defined here.
 
 Every error subclasses :class:`MrioflowError` and one built-in exception, so that
 generic handlers (``except ValueError``) keep working. Messages say what was
-expected and what was found.
+expected and what was found. One class per kind of problem:
+
+=======================  ==============================================================
+``OptionError``          an option or argument has a value that does not exist
+``LabelError``           labels are missing, duplicated, unknown or disagree
+``ShapeError``           arrays have the wrong shape, or disagree in shape
+``InvalidValueError``    arrays hold values that are not allowed (NaN, negative output)
+``SingularSystemError``  (I - A) is singular
+``NonProductiveError``   A is not productive
+``BackendError``         the array backend is not available here
+``ReaderError``          a data file is malformed
+``MissingDataError``     a data file that should exist does not
+``OutputError``          an output file or folder cannot be written
+=======================  ==============================================================
+
+Every error survives pickling unchanged (type and message), so an error raised
+in a worker process reaches the user as it was raised.
 """
 
 from __future__ import annotations
 
+__all__ = [
+    "BackendError",
+    "InvalidValueError",
+    "LabelError",
+    "MissingDataError",
+    "MrioflowError",
+    "NonProductiveError",
+    "OptionError",
+    "OutputError",
+    "ReaderError",
+    "ShapeError",
+    "SingularSystemError",
+]
+
 
 class MrioflowError(Exception):
-    """Base class of every error mrioflow raises on purpose."""
+    """Base class of every error mrioflow raises on purpose (never raised itself)."""
+
+    def __reduce__(self):
+        # Rebuild by calling the class with the original arguments. Defined here, not inherited,
+        # because pickle helpers (tblib, which Dask installs in its workers) rebuild errors whose
+        # __reduce__ is the built-in one with ``ValueError.__new__(cls)``, which fails for a class
+        # that is both a ValueError and an OSError (MissingDataError).
+        return type(self), self.args, self.__dict__ or None
 
 
 class ShapeError(MrioflowError, ValueError):
@@ -29,11 +66,11 @@ class NonProductiveError(MrioflowError, ArithmeticError):
 
 
 class LabelError(MrioflowError, ValueError):
-    """Labels are missing, duplicated, or do not match the data or each other."""
+    """Labels are missing, duplicated, unknown, or do not match the data or each other."""
 
 
 class OptionError(MrioflowError, ValueError):
-    """An option has a value that does not exist."""
+    """An option has a value that does not exist (the message lists the valid ones)."""
 
 
 class BackendError(MrioflowError, RuntimeError):
@@ -46,3 +83,7 @@ class ReaderError(MrioflowError, ValueError):
 
 class MissingDataError(ReaderError, FileNotFoundError):
     """A data file that should exist does not."""
+
+
+class OutputError(MrioflowError, OSError):
+    """An output file or folder cannot be written; the message names it and the reason."""
