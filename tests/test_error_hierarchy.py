@@ -16,7 +16,7 @@ import pytest
 
 import mrioflow as mf
 import mrioflow.analysis
-import mrioflow.bench  # noqa: F401  (every module that could define an error class is imported)
+import mrioflow.bench  # every module that could define an error class is imported
 from mrioflow import errors
 from mrioflow.errors import MrioflowError, OptionError, OutputError
 
