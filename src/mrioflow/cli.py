@@ -25,7 +25,7 @@ PROG = "mrioflow"
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line, like every other error."""
 
-    def error(self, message):  # noqa: D401 - argparse API
+    def error(self, message):
         self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
 
 
@@ -128,16 +128,29 @@ def _add_data_options(p, *, years: bool) -> None:
     run = p.add_argument_group("running")
     run.add_argument("--backend", default="auto", help="auto (default), numpy, cupy, array_api_strict")
     run.add_argument("--dtype", default="float64", help="float64 (default) or float32")
-    run.add_argument("--scheduler", metavar="NAME|ADDRESS",
+    run.add_argument("--scheduler", metavar="NAME|ADDRESS", type=_scheduler,
                      help="Dask scheduler: threads, processes, or a scheduler address tcp://host:8786 "
                           "(default: run here, one task after the other)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
+def _scheduler(value: str) -> str:
+    """A --scheduler value: a local Dask scheduler's name, or a scheduler address (it has a ':')."""
+    from .engine.tasks import LOCAL_SCHEDULERS
+
+    if value in LOCAL_SCHEDULERS or ":" in value:
+        return value
+    raise argparse.ArgumentTypeError(
+        f"unknown scheduler {value!r}: choose {', '.join(LOCAL_SCHEDULERS)}, or a scheduler address like tcp://host:8786"
+    )
+
+
 def _loader(args):
+    from .analysis.settings import check_seed
     from .analysis.studies import loader
 
+    check_seed(args.world_seed, "--seed-world")
     edgar_name = args.stressor[0] if args.stressor else "CH4"
     return loader(eora26=args.eora26, edgar=args.edgar, edgar_mapping=args.edgar_mapping, stressor=edgar_name,
                   seed=args.world_seed,
@@ -197,12 +210,17 @@ def _rsd(value: str):
 
 
 def _mc(args) -> int:
+    from .analysis.settings import check_seed, check_year
     from .analysis.studies import read_rsd, run_montecarlo
 
+    check_year(args.year, "--year")
+    check_seed(args.seed, "--seed")
     perturb = {name: read_rsd(value) if isinstance(value, Path) else value
                for name, value in [("intensities", args.intensities), ("direct", args.direct),
                                    ("final_demand", args.final_demand), ("Z", args.transactions)]
                if value is not None} or {"intensities": 0.3}
+    check_year(args.year, "--year")
+    check_seed(args.seed, "--seed")
     indices = None
     if args.indices:
         indices = {"stressor": args.index_stressor, "groups": args.groups, "convention": args.convention,
@@ -237,9 +255,11 @@ def add_sweep_parser(sub) -> None:
 
 
 def _sweep(args) -> int:
+    from .analysis.settings import check_year
     from .analysis.studies import run_sweep
 
-    files = run_sweep(args.years, args.output, load=_loader(args), backend=args.backend, dtype=args.dtype,
+    years = [check_year(year, "--years") for year in args.years]
+    files = run_sweep(years, args.output, load=_loader(args), backend=args.backend, dtype=args.dtype,
                       stressors=args.stressor, scheduler=args.scheduler, progress=not args.quiet)
     _report_written(files, args.output)
     return 0
@@ -280,7 +300,7 @@ def _bench(args) -> int:
 
     report = run_cases(args.cases, n_countries=args.n_countries, repeat=args.repeat, samples=args.samples,
                        pymrio=args.pymrio)
-    command = "mrioflow " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "mrioflow bench"
+    command = f"{PROG} {shlex.join(args.argv)}"
     text = format_report(report, command=command)
     print(text)
     if args.markdown:
@@ -351,10 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Console entry point (``mrioflow``); returns the exit code."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parser.parse_args(argv)
+    args.argv = argv  # the command line as given, for the record (bench reports)
     if getattr(args, "handler", None) is None:
-        parser.print_help()
-        return 0
+        parser.print_usage(sys.stderr)
+        parser.error("a command is required")
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:

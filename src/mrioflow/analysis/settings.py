@@ -33,7 +33,7 @@ from ..errors import MissingDataError, OptionError, ReaderError
 from ..indices import NORM_SETS
 from ..kernels.indices import CONVENTIONS, NORM_SIGNS, check_option
 
-__all__ = ["DEFAULT_YEARS", "Settings", "load_config"]
+__all__ = ["DEFAULT_YEARS", "Settings", "check_seed", "check_year", "load_config"]
 
 DEFAULT_YEARS = (2013, 2021)
 PRICES = ("bp", "pp")
@@ -136,10 +136,7 @@ class Settings:
         years = self.years
         if isinstance(years, (int, str)):
             years = [years]
-        try:
-            years = tuple(int(y) for y in years)
-        except (TypeError, ValueError):
-            raise OptionError(f"years must be whole numbers, got {self.years!r}") from None
+        years = tuple(check_year(y, "years") for y in years)
         if not years:
             raise OptionError("years must name at least one year")
         if len(set(years)) != len(years):
@@ -167,10 +164,10 @@ class Settings:
             raise OptionError("edgar_mapping maps an EDGAR file's sources: give edgar as well")
         if self.stressor == self.value_added:
             raise OptionError(f"stressor and value_added must differ, both are {self.stressor!r}")
-        for name in ("seed", "synthetic_countries"):
-            v = getattr(self, name)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
-                raise OptionError(f"{name} must be a whole number, got {v!r}")
+        self.seed = check_seed(self.seed)
+        v = self.synthetic_countries
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+            raise OptionError(f"synthetic_countries must be a whole number, got {v!r}")
         if not isinstance(self.cache, bool):
             raise OptionError(f"cache must be true or false, got {self.cache!r}")
         if self.synthetic_countries is not None and self.synthetic_countries < 2:
@@ -181,6 +178,33 @@ class Settings:
         d["years"] = list(self.years)
         d["pymrio"] = list(self.pymrio)
         return d
+
+
+def _whole(value) -> int | None:
+    """``value`` as an int if it is a whole number (an int, an integral float, or a text such as "12")."""
+    if isinstance(value, bool):
+        return None
+    try:
+        whole = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return whole if isinstance(value, str) or whole == value else None
+
+
+def check_year(value, name: str = "year") -> int:
+    """``value`` as a year (a whole number of four digits); OptionError naming ``name`` otherwise."""
+    year = _whole(value)
+    if year is None or not 1000 <= year <= 9999:
+        raise OptionError(f"{name}: {value!r} is not a 4-digit year")
+    return year
+
+
+def check_seed(value, name: str = "seed") -> int:
+    """``value`` as a random seed (a whole number >= 0); OptionError naming ``name`` otherwise."""
+    seed = _whole(value)
+    if seed is None or seed < 0:
+        raise OptionError(f"{name}: {value!r} is not a whole number >= 0")
+    return seed
 
 
 def load_config(path: str | os.PathLike) -> dict:
@@ -203,6 +227,8 @@ def load_config(path: str | os.PathLike) -> dict:
             raw = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ReaderError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ReaderError(f"{path}: not UTF-8 text (byte {exc.start}); a configuration file is UTF-8 TOML") from None
     except OSError as exc:
         raise ReaderError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     table = raw.get("run", raw) if isinstance(raw.get("run"), dict) else raw
