@@ -1,8 +1,7 @@
 """Type stub of the compiled Eora26 text parser (_tsv.cpp; absent when no compiler was found)."""
 
-from typing_extensions import Buffer
-
 import numpy as np
+from typing_extensions import Buffer
 
 def parse(
     data: Buffer,
