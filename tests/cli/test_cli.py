@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +43,8 @@ def groups(tmp_path):
 
 def test_installed_script_help_lists_subcommands():
     """The `mrioflow` script installed beside this Python starts and shows the commands."""
-    script = Path(sys.executable).with_name("mrioflow")
+    script = shutil.which("mrioflow", path=Path(sys.executable).parent)
+    assert script, f"no mrioflow script beside {sys.executable}"
     proc = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "run" in proc.stdout and "COMMAND" in proc.stdout
