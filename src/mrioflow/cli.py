@@ -147,7 +147,7 @@ def _scheduler(value: str) -> str:
 
 
 def _loader(args):
-    from .analysis.settings import check_seed
+    from ._checks import check_seed
     from .analysis.studies import loader
 
     check_seed(args.world_seed, "--seed-world")
@@ -210,7 +210,7 @@ def _rsd(value: str):
 
 
 def _mc(args) -> int:
-    from .analysis.settings import check_seed, check_year
+    from ._checks import check_seed, check_year
     from .analysis.studies import read_rsd, run_montecarlo
 
     check_year(args.year, "--year")
@@ -219,8 +219,6 @@ def _mc(args) -> int:
                for name, value in [("intensities", args.intensities), ("direct", args.direct),
                                    ("final_demand", args.final_demand), ("Z", args.transactions)]
                if value is not None} or {"intensities": 0.3}
-    check_year(args.year, "--year")
-    check_seed(args.seed, "--seed")
     indices = None
     if args.indices:
         indices = {"stressor": args.index_stressor, "groups": args.groups, "convention": args.convention,
@@ -255,7 +253,7 @@ def add_sweep_parser(sub) -> None:
 
 
 def _sweep(args) -> int:
-    from .analysis.settings import check_year
+    from ._checks import check_year
     from .analysis.studies import run_sweep
 
     years = [check_year(year, "--years") for year in args.years]

@@ -28,12 +28,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._checks import check_seed, check_year
 from ..engine.backend import BACKEND_NAMES
 from ..errors import MissingDataError, OptionError, ReaderError
 from ..indices import NORM_SETS
 from ..kernels.indices import CONVENTIONS, NORM_SIGNS, check_option
 
-__all__ = ["DEFAULT_YEARS", "Settings", "check_seed", "check_year", "load_config"]
+__all__ = ["DEFAULT_YEARS", "Settings", "load_config"]
 
 DEFAULT_YEARS = (2013, 2021)
 PRICES = ("bp", "pp")
@@ -178,33 +179,6 @@ class Settings:
         d["years"] = list(self.years)
         d["pymrio"] = list(self.pymrio)
         return d
-
-
-def _whole(value) -> int | None:
-    """``value`` as an int if it is a whole number (an int, an integral float, or a text such as "12")."""
-    if isinstance(value, bool):
-        return None
-    try:
-        whole = int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return whole if isinstance(value, str) or whole == value else None
-
-
-def check_year(value, name: str = "year") -> int:
-    """``value`` as a year (a whole number of four digits); OptionError naming ``name`` otherwise."""
-    year = _whole(value)
-    if year is None or not 1000 <= year <= 9999:
-        raise OptionError(f"{name}: {value!r} is not a 4-digit year")
-    return year
-
-
-def check_seed(value, name: str = "seed") -> int:
-    """``value`` as a random seed (a whole number >= 0); OptionError naming ``name`` otherwise."""
-    seed = _whole(value)
-    if seed is None or seed < 0:
-        raise OptionError(f"{name}: {value!r} is not a whole number >= 0")
-    return seed
 
 
 def load_config(path: str | os.PathLike) -> dict:
