@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from .errors import MrioflowError, OutputError
+
 TMP_PREFIX = ".mrioflow-tmp-"
 
 
@@ -28,11 +30,15 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object], *, fsy
 
     Raises
     ------
-    OSError
-        From creating, writing or renaming (the temporary file is removed).
+    OutputError
+        Creating, writing or renaming failed (disk full, no permission): the message
+        names ``path`` and the reason. The temporary file is removed.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=path.suffix, dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=path.suffix, dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
     os.close(fd)
     try:
         write(tmp)
@@ -41,11 +47,13 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object], *, fsy
                 os.fsync(fh.fileno())
         os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.remove(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and not isinstance(exc, MrioflowError):
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
         raise
     return path
 

@@ -25,7 +25,7 @@ PROG = "mrioflow"
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line, like every other error."""
 
-    def error(self, message):  # noqa: D401 - argparse API
+    def error(self, message):
         self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
 
 
@@ -148,17 +148,33 @@ def _add_data_options(p, *, years: bool) -> None:
     run = p.add_argument_group("running")
     run.add_argument("--backend", default="auto", help="auto (default), numpy, cupy, array_api_strict")
     run.add_argument("--dtype", default="float64", help="float64 (default) or float32")
-    run.add_argument("--scheduler", metavar="NAME|ADDRESS",
+    run.add_argument("--scheduler", metavar="NAME|ADDRESS", type=_scheduler,
                      help="Dask scheduler: threads, processes, or a scheduler address tcp://host:8786 "
                           "(default: run here, one task after the other)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
+def _scheduler(value: str) -> str:
+    """A --scheduler value: a local scheduler's name, or a Dask scheduler address."""
+    from .ensembles.tasks import SCHEDULER_NAMES, check_scheduler
+
+    try:
+        check_scheduler(value)
+    except OptionError:
+        raise argparse.ArgumentTypeError(
+            f"unknown scheduler {value!r}: choose {', '.join(SCHEDULER_NAMES)}, or a scheduler address like "
+            "tcp://host:8786"
+        ) from None
+    return value
+
+
 def _loader(args):
+    from ._checks import check_seed
     from .analysis.settings import Settings
     from .analysis.studies import loader
 
+    check_seed(args.world_seed, "--seed-world")
     source = {"data": args.data, "eora26": args.eora26, "pymrio": args.pymrio, "format": args.format}
     settings = Settings.build(None, source)  # the same aliases as run
     if len(settings.data) > 1:
@@ -224,8 +240,11 @@ def _rsd(value: str):
 
 
 def _mc(args) -> int:
+    from ._checks import check_seed, check_year
     from .analysis.studies import read_rsd, run_montecarlo
 
+    check_year(args.year, "--year")
+    check_seed(args.seed, "--seed")
     perturb = {name: read_rsd(value) if isinstance(value, Path) else value
                for name, value in [("intensities", args.intensities), ("direct", args.direct),
                                    ("final_demand", args.final_demand), ("Z", args.transactions)]
@@ -264,9 +283,11 @@ def add_sweep_parser(sub) -> None:
 
 
 def _sweep(args) -> int:
+    from ._checks import check_year
     from .analysis.studies import run_sweep
 
-    files = run_sweep(args.years, args.output, load=_loader(args), backend=args.backend, dtype=args.dtype,
+    years = [check_year(year, "--years") for year in args.years]
+    files = run_sweep(years, args.output, load=_loader(args), backend=args.backend, dtype=args.dtype,
                       stressors=args.stressor, scheduler=args.scheduler, progress=not args.quiet)
     _report_written(files, args.output)
     return 0
@@ -347,7 +368,7 @@ def _bench(args) -> int:
         if args.plot:
             plot(records, args.plot)
         return 0
-    command = "mrioflow " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "mrioflow bench"
+    command = f"{PROG} {shlex.join(args.argv)}"
     repeat = args.repeat or (2 if args.quick else 3)
     options = dict(n_countries=args.n_countries, repeat=repeat, pymrio=args.pymrio, sizes=args.sizes,
                    quick=args.quick, backend=args.backend, dtype=args.dtype, in_place=args.in_place,
@@ -427,10 +448,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Console entry point (``mrioflow``); returns the exit code."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parser.parse_args(argv)
+    args.argv = argv  # the command line as given, for the record (bench reports)
     if getattr(args, "handler", None) is None:
-        parser.print_help()
-        return 0
+        parser.print_usage(sys.stderr)
+        parser.error("a command is required")
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:

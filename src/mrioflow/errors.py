@@ -1,15 +1,58 @@
-"""The mrioflow exception hierarchy.
+"""The mrioflow exception hierarchy: every error mrioflow raises on purpose is defined here.
 
 Every error subclasses :class:`MrioflowError` and one built-in exception, so that
 generic handlers (``except ValueError``) keep working. Messages say what was
-expected and what was found.
+expected and what was found. One class per kind of problem:
+
+=======================  ==============================================================
+``OptionError``          an option or argument has a value that does not exist
+``LabelError``           labels are missing, duplicated, unknown or disagree
+``ShapeError``           arrays have the wrong shape, or disagree in shape
+``InvalidValueError``    arrays hold values that are not allowed (NaN, negative output)
+``SingularSystemError``  (I - A) is singular
+``NonProductiveError``   A is not productive
+``MemoryLimitError``     a computation would not fit the device's memory (or the limit given)
+``BackendError``         the array backend is not available here
+``DependencyError``      an optional package a feature needs is not installed
+``ReaderError``          a data file is malformed
+``MissingDataError``     a data file that should exist does not
+``OutputError``          an output file or folder cannot be written
+``StoreError``           a folder of resumable results belongs to another run or is damaged
+=======================  ==============================================================
+
+Every error survives pickling unchanged (type and message), so an error raised
+in a worker process reaches the user as it was raised.
 """
 
 from __future__ import annotations
 
+__all__ = [
+    "BackendError",
+    "DependencyError",
+    "InvalidValueError",
+    "LabelError",
+    "MemoryLimitError",
+    "MissingDataError",
+    "MrioflowError",
+    "NonProductiveError",
+    "OptionError",
+    "OutputError",
+    "ReaderError",
+    "ShapeError",
+    "SingularSystemError",
+    "StoreError",
+]
+
 
 class MrioflowError(Exception):
-    """Base class of every error mrioflow raises on purpose."""
+    """Base class of every error mrioflow raises on purpose (never raised itself)."""
+
+    def __reduce__(self):
+        # Rebuild by calling the class with the original arguments. Defined here, not inherited,
+        # because pickle helpers (tblib, which Dask installs in its workers) rebuild errors whose
+        # __reduce__ is the built-in one with ``ValueError.__new__(cls)``, which fails for a class
+        # that is both a ValueError and an OSError (MissingDataError).
+        return type(self), self.args, self.__dict__ or None
 
 
 class ShapeError(MrioflowError, ValueError):
@@ -33,11 +76,11 @@ class MemoryLimitError(MrioflowError, MemoryError):
 
 
 class LabelError(MrioflowError, ValueError):
-    """Labels are missing, duplicated, or do not match the data or each other."""
+    """Labels are missing, duplicated, unknown, or do not match the data or each other."""
 
 
 class OptionError(MrioflowError, ValueError):
-    """An option has a value that does not exist."""
+    """An option has a value that does not exist (the message lists the valid ones)."""
 
 
 class BackendError(MrioflowError, RuntimeError):
@@ -59,3 +102,7 @@ class StoreError(MrioflowError, OSError):
 
 class DependencyError(MrioflowError, ImportError):
     """An optional package that a feature needs is not installed; the message says how to install it."""
+
+
+class OutputError(MrioflowError, OSError):
+    """An output file or folder cannot be written; the message names it and the reason."""

@@ -60,7 +60,7 @@ def test_config_errors(tmp_path):
         ({"norm_set": "bri"}, "norm_set must be one of 'all', 'scope'; got 'bri'"),
         ({"norm_sign": "pos"}, "norm_sign must be one of 'signed', 'abs'; got 'pos'"),
         ({"backend": "torch"}, "backend must be one of 'numpy', 'cupy', 'array_api_strict', 'auto'; got 'torch'"),
-        ({"years": ["x"]}, "years must be whole numbers"),
+        ({"years": ["x"]}, "years: 'x' is not a 4-digit year"),
         ({"years": [2013, 2013]}, "years must not repeat"),
         ({"eora26": "a", "pymrio": ["b"]}, "give one data source, not eora26 and pymrio"),
         ({"eora26": "a", "data": ["b"]}, "give one data source, not eora26 and data"),

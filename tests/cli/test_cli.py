@@ -1,15 +1,15 @@
 """The command line: subcommands, the real default run, the Eora26 path, config files, errors.
 
 Errors must give one line on stderr ("mrioflow: error: ...") and a non-zero
-exit code, never a traceback. Each command runs in a subprocess, as a user
-would run it.
+exit code, never a traceback. Commands run in this process (``mrioflow.cli.main``,
+see cli_runner.py); the tests of the installed script start it as a user would.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_runner import assert_one_line_error
+from cli_runner import run_cli as mrioflow
 
 import mrioflow as mf
+from mrioflow.cli import main
+from mrioflow.errors import OptionError
 
 _spec = importlib.util.spec_from_file_location(
     "expected_output", Path(__file__).parents[1] / "analysis" / "expected_output.py"
@@ -30,15 +34,6 @@ expected_files, listing = _expected.expected_files, _expected.listing
 GROUPS = "iso3,region\nCHN,East\nJPN,East\nIND,South\nPAK,South\nDEU,West\nFRA,West\n"
 
 
-def mrioflow(*args, cwd=None, env_extra=None):
-    env = dict(os.environ)
-    env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "mrioflow.cli", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd, env=env, timeout=600,
-    )
-
-
 @pytest.fixture
 def groups(tmp_path):
     p = tmp_path / "groups.csv"
@@ -46,20 +41,12 @@ def groups(tmp_path):
     return p
 
 
-def assert_one_line_error(proc, pattern):
-    assert proc.returncode != 0, proc.stdout
-    assert "Traceback" not in proc.stderr
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("mrioflow: error: ")
-    import re
-
-    assert re.search(pattern, lines[0]), lines[0]
-
-
-def test_help_lists_subcommands():
-    proc = mrioflow("--help")
-    assert proc.returncode == 0
+def test_installed_script_help_lists_subcommands():
+    """The `mrioflow` script installed beside this Python starts and shows the commands."""
+    script = shutil.which("mrioflow", path=Path(sys.executable).parent)
+    assert script, f"no mrioflow script beside {sys.executable}"
+    proc = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
     assert "run" in proc.stdout and "COMMAND" in proc.stdout
     proc = mrioflow("run", "--help")
     assert proc.returncode == 0
@@ -69,14 +56,17 @@ def test_help_lists_subcommands():
     assert "--synthetic-countries" not in proc.stdout
 
 
-def test_no_command_prints_help():
-    proc = mrioflow()
-    assert proc.returncode == 0 and "usage: mrioflow" in proc.stdout
+def test_no_command_is_a_usage_error():
+    """`python -m mrioflow.cli` with no command exits non-zero with the usage (the module's own exit path)."""
+    proc = subprocess.run([sys.executable, "-m", "mrioflow.cli"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        "usage: mrioflow [-h] [--version] [--traceback] COMMAND ...",
+        "mrioflow: error: a command is required (see 'mrioflow --help')",
+    ]
 
 
 def test_main_in_process_small_world(tmp_path, groups, capsys):
-    from mrioflow.cli import main
-
     out = tmp_path / "o"
     rc = main(["run", "-q", "--groups", str(groups), "--synthetic-countries", "9", "--backend", "numpy",
                "-o", str(out), "--years", "2013", "2021", "--norm-sign", "abs"])
@@ -162,8 +152,9 @@ def test_error_bad_flag_and_bad_config(tmp_path):
 
 
 def test_traceback_on_request(tmp_path):
-    proc = mrioflow("--traceback", "run", "--norm-set", "x", "-o", tmp_path / "o")
-    assert proc.returncode != 0 and "Traceback" in proc.stderr and "OptionError" in proc.stderr
+    """With --traceback the error propagates out of main (the interpreter then prints the traceback)."""
+    with pytest.raises(OptionError, match="norm_set must be one of"):
+        main(["--traceback", "run", "--norm-set", "x", "-o", str(tmp_path / "o")])
 
 
 # -- the real-data path -------------------------------------------------------------------------
@@ -216,8 +207,6 @@ def test_default_run_writes_everything(tmp_path):
 
 
 def test_cache_command_lists_and_clears(tmp_path, capsys):
-    from mrioflow.cli import main
-
     world = mf.datasets.synthetic(year=2013, n_countries=3)
     folder = mf.io.write_eora26(world, tmp_path / "eora", 2013)
     cache = tmp_path / "cache"

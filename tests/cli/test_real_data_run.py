@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
+from cli_runner import run_cli as mrioflow
 
 import mrioflow as mf
 
@@ -15,11 +12,6 @@ YEARS = list(range(1970, 2023))
 HEADER = ["IPCC_annex", "C_group_IM24_sh", "Country_code_A3", "Name", "ipcc_code_2006_for_standard_report",
           "ipcc_code_2006_for_standard_report_name", "Substance", "fossil_bio", *[f"Y_{y}" for y in YEARS]]
 SOURCES = ["3.A.1", "1.B.2", "4.A", "1.A.2", "1.A.4"]  # enteric, fugitive gas, landfills, industry, households
-
-
-def mrioflow(*args):
-    return subprocess.run([sys.executable, "-m", "mrioflow.cli", *map(str, args)],
-                          capture_output=True, text=True, env=dict(os.environ), timeout=600)
 
 
 def _edgar_csv(path, codes, rng):

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
+from cli_runner import run_cli as mrioflow
 
 import mrioflow as mf
-
-
-def mrioflow(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "mrioflow.cli", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, env=dict(os.environ), timeout=600)
 
 
 def test_mc_writes_summaries_samples_and_figure_and_resumes(tmp_path):

@@ -86,7 +86,7 @@ def test_unknown_stressor_lists_available():
     res = mf.Engine("numpy").run(table(GOOD_Z, GOOD_Y))
     with pytest.raises(LabelError, match="unknown stressor 'CO2'; this table has: CH4"):
         res.flows("CO2")
-    with pytest.raises(LabelError, match="perspective must be"):
+    with pytest.raises(OptionError, match="perspective must be"):
         res.sector_flows("CH4", perspective="consumer")
     with pytest.raises(LabelError, match="keep_L=True"):
         res.leontief()

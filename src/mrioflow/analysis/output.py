@@ -10,37 +10,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
-from .._files import TMP_PREFIX, leftover_temporaries
-from .._files import atomic_write as _atomic_write
-from ..errors import MrioflowError
+from .._files import TMP_PREFIX, atomic_write, leftover_temporaries
+from ..errors import OutputError
 
 __all__ = ["OutputError", "OutputFolder", "atomic_write"]
-
-
-
-class OutputError(MrioflowError, OSError):
-    """The output folder or a file in it cannot be written."""
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it to ``path``.
-
-    The temporary file is removed if ``write`` raises (or the run is interrupted).
-
-    Raises
-    ------
-    OutputError
-        The folder cannot be written (the message names the file and the reason).
-    """
-    try:
-        return _atomic_write(path, write)
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 class OutputFolder:

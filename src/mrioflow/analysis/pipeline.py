@@ -30,7 +30,7 @@ from .. import __version__
 from .. import indices as ix
 from .. import regions as rg
 from ..engine import Engine, Results
-from ..errors import MrioflowError
+from ..errors import LabelError
 from .output import OutputFolder
 from .settings import Settings
 from .studies import load_table
@@ -395,7 +395,7 @@ def run(settings: Settings, *, progress: bool = True, log: Callable[[str], None]
 
         years = [r.year for r in results]
         if len(set(years)) != len(years):
-            raise MrioflowError(f"two tables have the same year: {years}")
+            raise LabelError(f"two tables have the same year: {years}")
         t0 = time.perf_counter()
         across = _across(results, settings)
         for name, df in across.items():

@@ -33,6 +33,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._checks import check_seed, check_year
 from ..engine.backend import BACKEND_NAMES
 from ..errors import MissingDataError, OptionError, ReaderError
 from ..indices import NORM_SETS
@@ -184,10 +185,7 @@ class Settings:
         years = self.years
         if isinstance(years, (int, str)):
             years = [years]
-        try:
-            years = tuple(int(y) for y in years)
-        except (TypeError, ValueError):
-            raise OptionError(f"years must be whole numbers, got {self.years!r}") from None
+        years = tuple(check_year(y, "years") for y in years)
         if not years:
             raise OptionError("years must name at least one year")
         if len(set(years)) != len(years):
@@ -228,10 +226,10 @@ class Settings:
             self.stressor = name
         if self.stressor == self.value_added:
             raise OptionError(f"stressor and value_added must differ, both are {self.stressor!r}")
-        for name in ("seed", "synthetic_countries"):
-            v = getattr(self, name)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
-                raise OptionError(f"{name} must be a whole number, got {v!r}")
+        self.seed = check_seed(self.seed)
+        v = self.synthetic_countries
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+            raise OptionError(f"synthetic_countries must be a whole number, got {v!r}")
         if not isinstance(self.cache, bool):
             raise OptionError(f"cache must be true or false, got {self.cache!r}")
         if self.synthetic_countries is not None and self.synthetic_countries < 2:
@@ -264,6 +262,8 @@ def load_config(path: str | os.PathLike) -> dict:
             raw = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ReaderError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ReaderError(f"{path}: not UTF-8 text (byte {exc.start}); a configuration file is UTF-8 TOML") from None
     except OSError as exc:
         raise ReaderError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     table = raw.get("run", raw) if isinstance(raw.get("run"), dict) else raw

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import kernels as K
-from ..errors import LabelError
+from ..errors import LabelError, OptionError
 from ..mrio import MRIO
 from .backend import Backend
 
@@ -140,7 +140,7 @@ class Results:
         """
         arrays = {"production": self.E_sector, "final_demand": self.E_fd_sector}
         if perspective not in arrays:
-            raise LabelError(f"perspective must be 'production' or 'final_demand', got {perspective!r}")
+            raise OptionError(f"perspective must be 'production' or 'final_demand', got {perspective!r}")
         a = arrays[perspective]
         if a is None:
             raise LabelError("sector flows were not computed: run the engine with sector_flows=True")

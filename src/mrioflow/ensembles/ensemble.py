@@ -353,7 +353,7 @@ class MonteCarloResults:
     def sample_table(self, stressor: str, account: str = "cba") -> pd.DataFrame:
         """Every sample of one account: sample (rows) x country (columns)."""
         if account not in ACCOUNTS:
-            raise LabelError(f"account must be one of {ACCOUNTS}, got {account!r}")
+            raise OptionError(f"account must be one of {ACCOUNTS}, got {account!r}")
         return pd.DataFrame(
             self.accounts[account][:, self.stressor_index(stressor), :],
             index=pd.RangeIndex(self.samples, name="sample"),
@@ -398,7 +398,7 @@ class MonteCarloResults:
             samples, nominal = self.gmi @ spec.P.T, spec.P @ self.nominal_gmi
             index = pd.Index(spec.groups, name="region")
         else:
-            raise LabelError(f"level must be 'country' or 'region', got {level!r}")
+            raise OptionError(f"level must be 'country' or 'region', got {level!r}")
         table = pd.DataFrame(samples, columns=index)
         out = pd.DataFrame({"nominal": nominal, "mean": table.mean(), "std": table.std(ddof=1)}, index=index)
         for q in quantiles:
@@ -419,14 +419,14 @@ class MonteCarloResults:
         elif stat.startswith("q") and stat[1:].isdigit():
             a = np.quantile(self.bmi_region, int(stat[1:]) / 100, axis=0)
         else:
-            raise LabelError(f"stat must be 'mean', 'std', 'nominal' or a quantile like 'q05', got {stat!r}")
+            raise OptionError(f"stat must be 'mean', 'std', 'nominal' or a quantile like 'q05', got {stat!r}")
         return pd.DataFrame(a, index=pd.Index(groups, name="region"), columns=pd.Index(groups, name="partner region"))
 
     def flows(self, stressor: str, stat: str = "mean") -> pd.DataFrame:
         """Mean or standard deviation of the embodied flows, producing x consuming country."""
         arrays = {"mean": self.flows_mean, "std": self.flows_std}
         if stat not in arrays:
-            raise LabelError(f"stat must be 'mean' or 'std', got {stat!r}")
+            raise OptionError(f"stat must be 'mean' or 'std', got {stat!r}")
         idx = pd.Index(self.mrio.countries, name="producing country")
         cols = pd.Index(self.mrio.countries, name="consuming country")
         return pd.DataFrame(arrays[stat][self.stressor_index(stressor)], index=idx, columns=cols)
