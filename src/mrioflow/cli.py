@@ -174,7 +174,8 @@ def _loader(args):
     from .analysis.settings import Settings
     from .analysis.studies import loader
 
-    check_seed(args.world_seed, "--seed-world")
+    if args.world_seed is not None:
+        check_seed(args.world_seed, "--seed-world")
     source = {"data": args.data, "eora26": args.eora26, "pymrio": args.pymrio, "format": args.format}
     settings = Settings.build(None, source)  # the same aliases as run
     if len(settings.data) > 1:

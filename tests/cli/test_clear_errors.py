@@ -23,7 +23,7 @@ def test_scheduler_typo_lists_the_valid_names(tmp_path, command):
     assert proc.returncode == 2
     assert_one_line_error(
         proc,
-        r"argument --scheduler: unknown scheduler 'process': choose threads, processes, synchronous, sync, "
+        r"argument --scheduler: unknown scheduler 'process': choose sync, synchronous, threads, processes, "
         r"or a scheduler address like tcp://host:8786",
     )
     assert not out.exists()
@@ -81,7 +81,7 @@ def test_disk_full_while_storing_a_finished_year(tmp_path, monkeypatch):
     monkeypatch.setattr(np, "savez", _disk_full)
     out = tmp_path / "out"
     proc = mrioflow("sweep", "--years", "2013", *SMALL, "-o", out)
-    assert_one_line_error(proc, rf"cannot write {out}/\S+\.npz: No space left on device$")
+    assert_one_line_error(proc, rf"cannot write {out}/\S+\.npz: No space left on device; nothing finished is lost")
     assert not list(out.rglob(".mrioflow-tmp-*"))
 
 

@@ -226,7 +226,8 @@ class Settings:
             self.stressor = name
         if self.stressor == self.value_added:
             raise OptionError(f"stressor and value_added must differ, both are {self.stressor!r}")
-        self.seed = check_seed(self.seed)
+        if self.seed is not None:
+            self.seed = check_seed(self.seed)
         v = self.synthetic_countries
         if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
             raise OptionError(f"synthetic_countries must be a whole number, got {v!r}")

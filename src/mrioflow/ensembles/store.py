@@ -124,6 +124,5 @@ class ResultStore:
     def _write(path: Path, write) -> None:
         try:
             atomic_write(path, write)
-        except OSError as exc:
-            raise StoreError(f"{path}: cannot write ({exc.strerror or exc}); nothing finished is lost, "
-                             "rerun to resume") from None
+        except OSError as exc:  # atomic_write's OutputError already names the file and the reason
+            raise StoreError(f"{exc}; nothing finished is lost, rerun to resume") from None
