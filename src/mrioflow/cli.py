@@ -52,8 +52,9 @@ def add_run_parser(sub) -> None:
     p = sub.add_parser(
         "run",
         help="the whole methane-inequality analysis: tables, figures and an HTML report",
-        description="Run the Belt-and-Road methane-inequality analysis (METHOD.md) and write tables "
-        "(CSV + Parquet), figures (PNG) and report.html to the output folder.",
+        description="Run the Belt-and-Road methane-inequality analysis (the method: docs/method.md in "
+        "the mrioflow repository) and write tables (CSV + Parquet), figures (PNG), provenance.json and "
+        "report.html to the output folder.",
         epilog=RUN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -70,16 +71,22 @@ def add_run_parser(sub) -> None:
     data.add_argument("--seed", type=int, help="seed of the synthetic world (default: 0)")
     data.add_argument("--synthetic-countries", dest="synthetic_countries", type=int, help=argparse.SUPPRESS)
 
-    idx = p.add_argument_group("grouping and index options (METHOD.md sections 4-7)")
+    idx = p.add_argument_group("grouping and index options (docs/method.md sections 4-7)")
     idx.add_argument("--groups", metavar="CSV", help="grouping CSV: an iso3 column and a group column (default: the 62 BRI countries in 9 regions)")
     idx.add_argument("--group-column", dest="group_column", metavar="NAME", help="the group column of --groups (default: detected)")
     idx.add_argument("--convention", metavar="NAME", help="BMI convention: printed (default), victim_row, beneficiary_row")
     idx.add_argument("--norm-set", dest="norm_set", metavar="NAME", help="normalise over: all (every country of the table, default) or scope (the grouping's countries)")
     idx.add_argument("--norm-sign", dest="norm_sign", metavar="NAME", help="normalise: signed (default) or abs values")
+    idx.add_argument("--norm-quantiles", dest="norm_quantiles", metavar=("LO", "HI"), nargs=2, type=float,
+                     help="robust normalisation: min and max at these quantiles, clipped into [0, 1] "
+                     "(e.g. 0.05 0.95; default 0 1: the literal min-max)")
 
     run = p.add_argument_group("running")
     run.add_argument("--backend", metavar="NAME", help="auto (default: cupy if a GPU is usable), numpy, cupy, array_api_strict")
-    run.add_argument("-o", "--output", metavar="DIR", help="output folder (default: ./mrioflow-output)")
+    run.add_argument("-o", "--output", metavar="DIR", help="output folder (default: ./mrioflow-output); "
+                     "written whole when the run completes, a non-empty folder is refused")
+    run.add_argument("--overwrite", action="store_const", const=True,
+                     help="replace the output folder when it holds an earlier mrioflow run")
     run.add_argument("--config", metavar="TOML", help="configuration file holding these settings (flags override it)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only the final summary")
     run.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help="show the full traceback on errors")
@@ -98,7 +105,7 @@ def _run(args) -> int:
             print(msg, file=sys.stderr)
 
     t0 = time.perf_counter()
-    summary = run_analysis(settings, progress=not args.quiet, log=log)
+    summary = run_analysis(settings, progress=not args.quiet, log=log, argv=args.argv)
     elapsed = time.perf_counter() - t0
     years = ", ".join(map(str, summary.years))
     print(f"wrote {len(summary.files)} files for {years} to {summary.output} in {elapsed:.1f} s")
@@ -154,7 +161,7 @@ def _report_written(files, out) -> None:
 def add_mc_parser(sub) -> None:
     p = sub.add_parser(
         "mc",
-        help="a Monte Carlo ensemble of the accounts (lognormal perturbations, METHOD.md section 10)",
+        help="a Monte Carlo ensemble of the accounts (lognormal perturbations, docs/method.md section 10)",
         description="Propagate uncertainty by Monte Carlo: lognormal perturbations (median = nominal) of "
         "the intensities, direct emissions, final demand and/or transactions. Writes, per stressor, the "
         "summary of PBA, CBA and net by country (nominal, mean, std, quantiles), P(net < 0), every "
@@ -352,6 +359,7 @@ def main(argv=None) -> int:
     """Console entry point (``mrioflow``); returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = [PROG, *(sys.argv[1:] if argv is None else argv)]  # for the provenance
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return 0

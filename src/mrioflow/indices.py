@@ -91,6 +91,7 @@ def bmi(
     convention: str = "printed",
     norm_set: str = "all",
     norm_sign: str = "signed",
+    norm_quantiles=(0.0, 1.0),
     level: str = "region",
     backend=None,
 ) -> pd.DataFrame:
@@ -116,6 +117,11 @@ def bmi(
         country of the table (default) or only the grouping's countries.
     norm_sign : {"signed", "abs"}
         Normalise signed values (default) or absolute values.
+    norm_quantiles : (float, float)
+        (0, 1), the default: the literal min-max of the report. (lo, hi): the
+        robust normalisation (docs/method.md section 5): min and max taken at
+        these quantiles of each set B, values clipped into [0, 1]; e.g.
+        (0.05, 0.95) keeps a few extreme ratios from squeezing all others.
     level : {"region", "country"}
         "region": G x G sums over ordered distinct country pairs;
         "country": the member countries' R_g x R_g matrix (grouping order).
@@ -155,10 +161,11 @@ def bmi(
     regions, b, xp, E, V, norm_mask, P, scope = _prepare(
         res, stressor, value_added, groups, norm_set, norm_sign, level, backend, convention
     )
-    B = K.calc_bmi(E, V, convention=convention, norm_mask=norm_mask, norm_sign=norm_sign)
+    qs = K.check_quantiles(norm_quantiles)
+    B = K.calc_bmi(E, V, convention=convention, norm_mask=norm_mask, norm_sign=norm_sign, norm_quantiles=qs)
     attrs = _attrs(
         res, regions, index="BMI", stressor=stressor, value_added=value_added, convention=convention,
-        norm_set=norm_set, norm_sign=norm_sign, level=level, backend=b.name,
+        norm_set=norm_set, norm_sign=norm_sign, norm_quantiles=qs, level=level, backend=b.name,
     )
     if level == "region":
         G = b.to_host(K.calc_group_matrix(B, P))
@@ -196,6 +203,7 @@ def gmi(
     value_added: str = "VA",
     norm_set: str = "all",
     norm_sign: str = "signed",
+    norm_quantiles=(0.0, 1.0),
     level: str = "region",
     backend=None,
 ) -> pd.Series:
@@ -211,6 +219,8 @@ def gmi(
         grouping's countries. Either way E^r and V^r sum over every partner of
         the table (the global network).
     norm_sign : {"signed", "abs"}
+    norm_quantiles : (float, float)
+        As :func:`bmi`.
     level : {"region", "country"}
         "region": the sum of members' GMI; "country": members in grouping order.
     backend : str or Backend, optional
@@ -238,10 +248,11 @@ def gmi(
     regions, b, xp, E, V, norm_mask, P, scope = _prepare(
         res, stressor, value_added, groups, norm_set, norm_sign, level, backend
     )
-    g = K.calc_gmi(E, V, norm_mask=norm_mask, norm_sign=norm_sign)
+    qs = K.check_quantiles(norm_quantiles)
+    g = K.calc_gmi(E, V, norm_mask=norm_mask, norm_sign=norm_sign, norm_quantiles=qs)
     attrs = _attrs(
         res, regions, index="GMI", stressor=stressor, value_added=value_added,
-        norm_set=norm_set, norm_sign=norm_sign, level=level, backend=b.name,
+        norm_set=norm_set, norm_sign=norm_sign, norm_quantiles=qs, level=level, backend=b.name,
     )
     if level == "region":
         out = pd.Series(b.to_host(K.calc_group_vector(g, P)), index=pd.Index(regions.groups, name="region"), name="GMI")

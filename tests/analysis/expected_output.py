@@ -10,11 +10,11 @@ def expected_files(years, stressor="CH4", va="VA"):
         "accounts_country", "accounts_region",              # PBA / CBA by country and region
         "sectors_country", "sectors_region",                # by sector, both perspectives
         f"flows_region_{stressor}", f"flows_region_{va}",   # region x region embodied flows
-        "bmi_region", "bmi_country", "gmi_region", "gmi_country",
+        "bmi_region", "bmi_country", "gmi_region", "gmi_country", "bmi_ratio_case_spread",
     ]
     across = [
         "accounts_country", "accounts_region", "sectors_country", "sectors_region", "flows_region",
-        "bmi_region", "bmi_region_total", "gmi_region", "gmi_country",
+        "bmi_region", "bmi_region_total", "gmi_region", "gmi_country", "bmi_ratio_case_spread",
     ]
     if len(years) > 1:
         across.append(f"bmi_region_diff_{y0}_{y1}")
@@ -25,7 +25,7 @@ def expected_files(years, stressor="CH4", va="VA"):
     if len(years) > 1:
         figures.append(f"bmi_diff_{y0}_{y1}")
     files |= {f"figures/{f}.png" for f in figures}
-    files |= {"report.html", "provenance.json"}
+    files |= {"report.html", "provenance.json", "mrioflow-output.json"}
     return files
 
 

@@ -167,8 +167,10 @@ def test_failed_run_keeps_finished_files(tmp_path, groups_csv, monkeypatch):
         run(s, progress=False)
     files = listing(out)
     tables = {f for f in expected_files(YEARS) if f.startswith("tables/")}
-    assert files == tables  # every table finished, nothing else, no temporary file
-    assert OutputFolder(out).leftovers() == []
+    assert files == tables | {"mrioflow-output.json"}  # every table finished, nothing else, no temporary
+    manifest = json.loads((out / "mrioflow-output.json").read_text())
+    assert manifest["complete"] is False and set(manifest["files"]) == tables
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left beside it
 
 
 def test_atomic_write_removes_partial_file(tmp_path):
@@ -189,7 +191,7 @@ def test_atomic_write_removes_partial_file(tmp_path):
 def test_unwritable_output_folder(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(OutputError, match=r"cannot write the output folder .*file/out"):
+    with pytest.raises(OutputError, match=r"cannot write the output folder .*file"):
         OutputFolder(blocker / "out")
     s = Settings.build(overrides=dict(output=str(blocker / "out"), synthetic_countries=70))
     with pytest.raises(OutputError, match="cannot write the output folder"):
