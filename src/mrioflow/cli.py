@@ -139,6 +139,8 @@ def _add_data_options(p, *, years: bool) -> None:
                      help="Dask scheduler: threads, processes, or a scheduler address tcp://host:8786 "
                           "(default: run here, one task after the other)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace the output folder when it holds an earlier mrioflow output of this command")
     run.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
@@ -149,6 +151,17 @@ def _loader(args):
     return loader(eora26=args.eora26, edgar=args.edgar, edgar_mapping=args.edgar_mapping, stressor=edgar_name,
                   seed=args.world_seed,
                   n_countries=args.synthetic_countries)
+
+
+def _provenance(args, command: str, years) -> dict:
+    """Check the output folder and hash the inputs before any work (fails fast)."""
+    from .analysis import provenance
+    from .analysis.output import check_target
+
+    check_target(args.output, kind=command, overwrite=args.overwrite)
+    settings = {k: v for k, v in vars(args).items() if k not in ("handler", "argv")}
+    return provenance.study(command, args.argv, settings, eora26=args.eora26, years=years, edgar=args.edgar,
+                            edgar_mapping=args.edgar_mapping, groups=getattr(args, "groups", None))
 
 
 def _report_written(files, out) -> None:
@@ -165,8 +178,8 @@ def add_mc_parser(sub) -> None:
         description="Propagate uncertainty by Monte Carlo: lognormal perturbations (median = nominal) of "
         "the intensities, direct emissions, final demand and/or transactions. Writes, per stressor, the "
         "summary of PBA, CBA and net by country (nominal, mean, std, quantiles), P(net < 0), every "
-        "sample, and a figure. Finished batches are kept in OUTPUT/batches: rerunning the same command "
-        "resumes an interrupted ensemble.",
+        "sample, a figure and provenance.json. Finished batches are kept beside the output, in "
+        "OUTPUT.batches: rerunning the same command resumes an interrupted ensemble.",
         epilog="examples:\n  mrioflow mc --samples 2000 --intensities 0.3 --final-demand 0.1\n"
         "  mrioflow mc --eora26 ~/data/eora26 --year 2021 --transactions 0.05 --scheduler tcp://head:8786",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -214,11 +227,12 @@ def _mc(args) -> int:
     if args.indices:
         indices = {"stressor": args.index_stressor, "groups": args.groups, "convention": args.convention,
                    "norm_set": args.norm_set, "norm_sign": args.norm_sign}
+    prov = _provenance(args, "mc", [args.year])
     mrio = _loader(args)(args.year)
     files = run_montecarlo(mrio, args.output, samples=args.samples, perturb=perturb, seed=args.seed,
                            backend=args.backend, dtype=args.dtype, stressors=args.stressor,
                            batch_size=args.batch_size, scheduler=args.scheduler, progress=not args.quiet,
-                           indices=indices)
+                           indices=indices, provenance=prov, overwrite=args.overwrite)
     _report_written(files, args.output)
     if mrio.synthetic:
         print("note: SYNTHETIC DATA - not real (the mrioflow synthetic world); use --eora26 for real data")
@@ -233,8 +247,8 @@ def add_sweep_parser(sub) -> None:
         "sweep",
         help="accounts for many years, one independent task per year (Dask)",
         description="Run the engine for each year (one task per year, locally or on a Dask cluster) and "
-        "write each stressor's accounts by year and country. Finished years are kept in OUTPUT/years: "
-        "rerunning resumes.",
+        "write each stressor's accounts by year and country, a figure and provenance.json. Finished years are "
+        "kept beside the output, in OUTPUT.years: rerunning resumes.",
         epilog="example:\n  mrioflow sweep --eora26 ~/data/eora26 --years 2013 2014 2015 --scheduler processes",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -246,8 +260,10 @@ def add_sweep_parser(sub) -> None:
 def _sweep(args) -> int:
     from .analysis.studies import run_sweep
 
+    prov = _provenance(args, "sweep", args.years)
     files = run_sweep(args.years, args.output, load=_loader(args), backend=args.backend, dtype=args.dtype,
-                      stressors=args.stressor, scheduler=args.scheduler, progress=not args.quiet)
+                      stressors=args.stressor, scheduler=args.scheduler, progress=not args.quiet,
+                      provenance=prov, overwrite=args.overwrite)
     _report_written(files, args.output)
     return 0
 

@@ -22,7 +22,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-__all__ = ["collect", "command_line", "file_record", "git_commit", "sha256", "source_files", "table_inputs"]
+__all__ = ["collect", "command_line", "file_record", "git_commit", "sha256", "source_files", "study", "table_inputs"]
 
 
 def sha256(path: str | os.PathLike) -> str:
@@ -157,6 +157,16 @@ def collect(
         "versions": versions,
         "settings": settings,
     }
+
+
+def study(command: str, argv, settings: dict, *, eora26=None, years=(), price="bp", edgar=None,
+          edgar_mapping=None, groups=None) -> dict:
+    """The provenance of ``mrioflow mc`` or ``sweep``: :func:`collect` over the inputs of
+    :func:`table_inputs` (hashed now, so that a missing year fails before any work)."""
+    inputs = table_inputs(eora26=eora26, years=years, price=price, edgar=edgar, edgar_mapping=edgar_mapping,
+                          groups=groups)
+    return collect(command=command, argv=argv, settings=settings, inputs=inputs, edgar=bool(edgar),
+                   edgar_mapping=bool(edgar_mapping), grouping=bool(groups))
 
 
 def table_inputs(*, eora26=None, years=(), price="bp", pymrio=(), edgar=None, edgar_mapping=None,
