@@ -21,7 +21,7 @@ def expected_files(years, stressor="CH4", va="VA"):
     names = [f"{n}_{y}" for y in years for n in per_year] + across
     files = {f"tables/{n}.{ext}" for n in names for ext in ("csv", "parquet")}
     figures = [f"accounts_{stressor}", f"accounts_{va}", f"sectors_{stressor}", f"sectors_{va}", "gmi"]
-    figures += [f"bmi_{y}" for y in years]
+    figures += [f"bmi_{y}" for y in years] + [f"flows_{stressor}"]
     if len(years) > 1:
         figures.append(f"bmi_diff_{y0}_{y1}")
     files |= {f"figures/{f}.png" for f in figures}

@@ -101,7 +101,7 @@ def test_index_tables_are_consistent(small_run):
 def test_report_is_self_contained_and_says_synthetic(small_run):
     html = (small_run.output / "report.html").read_text(encoding="utf-8")
     assert html.count(SYNTHETIC_MARK) >= 2
-    assert html.count('src="data:image/png;base64,') == 8
+    assert html.count('src="data:image/png;base64,') == 9
     assert "src=\"http" not in html and "<link" not in html
     for needle in ("Provenance", "Package versions", "Timings", "numpy", np.__version__, "convention=printed"):
         assert needle in html
@@ -129,7 +129,7 @@ def test_every_figure_carries_the_synthetic_mark(small_run, monkeypatch, tmp_pat
 
     groups = mf.regions.from_csv(small_run.settings.groups)
     made = figures.make_all(small_run.results, small_run.tables, small_run.settings, groups, Recorder())
-    assert len(made) == 8
+    assert len(made) == 9
     assert all(any(SYNTHETIC_MARK in t for t in texts) for texts in seen.values()), seen
 
 

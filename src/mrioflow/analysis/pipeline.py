@@ -197,12 +197,12 @@ def _flows_region(res: Results, regions: rg.Regions, stressor: str) -> pd.DataFr
     for j, c in enumerate(res.countries):
         P[pos[regions.group_of(c) or OTHER], j] = 1.0
     G = P @ res.E[res._k(stressor)] @ P.T
-    df = pd.DataFrame(
+    unit = res.mrio.units[res._k(stressor)]
+    return pd.DataFrame(
         G,
-        index=pd.Index(order, name="producing region"),
+        index=pd.Index(order, name=f"producing region (values in {unit})"),
         columns=pd.Index(order, name="consuming region"),
     )
-    return df
 
 
 ROBUST = (0.05, 0.95)
@@ -304,7 +304,7 @@ def _across(results: list[YearResult], settings: Settings) -> dict[str, pd.DataF
     for r in results:
         for st in (settings.stressor, settings.value_added):
             m = r.tables[f"flows_region_{st}"]
-            long = m.stack().rename("value").reset_index()
+            long = m.rename_axis(index="producing region").stack().rename("value").reset_index()
             long.insert(0, "unit", r.units[st])
             long.insert(0, "stressor", st)
             long.insert(0, "year", r.year)
