@@ -110,7 +110,7 @@ def bmi(
     value_added : str
         The stressor holding value added (default "VA").
     convention : {"printed", "victim_row", "beneficiary_row"}
-        Which case is the severe one (METHOD.md section 5); "printed"
+        Which case is the severe one (docs/method.md section 5); "printed"
         reproduces the report's formula.
     norm_set : {"all", "scope"}
         Countries the index is computed over and normalised against: every
@@ -140,12 +140,12 @@ def bmi(
     Notes
     -----
     Country level, for EN[r, s] > 0 (else 0), with f the min-max
-    normalisation of METHOD.md eq. 6 (see :func:`mrioflow.kernels.indices.calc_bmi`):
+    normalisation of docs/method.md eq. 6 (see :func:`mrioflow.kernels.indices.calc_bmi`):
 
     - printed: Vbar < 0: f(EN / Vbar); Vbar > 0: f(EN) + f(|Vbar|) + 1
     - victim_row: the cases swapped; beneficiary_row: victim_row transposed.
 
-    Region level (METHOD.md section 7): BMI[Rg, Sg] = sum over r in Rg,
+    Region level (docs/method.md section 7): BMI[Rg, Sg] = sum over r in Rg,
     s in Sg, r != s of BMI[r, s]. With ``norm_set="scope"``, pairs involving a
     country outside the grouping are not computed (0) and the sets B hold the
     grouping's pairs only; with "all" (default) they hold every pair of the
@@ -189,7 +189,7 @@ def bmi(
 
 def bmi_totals(matrix: pd.DataFrame) -> pd.Series:
     """A region's (or country's) overall bilateral index: the row sum of a BMI matrix
-    over every partner, itself included (METHOD.md section 7)."""
+    over every partner, itself included (docs/method.md section 7)."""
     out = matrix.sum(axis=1).rename("BMI total")
     out.attrs.update(matrix.attrs)
     return out
@@ -235,7 +235,7 @@ def gmi(
     Notes
     -----
     E^r = sum_{s != r} Ebar[r, s] (= PBA_r - CBA_r without direct emissions),
-    V^r likewise (METHOD.md eqs. 8-10):
+    V^r likewise (docs/method.md eqs. 8-10):
     E^r > 0, V^r < 0: -f(E^r) - f(V^r) - 1; E^r > 0, V^r > 0: -f(E^r/V^r);
     E^r < 0, V^r < 0: f(E^r/V^r); E^r < 0, V^r > 0: f(E^r) + f(V^r) + 1;
     a zero E^r or V^r: 0. See :func:`mrioflow.kernels.indices.calc_gmi`.

@@ -2,7 +2,7 @@
 
 A :class:`Regions` object maps country codes (as the table writes them, ISO3 for
 Eora26) to named groups. The indices (:mod:`mrioflow.indices`) and the analysis
-pipeline sum country values to these groups (METHOD.md section 7).
+pipeline sum country values to these groups (docs/method.md section 7).
 
 Three ways to make one:
 
@@ -203,7 +203,7 @@ class Regions:
 
 
 def bri() -> Regions:
-    """The Belt and Road grouping: 62 countries in 9 regions (METHOD.md section 7).
+    """The Belt and Road grouping: 62 countries in 9 regions (docs/method.md section 7).
 
     Read from the bundled ``data/bri_regions.csv`` (ISO3 codes, English and
     Chinese names of countries and regions). The regions, in the file's order:

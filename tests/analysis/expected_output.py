@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def expected_files(years, stressor="CH4", va="VA"):
-    """Every file METHOD.md section 9 and the issue ask for, per year and across years."""
+    """Every file docs/method.md section 9 and the issue ask for, per year and across years."""
     y0, y1 = years[0], years[-1]
     per_year = [
         "accounts_country", "accounts_region",              # PBA / CBA by country and region

@@ -1,4 +1,4 @@
-"""BMI and GMI kernels against small cases worked out by hand (METHOD.md sections 3-7).
+"""BMI and GMI kernels against small cases worked out by hand (docs/method.md sections 3-7).
 
 Every test runs on NumPy and on array-api-strict (the portability gate that
 stands in for CuPy), and the results must agree to 1e-12.

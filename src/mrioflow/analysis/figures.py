@@ -1,4 +1,4 @@
-"""Figures of the analysis (METHOD.md section 9), drawn with matplotlib's Agg backend.
+"""Figures of the analysis (docs/method.md section 9), drawn with matplotlib's Agg backend.
 
 matplotlib is imported here only (never by ``import mrioflow``). Each figure
 equivalent of the study:

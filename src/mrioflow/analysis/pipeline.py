@@ -1,4 +1,4 @@
-"""The Belt-and-Road methane-inequality analysis, end to end (METHOD.md sections 2-9).
+"""The Belt-and-Road methane-inequality analysis, end to end (docs/method.md sections 2-9).
 
 For each year: load the table (synthetic world, Eora26 with optional EDGAR
 methane, or a pymrio folder), run the engine, compute the accounts, sector

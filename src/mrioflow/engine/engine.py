@@ -54,7 +54,7 @@ class Engine:
         sector_flows: bool = True,
         keep_L: bool = False,
     ) -> Results:
-        """Every account of METHOD.md sections 2-3 for one table.
+        """Every account of docs/method.md sections 2-3 for one table.
 
         Parameters
         ----------

@@ -1,11 +1,11 @@
-"""Methane-inequality indices BMI and GMI (METHOD.md sections 4-7).
+"""Methane-inequality indices BMI and GMI (docs/method.md sections 4-7).
 
 Pure array functions against the array API standard: arrays in, arrays out,
 the namespace inferred from the inputs, so the same code runs on NumPy, CuPy
 and array-api-strict. Leading batch axes are allowed everywhere (one index per
 Monte Carlo sample or per year), with the normalisation taken per batch item.
 
-Symbols (METHOD.md section 1): E (R x R) embodied flows of one stressor (row =
+Symbols (docs/method.md section 1): E (R x R) embodied flows of one stressor (row =
 producing country, column = consuming country), V (R x R) embodied value
 added, Ebar = E - E^T, EN = max(Ebar, 0), Vbar = V - V^T.
 
@@ -17,7 +17,7 @@ except for the ratio matrix EN / Vbar; every r in the mask for vectors.
 Entries whose denominator is zero are not finite and are left out of B.
 ``norm_sign="abs"`` normalises |q| against {|q|} instead of q against {q}.
 ``norm_quantiles=(lo, hi)`` other than (0, 1) takes min and max at those
-quantiles of B and clips into [0, 1] (robust to outliers, METHOD.md section 5).
+quantiles of B and clips into [0, 1] (robust to outliers, docs/method.md section 5).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _quantile(sorted_q, n, p: float, xp):
 
 
 def calc_minmax(q, valid, *, ndim: int = 2, quantiles=(0.0, 1.0)):
-    """Min-max normalisation f_B(q) over the set B = q[valid] (METHOD.md eq. 6).
+    """Min-max normalisation f_B(q) over the set B = q[valid] (docs/method.md eq. 6).
 
     Parameters
     ----------
@@ -90,7 +90,7 @@ def calc_minmax(q, valid, *, ndim: int = 2, quantiles=(0.0, 1.0)):
         vector); leading axes are batch axes with a B each.
     quantiles : (float, float)
         (0, 1), the default: the literal min-max, lo = min B, hi = max B. Other
-        values (0 <= lo_q < hi_q <= 1): the robust normalisation of METHOD.md
+        values (0 <= lo_q < hi_q <= 1): the robust normalisation of docs/method.md
         section 5, lo and hi the lo_q- and hi_q-quantiles of B (linear
         interpolation between order statistics, as ``numpy.quantile``) and
         the result clipped into [0, 1].
@@ -156,7 +156,7 @@ def _pair_mask(norm_mask, R: int, xp, device):
 
 def calc_bmi(E, V, *, convention: str = "printed", norm_mask=None, norm_sign: str = "signed",
              norm_quantiles=(0.0, 1.0)):
-    """Bilateral methane inequality index BMI[r, s] between countries (METHOD.md eq. 7).
+    """Bilateral methane inequality index BMI[r, s] between countries (docs/method.md eq. 7).
 
     Parameters
     ----------
@@ -168,7 +168,7 @@ def calc_bmi(E, V, *, convention: str = "printed", norm_mask=None, norm_sign: st
         Which sign of Vbar is the severe case (see Notes).
     norm_mask : bool array (..., R), optional
         The countries the index is computed over and normalised against
-        (METHOD.md section 4's ``norm_set``); default: all R countries.
+        (docs/method.md section 4's ``norm_set``); default: all R countries.
         Pairs with a country outside the mask get BMI = 0.
     norm_sign : {"signed", "abs"}
         Normalise the signed values (default) or their absolute values.
@@ -242,7 +242,7 @@ def calc_bmi(E, V, *, convention: str = "printed", norm_mask=None, norm_sign: st
 
 
 def calc_net_totals(E):
-    """Net transfer of each country, E^r = sum over s != r of Ebar[r, s] (METHOD.md eq. 8).
+    """Net transfer of each country, E^r = sum over s != r of Ebar[r, s] (docs/method.md eq. 8).
 
     Parameters
     ----------
@@ -258,7 +258,7 @@ def calc_net_totals(E):
 
 
 def calc_gmi(E, V, *, norm_mask=None, norm_sign: str = "signed", norm_quantiles=(0.0, 1.0)):
-    """Global methane inequality index GMI_r of each country (METHOD.md eqs. 8-10).
+    """Global methane inequality index GMI_r of each country (docs/method.md eqs. 8-10).
 
     Parameters
     ----------
@@ -330,7 +330,7 @@ def calc_gmi(E, V, *, norm_mask=None, norm_sign: str = "signed", norm_quantiles=
 
 
 def calc_group_matrix(M, P):
-    """Sum a country x country matrix to groups: P M P^T (METHOD.md section 7).
+    """Sum a country x country matrix to groups: P M P^T (docs/method.md section 7).
 
     Parameters
     ----------
