@@ -102,3 +102,18 @@ def test_staging_folder_of_a_killed_run_is_removed(tmp_path, groups_csv):
     assert not stage.exists()
     assert lookalike.is_dir() and live.is_dir()
     assert json.loads((out / MANIFEST).read_text())["complete"] is True
+
+
+def test_cli_rerun_and_robust_option(tmp_path, groups_csv):
+    from mrioflow.cli import main
+
+    out = tmp_path / "out"
+    argv = ["run", "-q", "--groups", str(groups_csv), "--synthetic-countries", "10", "--years", "2013",
+            "--backend", "numpy", "--norm-quantiles", "0.05", "0.95", "-o", str(out)]
+    assert main(argv) == 0
+    assert main(argv) == 1  # refused: the folder holds a run
+    assert main([*argv, "--overwrite"]) == 0
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["options"]["norm_quantiles"] == [0.05, 0.95]
+    assert prov["command line"].endswith("--overwrite")
+    assert [p.name for p in tmp_path.iterdir() if p.name != "groups.csv"] == ["out"]
