@@ -478,6 +478,7 @@ def _run(settings, regions, engine, out, inputs, argv, progress, log, timings, t
         provenance.update({
             "synthetic": synthetic_data,
             "data": settings.source,
+            "data source": results[0].source if results else "",
             "years": years,
             "sources by year": {str(r.year): r.source for r in results},
             "grouping": f"{regions.name}: {len(regions)} countries in {len(regions.groups)} groups",

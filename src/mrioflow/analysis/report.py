@@ -145,6 +145,7 @@ def render(results, across, settings, regions, provenance: dict, figures) -> str
         "source commit": (f"{commit['commit']}{' (with uncommitted changes)' if commit['dirty'] else ''}"
                           if commit else "not a git checkout"),
         "data": provenance["data"],
+        "data source": provenance["data source"],
         "years": year_list,
         "grouping": provenance["grouping"],
         "EDGAR methane": "yes" if provenance["edgar used"] else "no",
