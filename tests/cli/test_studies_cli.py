@@ -37,6 +37,8 @@ def test_mc_writes_summaries_samples_and_figure_and_resumes(tmp_path):
         "batch_000000.npz", "batch_000001.npz", "batch_000002.npz", "manifest.json"]
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["mrioflow command"] == "mc" and prov["command line"].startswith("mrioflow mc --synthetic-countries 7")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "mrioflow mc --synthetic-countries 7" in html and html.count("data:image/png;base64,") == 2
 
     # the tables hold what the Python API computes for the same ensemble
     world = mf.datasets.synthetic(year=2013, seed=0, n_countries=7)
@@ -73,6 +75,7 @@ def test_sweep_writes_accounts_by_year(tmp_path):
     assert (out / "figures" / "sweep_CH4.png").stat().st_size > 10_000
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["mrioflow command"] == "sweep" and "--years 2013 2021" in prov["command line"]
+    assert "--years 2013 2021" in (out / "report.html").read_text(encoding="utf-8")
     assert (tmp_path / "sweep.years").is_dir()  # the resumable store, beside the output
 
 

@@ -66,6 +66,40 @@ def _inputs(inputs: list[dict]) -> str:
     return _table(pd.DataFrame(rows).set_index("role"))
 
 
+def provenance_html(provenance: dict, extra: dict | None = None) -> str:
+    """The provenance section shared by the reports of run, mc and sweep (every value escaped)."""
+    commit = provenance.get("source commit")
+    items = {
+        "command line": provenance.get("command line") or "(called from Python; see the settings below)",
+        "mrioflow version": provenance["mrioflow version"],
+        "source commit": (f"{commit['commit']}{' (with uncommitted changes)' if commit['dirty'] else ''}"
+                          if commit else "not a git checkout"),
+        **(extra or {}),
+        "EDGAR methane": "yes" if provenance["edgar used"] else "no",
+        "custom EDGAR mapping": "yes" if provenance["custom edgar mapping"] else "no",
+        "custom grouping": "yes" if provenance["custom grouping"] else "no",
+        "platform": provenance["platform"],
+        "created": provenance["created"],
+    }
+    return ("<h2>Provenance</h2>" + _dl(items) + "<h3>Input files</h3>" + _inputs(provenance["inputs"])
+            + "<h3>Settings</h3>" + _dl({k: v for k, v in provenance["settings"].items() if v not in (None, [], ())}))
+
+
+def render_study(title: str, provenance: dict, figures, *, synthetic: bool) -> str:
+    """The report of ``mrioflow mc`` or ``sweep``: its figures and its provenance."""
+    banner = f'<div class="synthetic">{_e(SYNTHETIC_MARK)}: every number on this page is made up</div>'
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{_e(title)}</title>",
+             f"<style>{CSS}</style></head><body>", banner if synthetic else "", f"<h1>{_e(title)}</h1>",
+             "<p>Every table is under <code>tables/</code> (CSV and Parquet); the method is described in "
+             "<code>docs/method.md</code> of the mrioflow repository (section 10).</p>"]
+    for caption, path in figures:
+        parts.append(f"<figure>{_img(path)}<figcaption>{_e(caption)} File: <code>figures/{_e(path.name)}</code>"
+                     "</figcaption></figure>")
+    parts += [provenance_html(provenance), "<h3>Package versions</h3>" + _dl(provenance["versions"]),
+              banner if synthetic else "", "</body></html>"]
+    return "\n".join(p for p in parts if p)
+
+
 def render(results, across, settings, regions, provenance: dict, figures) -> str:
     """The report as one HTML string (no external files); every string is escaped."""
     synthetic = provenance["synthetic"]
@@ -137,28 +171,15 @@ def render(results, across, settings, regions, provenance: dict, figures) -> str
                  "<code>tables/</code>, per year (<code>*_{year}</code>) and across years; the figures are "
                  "under <code>figures/</code>; <code>provenance.json</code> holds what this section shows.</p>")
 
-    parts.append("<h2>Provenance</h2>")
-    commit = provenance.get("source commit")
-    parts.append(_dl({
-        "command line": provenance.get("command line") or "(called from Python; see the settings below)",
-        "mrioflow version": provenance["mrioflow version"],
-        "source commit": (f"{commit['commit']}{' (with uncommitted changes)' if commit['dirty'] else ''}"
-                          if commit else "not a git checkout"),
+    parts.append(provenance_html(provenance, {
         "data": provenance["data"],
         "data source": provenance["data source"],
         "years": year_list,
         "grouping": provenance["grouping"],
-        "EDGAR methane": "yes" if provenance["edgar used"] else "no",
-        "custom EDGAR mapping": "yes" if provenance["custom edgar mapping"] else "no",
-        "custom grouping": "yes" if provenance["custom grouping"] else "no",
         "backend": provenance["backend"],
         "backend choice": provenance["backend choice"],
-        "platform": provenance["platform"],
-        "created": provenance["created"],
     }))
     parts.append("<h3>Sources by year</h3>" + _dl(provenance["sources by year"]))
-    parts.append("<h3>Input files</h3>" + _inputs(provenance["inputs"]))
-    parts.append("<h3>Settings</h3>" + _dl({k: v for k, v in provenance["settings"].items() if v not in (None, [], ())}))
     parts.append("<h3>Package versions</h3>" + _dl(provenance["versions"]))
     timing_rows = {f"{k}": f"{v:.2f} s" for k, v in provenance["timings"]["run"].items()}
     for y, t in provenance["timings"]["per year"].items():

@@ -106,6 +106,7 @@ def run_montecarlo(
 
 
 def _write_montecarlo(out, res, samples, indices, provenance) -> None:
+    figures = []
     if indices is not None:
         out.table("mc_gmi_country", res.gmi_summary("country"))
         out.table("mc_gmi_region", res.gmi_summary("region"))
@@ -117,8 +118,18 @@ def _write_montecarlo(out, res, samples, indices, provenance) -> None:
         out.table(f"mc_probability_net_below_0_{s}", res.probability(s, "net").to_frame())
         long = pd.concat({a: res.sample_table(s, a) for a in ACCOUNTS}, names=["account", "sample"])
         out.table(f"mc_samples_{s}", long.stack().rename("value").reset_index())
-        out.figure(f"mc_cba_{s}", _interval_figure(res.summary(s, "cba"), s, res.mrio, samples))
+        figures.append((f"{s}: consumption-based accounts with their 5-95 % interval.",
+                        out.figure(f"mc_cba_{s}", _interval_figure(res.summary(s, "cba"), s, res.mrio, samples))))
+    _write_provenance(out, provenance, f"mrioflow mc: {samples} Monte Carlo samples", figures, res.mrio.synthetic)
+
+
+def _write_provenance(out, provenance, title, figures, synthetic) -> None:
+    """provenance.json and, when the provenance is complete (the CLI's), report.html."""
     out.text("provenance.json", json.dumps(provenance or {}, indent=2, default=str))
+    if provenance:
+        from .report import render_study
+
+        out.text("report.html", render_study(title, provenance, figures, synthetic=synthetic))
 
 
 def _interval_figure(summary: pd.DataFrame, stressor: str, mrio, samples: int, top: int = 25):
@@ -166,14 +177,17 @@ def run_sweep(
         res = sweep(years, load, backend=backend, dtype=dtype, stressors=stressors, scheduler=scheduler,
                     out_dir=store_folder(out_dir, "years"), progress=progress)
         first = res[res.years[0]].mrio
+        figures = []
         for s in res[res.years[0]].stressors:
             acc = res.accounts(s)
             out.table(f"sweep_accounts_{s}", acc.reset_index())
             for account in ("pba", "cba"):
                 out.table(f"sweep_{account}_{s}", acc[account].unstack("year"))
             unit = first.units[first.stressor_position(s)]
-            out.figure(f"sweep_{s}", _sweep_figure(acc, s, unit, first.synthetic))
-        out.text("provenance.json", json.dumps(provenance or {}, indent=2, default=str))
+            figures.append((f"{s}: the world total, and PBA against CBA of the largest consumers.",
+                            out.figure(f"sweep_{s}", _sweep_figure(acc, s, unit, first.synthetic))))
+        _write_provenance(out, provenance, f"mrioflow sweep: {', '.join(map(str, res.years))}", figures,
+                          first.synthetic)
     return out.written
 
 
