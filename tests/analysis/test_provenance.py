@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,3 +121,25 @@ def test_git_commit_never_fails_without_git(monkeypatch):
 
     monkeypatch.setattr(subprocess, "run", no_git)
     assert prov.git_commit() is None
+
+
+@pytest.mark.parametrize("command, years", [("sweep", ["--years", "2013", "2021"]), ("mc", ["--year", "2021"])])
+def test_sweep_and_mc_record_their_inputs(inputs, tmp_path, command, years):
+    from mrioflow.cli import main
+
+    eora, edgar, _ = inputs
+    out = tmp_path / command
+    extra = ["--samples", "4"] if command == "mc" else []
+    argv = [command, "-q", "--eora26", str(eora), *years, "--edgar", str(edgar), "--backend", "numpy",
+            *extra, "-o", str(out)]
+    assert main(argv) == 0
+    p = json.loads((out / "provenance.json").read_text())
+    assert p["command line"] == "mrioflow " + " ".join(argv) and p["edgar used"] is True
+    want = {int(y) for y in years[1:]}
+    served = {y for rec in p["inputs"] if rec["role"] == "eora26 table" for y in rec["years"]}
+    assert served == want
+    for rec in p["inputs"]:
+        assert rec["sha256"] == _sha(Path(rec["path"]))
+    assert {r["role"] for r in p["inputs"]} == {"eora26 table", "edgar"}
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert all(rec["sha256"] in html for rec in p["inputs"])
