@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._files import TMP_PREFIX, leftover_temporaries
+from .._files import leftover_temporaries
 from .._files import atomic_write as _atomic_write
 from ..errors import MrioflowError, OptionError
 
