@@ -72,3 +72,69 @@ def test_bad_options():
         mf.datasets.synthetic(countries=["CHN", "XXX"])
     with pytest.raises(OptionError, match="n_countries must be between 2 and 190, got 1"):
         mf.datasets.synthetic(n_countries=1)
+
+
+def test_plausible_story(full):
+    """Emission and consumption shares of the right order of magnitude (METHOD: the demo world)."""
+    acc = mf.Engine("numpy").run(full, sector_flows=False).accounts("CH4")
+    share = acc[["pba", "cba"]] / acc[["pba", "cba"]].sum()
+    top_emitters = share["pba"].nlargest(5).index
+    assert {"CHN", "IND"} <= set(top_emitters)
+    west_asia = ["IRN", "SAU", "IRQ", "TUR", "ARE", "KWT", "QAT", "OMN", "SYR", "YEM", "JOR", "ISR"]
+    assert share.loc[west_asia, "pba"].sum() > 0.03
+    europe = ["AUT", "BEL", "DEU", "DNK", "ESP", "FIN", "FRA", "GBR", "GRC", "IRL", "ITA", "NLD", "POL",
+              "PRT", "SWE", "CZE", "HUN", "ROU"]
+    assert {"USA", "CHN"} <= set(share["cba"].nlargest(3).index)
+    assert share.loc[europe, "cba"].sum() > share.loc[europe, "pba"].sum()  # Europe imports methane
+    assert share.loc["USA", "cba"] > share.loc["USA", "pba"]
+
+
+@pytest.mark.parametrize("shape", [(3, 7, 2), (5, 30, 7), (4, 26, 6)])
+def test_any_shape(shape):
+    R, S, c = shape
+    w = mf.datasets.synthetic(2013, seed=2, shape=shape)
+    assert (w.n_countries, w.n_sectors, len(w.fd_categories)) == shape
+    assert w.Z.shape == (R * S, R * S) and w.Y.shape == (R * S, R * c)
+    assert w.countries[-1] == "ROW" and w.synthetic
+    np.testing.assert_allclose(w.Z.sum(axis=1) + w.Y.sum(axis=1), w.x)
+    colsum = (w.Z / w.x).sum(axis=0)
+    assert colsum.max() < 0.8 and colsum.min() > 0.1
+    assert (w.F[1] > 0).all() and (w.F[0] >= 0).all()
+    assert len(set(w.sectors)) == S  # names made unique when one Eora26 sector is split
+
+
+def test_many_countries_are_numbered():
+    w = mf.datasets.synthetic(shape=(200, 2, 1))
+    assert w.n_countries == 200 and w.countries[0] == "C0001" and w.countries[-1] == "C0200"
+
+
+def test_presets_have_the_databases_shapes():
+    from mrioflow.datasets.synthetic import PRESETS
+
+    n = {name: R * S for name, (R, S, _) in PRESETS.items()}
+    assert n["eora26"] == 4940 and n["exiobase3"] == 49 * 200
+    assert abs(n["eora_full"] - 15_900) < 100
+    assert n["gloria"] == 164 * 120 and n["gloria_sut"] == 2 * n["gloria"]
+
+
+def test_generation_makes_no_n_by_n_temporaries():
+    import tracemalloc
+
+    R, S = 30, 40
+    tracemalloc.start()
+    try:
+        w = mf.datasets.synthetic(shape=(R, S, 3))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    nn = 8 * w.n**2
+    assert peak < 1.3 * nn, peak / nn  # Z itself, the finiteness check (1/8) and small blocks
+
+
+def test_bad_shapes():
+    with pytest.raises(OptionError, match="unknown synthetic shape 'gloria2'; presets: eora26"):
+        mf.datasets.synthetic(shape="gloria2")
+    with pytest.raises(OptionError, match=r"at least 2 countries.*\(1, 3, 1\)"):
+        mf.datasets.synthetic(shape=(1, 3, 1))
+    with pytest.raises(OptionError, match="shape must be a preset name or"):
+        mf.datasets.synthetic(shape=(3, 4))

@@ -7,8 +7,9 @@ backend, a sweep or a figure needs them.
 from importlib.metadata import PackageNotFoundError, version
 
 from . import datasets, errors, io, kernels
-from . import indices, regions
-from .engine import Engine, MonteCarloResults, Results, SweepResults, montecarlo, sweep
+from . import ensembles, indices, regions
+from .engine import Engine, Results
+from .ensembles import MonteCarloResults, SweepResults, montecarlo, sweep
 from .mrio import MRIO
 
 try:
@@ -16,4 +17,4 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
-__all__ = ["MRIO", "Engine", "MonteCarloResults", "Results", "SweepResults", "montecarlo", "sweep", "datasets", "errors", "indices", "io", "kernels", "regions", "__version__"]
+__all__ = ["MRIO", "Engine", "MonteCarloResults", "Results", "SweepResults", "montecarlo", "sweep", "datasets", "ensembles", "errors", "indices", "io", "kernels", "regions", "__version__"]

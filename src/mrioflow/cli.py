@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .errors import MrioflowError
+from .errors import MrioflowError, OptionError
 
 __all__ = ["build_parser", "main"]
 
@@ -48,6 +48,11 @@ examples:
 """
 
 
+SATELLITE_HELP = ("analyse these Eora26 satellite rows (labels_Q.txt) as stressor NAME instead of methane: "
+                  "PATTERN matches the indicator, or 'INDICATOR | CATEGORY' both, e.g. 'CO2=I-GHG-CO2' or "
+                  "'N2O_soils=I-GHG-N2O | Agricultural soils' (Memo rows excluded)")
+
+
 def add_run_parser(sub) -> None:
     p = sub.add_parser(
         "run",
@@ -67,6 +72,7 @@ def add_run_parser(sub) -> None:
     data.add_argument("--price", metavar="BASIS", help="Eora26 price basis: bp (default) or pp")
     data.add_argument("--no-cache", dest="cache", action="store_const", const=False, help="do not read or write the Eora26 cache of parsed years")
     data.add_argument("--stressor", metavar="NAME", help="stressor analysed (default: CH4)")
+    data.add_argument("--satellite", metavar="NAME=PATTERN", help=SATELLITE_HELP)
     data.add_argument("--value-added", dest="value_added", metavar="NAME", help="stressor holding value added (default: VA)")
     data.add_argument("--seed", type=int, help="seed of the synthetic world (default: 0)")
     data.add_argument("--synthetic-countries", dest="synthetic_countries", type=int, help=argparse.SUPPRESS)
@@ -130,6 +136,7 @@ def _add_data_options(p, *, years: bool) -> None:
                       help="EDGAR source -> Eora26 sector mapping (default: the bundled one)")
     data.add_argument("--stressor", metavar="NAME", action="append",
                       help="stressor to keep (repeatable; default: every stressor of the table)")
+    data.add_argument("--satellite", metavar="NAME=PATTERN", help=SATELLITE_HELP.replace(" instead of methane", ""))
     data.add_argument("--seed-world", dest="world_seed", type=int, default=0, help="seed of the synthetic world")
     data.add_argument("--synthetic-countries", dest="synthetic_countries", type=int, help=argparse.SUPPRESS)
     run = p.add_argument_group("running")
@@ -149,7 +156,7 @@ def _loader(args):
 
     edgar_name = args.stressor[0] if args.stressor else "CH4"
     return loader(eora26=args.eora26, edgar=args.edgar, edgar_mapping=args.edgar_mapping, stressor=edgar_name,
-                  seed=args.world_seed,
+                  seed=args.world_seed, satellite=args.satellite,
                   n_countries=args.synthetic_countries)
 
 
@@ -202,6 +209,8 @@ def add_mc_parser(sub) -> None:
     mc.add_argument("--convention", default="printed", help="BMI convention (printed, victim_row, beneficiary_row)")
     mc.add_argument("--norm-set", dest="norm_set", default="all", help="all (default) or scope")
     mc.add_argument("--norm-sign", dest="norm_sign", default="signed", help="signed (default) or abs")
+    mc.add_argument("--yes", action="store_true",
+                    help="run even when the ensemble needs more memory than this machine has or over 50 GB of disk")
     mc.add_argument("-o", "--output", default="mrioflow-mc", help="output folder (default: ./mrioflow-mc)")
     p.set_defaults(handler=_mc)
 
@@ -232,7 +241,7 @@ def _mc(args) -> int:
     files = run_montecarlo(mrio, args.output, samples=args.samples, perturb=perturb, seed=args.seed,
                            backend=args.backend, dtype=args.dtype, stressors=args.stressor,
                            batch_size=args.batch_size, scheduler=args.scheduler, progress=not args.quiet,
-                           indices=indices, provenance=prov, overwrite=args.overwrite)
+                           indices=indices, yes=args.yes, provenance=prov, overwrite=args.overwrite)
     _report_written(files, args.output)
     if mrio.synthetic:
         print("note: SYNTHETIC DATA - not real (the mrioflow synthetic world); use --eora26 for real data")
@@ -274,24 +283,57 @@ def _sweep(args) -> int:
 def add_bench_parser(sub) -> None:
     p = sub.add_parser(
         "bench",
-        help="hardware benchmark: the engine against a bare SciPy LU and pymrio, ensembles, readers, GPU",
-        description="Time named cases on the synthetic Eora26-sized world. Figures are ratios against "
-        "references measured in the same run (a bare SciPy LU of the same matrix, pymrio's calc_all and "
-        "parse_eora26, the CPU for the GPU case): compare ratios, not seconds, on shared machines.",
-        epilog="example:\n  mrioflow bench --markdown docs/benchmarks.md",
+        help="hardware benchmark: LU, solve, a year, Monte Carlo over a ladder of table sizes; compare records",
+        description="The hardware benchmark (default case 'ladder'): on synthetic worlds of the real databases' "
+        "shapes (eora26, exiobase3, eora_full, gloria, gloria_sut), time the LU, the multi-right-hand-side "
+        "solve, a full year and a Monte Carlo batch, each size in a fresh process, as seconds, GFLOP/s and "
+        "fraction of the machine's own peak (a matrix product measured in the same run), with peak memory in "
+        "units of n x n float64. Sizes that do not fit the memory are skipped with the reason. Other named "
+        "cases: engine (against a bare SciPy LU and pymrio), montecarlo, readers, gpu. "
+        "`mrioflow bench compare A.json B.json` prints two records side by side.",
+        epilog="examples:\n  mrioflow bench --quick --json quick.json --plot quick.png\n"
+        "  mrioflow bench --sizes eora26 exiobase3 eora_full gloria --json ladder.json --plot ladder.png\n"
+        "  mrioflow bench --sizes gloria_sut --in-place --json sut.json\n"
+        "  mrioflow bench compare cpu.json gpu.json --plot both.png\n"
+        "  mrioflow bench --case engine montecarlo readers gpu --markdown report.md",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--case", dest="cases", nargs="+", metavar="NAME",
-                   default=["engine", "montecarlo", "readers", "gpu"],
-                   help="cases to run: engine, montecarlo, readers, gpu (default: all)")
-    p.add_argument("--countries", dest="n_countries", type=int, help="smaller synthetic world (default: 189 + RoW)")
-    p.add_argument("--repeat", type=int, default=3, help="timed repetitions; the best is kept (default: 3)")
-    p.add_argument("--samples", type=int, default=64, help="Monte Carlo batch size timed (default: 64)")
+    p.add_argument("compare", nargs="*", metavar="compare A.json B.json",
+                   help="compare two JSON records instead of running")
+    p.add_argument("--case", dest="cases", nargs="+", metavar="NAME", default=["ladder"],
+                   help="cases to run: ladder, engine, montecarlo, readers, gpu (default: ladder)")
+    p.add_argument("--sizes", nargs="+", metavar="SIZE",
+                   help="ladder sizes: presets or RxSxC shapes (default: eora26 exiobase3 eora_full gloria gloria_sut)")
+    p.add_argument("--quick", action="store_true",
+                   help="small sizes, 2 repeats and a small Monte Carlo batch: a few minutes on 2 cores")
+    p.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "array_api_strict"],
+                   help="ladder backend (default: numpy)")
+    p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    p.add_argument("--in-place", dest="in_place", action="store_true",
+                   help="ladder: only the year, consuming the table in place (for sizes that fit only so)")
+    p.add_argument("--memory-limit", dest="memory_limit", type=float, metavar="GB",
+                   help="ladder: memory a size may use (default: what is available); larger sizes are skipped")
+    p.add_argument("--countries", dest="n_countries", type=int, help="smaller synthetic world for the named "
+                   "cases other than ladder (default: 189 + RoW)")
+    p.add_argument("--repeat", type=int, help="timed repetitions after a warm-up (default: 3; --quick: 2)")
+    p.add_argument("--samples", type=int, help="Monte Carlo batch size timed (default: 16 in the ladder, 64 in "
+                   "the montecarlo case; --quick: 4)")
     p.add_argument("--no-pymrio", dest="pymrio", action="store_false", help="skip the pymrio references")
     p.add_argument("--markdown", metavar="FILE", help="also write the report as Markdown (atomically)")
-    p.add_argument("--json", metavar="FILE", help="also write the figures as JSON (atomically)")
+    p.add_argument("--json", metavar="FILE", help="also write the record as JSON (atomically; schema in "
+                   "mrioflow.bench.ladder)")
+    p.add_argument("--plot", metavar="FILE", help="also plot time and GFLOP/s against n (PNG)")
     p.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(handler=_bench)
+
+
+def _load_record(path) -> dict:
+    import json
+
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise OptionError(f"{path}: not a readable mrioflow bench record ({exc})") from None
 
 
 def _bench(args) -> int:
@@ -300,16 +342,32 @@ def _bench(args) -> int:
 
     from .analysis.output import atomic_write
     from .bench import format_report, run_cases
+    from .bench.ladder import compare, plot
 
-    report = run_cases(args.cases, n_countries=args.n_countries, repeat=args.repeat, samples=args.samples,
-                       pymrio=args.pymrio)
+    if args.compare:
+        if args.compare[0] != "compare" or len(args.compare) != 3:
+            raise OptionError(f"unexpected arguments {args.compare}; to compare: mrioflow bench compare A.json B.json")
+        records = [_load_record(f) for f in args.compare[1:]]
+        print(compare(*records))
+        if args.plot:
+            plot(records, args.plot)
+        return 0
     command = "mrioflow " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "mrioflow bench"
+    repeat = args.repeat or (2 if args.quick else 3)
+    options = dict(n_countries=args.n_countries, repeat=repeat, pymrio=args.pymrio, sizes=args.sizes,
+                   quick=args.quick, backend=args.backend, dtype=args.dtype, in_place=args.in_place,
+                   memory_limit=args.memory_limit * 1e9 if args.memory_limit else None)
+    if args.samples or args.quick:
+        options["samples"] = args.samples or 4
+    report = run_cases(args.cases, command=command, **options)
     text = format_report(report, command=command)
     print(text)
     if args.markdown:
         atomic_write(args.markdown, lambda p: Path(p).write_text(text + "\n", encoding="utf-8"))
     if args.json:
         atomic_write(args.json, lambda p: Path(p).write_text(json.dumps(report, indent=2, default=str), encoding="utf-8"))
+    if args.plot and "ladder" in report["cases"]:
+        plot([report], args.plot)
     return 0
 
 

@@ -28,6 +28,10 @@ class NonProductiveError(MrioflowError, ArithmeticError):
     """The technology matrix A is not productive: (I - A)^-1 is not non-negative."""
 
 
+class MemoryLimitError(MrioflowError, MemoryError):
+    """A computation would need more memory than the device has (or than the limit given)."""
+
+
 class LabelError(MrioflowError, ValueError):
     """Labels are missing, duplicated, or do not match the data or each other."""
 
@@ -46,3 +50,8 @@ class ReaderError(MrioflowError, ValueError):
 
 class MissingDataError(ReaderError, FileNotFoundError):
     """A data file that should exist does not."""
+
+
+class StoreError(MrioflowError, OSError):
+    """A folder of resumable results cannot be used: it holds another run, its manifest
+    is missing or damaged, or a result cannot be written there."""

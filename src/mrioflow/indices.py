@@ -19,56 +19,28 @@ import pandas as pd
 from .engine.backend import Backend, get_backend
 from .kernels import indices as K
 from .kernels.indices import CONVENTIONS, NORM_SIGNS, check_option
-from .regions import Regions, as_regions
+from .regions import NORM_SETS, Regions, norm_mask_on, resolve_grouping
 
 __all__ = ["CONVENTIONS", "LEVELS", "NORM_SETS", "NORM_SIGNS", "bmi", "bmi_totals", "gmi"]
 
-NORM_SETS = ("all", "scope")
 LEVELS = ("region", "country")
-
-
-def resolve_grouping(countries, groups, *, norm_set="all", norm_sign="signed", convention=None):
-    """Check the index options and resolve a grouping against the table's countries.
-
-    Returns
-    -------
-    regions : Regions
-    P : ndarray (G, R)
-        Membership matrix (host).
-    scope : ndarray (R,) of bool
-        Members of the grouping (host).
-
-    Raises
-    ------
-    OptionError
-        An option value that does not exist.
-    LabelError
-        Grouping countries missing from the table.
-    """
-    if convention is not None:
-        check_option("convention", convention, CONVENTIONS)
-    check_option("norm_set", norm_set, NORM_SETS)
-    check_option("norm_sign", norm_sign, NORM_SIGNS)
-    regions = as_regions(groups)
-    countries = list(countries)
-    P = regions.membership(countries)  # checks that every member is in the table
-    return regions, P, regions.mask(countries)
-
-
-def norm_mask_on(backend: Backend, scope: np.ndarray, norm_set: str):
-    """The kernels' ``norm_mask`` on the backend's device: None for "all", the scope for "scope"."""
-    return None if norm_set == "all" else backend.asarray(scope.astype(np.float64)) > 0.5
 
 
 def _prepare(res, stressor, value_added, groups, norm_set, norm_sign, level, backend, convention=None):
     check_option("level", level, LEVELS)
     regions, P, scope = resolve_grouping(res.countries, groups, norm_set=norm_set, norm_sign=norm_sign,
                                          convention=convention)
-    k, kv = res._k(stressor), res._k(value_added)
-    b: Backend = get_backend("numpy" if backend is None else backend)
+    k, kv = res.stressor_index(stressor), res.stressor_index(value_added)
+    b: Backend = get_backend(_default_backend(res) if backend is None else backend)
     E = b.asarray(res.E[k])
     V = b.asarray(res.E[kv])
     return regions, b, b.xp, E, V, norm_mask_on(b, scope, norm_set), b.asarray(P), scope
+
+
+def _default_backend(res):
+    """The backend the results were computed on (NumPy for results that do not say)."""
+    own = getattr(res, "backend", None)
+    return own if isinstance(own, Backend) else "numpy"
 
 
 def _attrs(res, regions: Regions, **options) -> dict:
@@ -127,7 +99,7 @@ def bmi(
         "country": the member countries' R_g x R_g matrix (grouping order).
     backend : str or Backend, optional
         Where the index arithmetic runs ("numpy", "cupy", "array_api_strict",
-        "auto"); default "numpy" (the inputs are R x R host arrays).
+        "auto"); default: the backend ``res`` was computed on.
 
     Returns
     -------
@@ -224,7 +196,7 @@ def gmi(
     level : {"region", "country"}
         "region": the sum of members' GMI; "country": members in grouping order.
     backend : str or Backend, optional
-        Default "numpy".
+        Default: the backend ``res`` was computed on.
 
     Returns
     -------

@@ -26,9 +26,15 @@ import numpy as np
 import pandas as pd
 
 from . import data
+from .engine.backend import Backend, get_backend
 from .errors import LabelError, MissingDataError, ReaderError
+from .kernels.indices import CONVENTIONS, NORM_SIGNS, calc_group_matrix, check_option
 
-__all__ = ["Regions", "as_regions", "bri", "from_csv", "from_dict"]
+__all__ = ["NORM_SETS", "Regions", "as_regions", "bri", "from_csv", "from_dict", "group_matrix",
+           "norm_mask_on", "resolve_grouping"]
+
+#: Countries an index is computed over and normalised against (docs/method.md section 6).
+NORM_SETS = ("all", "scope")
 
 #: Group column names tried, in order, when a CSV does not say which to use.
 GROUP_COLUMNS = ("region_en", "region", "group", "group_en")
@@ -182,24 +188,69 @@ class Regions:
                 f"grouping {self.name!r} has {len(miss)} {noun} not in the table: {', '.join(miss)}"
             )
 
-    def membership(self, countries: Sequence[str]) -> np.ndarray:
+    def membership(self, countries: Sequence[str], *, other: str | None = None) -> np.ndarray:
         """Membership matrix P (G x R) of the table's countries: P[g, r] = 1 if r is in g.
 
-        Table countries outside the grouping have an all-zero column. Checks
-        first that every member is in ``countries`` (:meth:`check`).
+        Table countries outside the grouping have an all-zero column, or, with
+        ``other``, a last row of their own (added only when there are such
+        countries). Checks first that every member is in ``countries`` (:meth:`check`).
         """
         countries = list(countries)
         self.check(countries)
+        outside = [j for j, c in enumerate(countries) if c not in self._map]
+        extra = 1 if other is not None and outside else 0
         pos = {c: i for i, c in enumerate(countries)}
-        P = np.zeros((len(self._groups), len(countries)))
+        P = np.zeros((len(self._groups) + extra, len(countries)))
         gpos = {g: i for i, g in enumerate(self._groups)}
         for c, g in self._map.items():
             P[gpos[g], pos[c]] = 1.0
+        if extra:
+            P[-1, outside] = 1.0
         return P
 
     def mask(self, countries: Sequence[str]) -> np.ndarray:
         """Boolean vector over the table's countries: True for members of the grouping."""
         return np.array([c in self._map for c in countries], dtype=bool)
+
+
+def resolve_grouping(countries, groups, *, norm_set="all", norm_sign="signed", convention=None):
+    """Check the index options and resolve a grouping against the table's countries.
+
+    Returns
+    -------
+    regions : Regions
+    P : ndarray (G, R)
+        Membership matrix (host).
+    scope : ndarray (R,) of bool
+        Members of the grouping (host).
+
+    Raises
+    ------
+    OptionError
+        An option value that does not exist.
+    LabelError
+        Grouping countries missing from the table.
+    """
+    if convention is not None:
+        check_option("convention", convention, CONVENTIONS)
+    check_option("norm_set", norm_set, NORM_SETS)
+    check_option("norm_sign", norm_sign, NORM_SIGNS)
+    regions = as_regions(groups)
+    countries = list(countries)
+    P = regions.membership(countries)  # checks that every member is in the table
+    return regions, P, regions.mask(countries)
+
+
+def norm_mask_on(backend: Backend, scope: np.ndarray, norm_set: str):
+    """The kernels' ``norm_mask`` on the backend's device: None for "all", the scope for "scope"."""
+    return None if norm_set == "all" else backend.asarray(scope.astype(np.float64)) > 0.5
+
+
+def group_matrix(M: np.ndarray, P: np.ndarray, backend: str | Backend | None = None) -> np.ndarray:
+    """Sum a host country x country matrix M (..., R, R) to groups, P M P^T (..., G, G),
+    with :func:`mrioflow.kernels.calc_group_matrix` on ``backend`` (default NumPy)."""
+    b = get_backend("numpy" if backend is None else backend)
+    return b.to_host(calc_group_matrix(b.asarray(M), b.asarray(P)))
 
 
 def bri() -> Regions:

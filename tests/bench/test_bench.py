@@ -74,3 +74,97 @@ def test_gpu_case_says_why_it_skips_without_a_gpu():
         assert figures["cpu_over_gpu"] > 0
     else:
         assert figures == {"skipped": why}
+
+
+# -- the hardware benchmark: ladder, JSON record, compare, plot (tiny sizes, no time asserted) --------------
+
+
+@pytest.fixture(scope="module")
+def quick_record(tmp_path_factory):
+    """`mrioflow bench` at two tiny sizes, one of them too big for the memory limit given."""
+    from mrioflow.cli import main
+
+    folder = tmp_path_factory.mktemp("bench")
+    from mrioflow.bench.ladder import memory_estimate
+
+    limit_gb = 1.1 * memory_estimate(200, 30, in_place=False) / 1e9  # fits n = 200, not n = 2,000
+    rc = main(["bench", "--sizes", "10x20x3", "100x20x3", "--repeat", "1", "--samples", "2",
+               "--memory-limit", str(limit_gb), "--json", str(folder / "a.json"), "--plot", str(folder / "a.png")])
+    assert rc == 0
+    return folder
+
+
+def test_ladder_record_schema_and_skipping(quick_record):
+    import json
+
+    from mrioflow.bench.ladder import SCHEMA
+
+    record = json.loads((quick_record / "a.json").read_text())
+    assert record["schema"] == SCHEMA and record["command"].startswith("mrioflow")
+    m = record["machine"]
+    assert {"cpu_model", "cpu_count", "memory_bytes", "numpy", "scipy", "blas", "threads", "gpu"} <= set(m)
+    ladder = record["cases"]["ladder"]
+    assert ladder["peak"]["gflops"] > 0 and ladder["peak"]["operation"] == "matmul"
+    small, big = ladder["sizes"]
+    assert small["n"] == 200 and small["skipped"] is None and small["shape"] == [10, 20, 3]
+    assert big["n"] == 2000 and "needs about" in big["skipped"] and "--in-place" in big["skipped"]
+    assert "operations" not in big
+    ops = small["operations"]
+    assert set(ops) == {"year", "lu", "solve", "montecarlo"}
+    for name in ("year", "lu", "solve"):
+        t = ops[name]
+        assert t["min_s"] <= t["median_s"] and len(t["runs"]) == 1
+        assert t["gflops"] == pytest.approx(t["flops"] / t["min_s"] / 1e9)
+        assert t["fraction_of_peak"] == pytest.approx(t["gflops"] / ladder["peak"]["gflops"])
+    assert ops["lu"]["flops"] == pytest.approx(2 / 3 * 200**3)
+    assert ops["solve"]["flops"] == pytest.approx(2 * 200**2 * 10)
+    assert ops["montecarlo"]["samples"] == 2
+    assert small["peak_memory_nxn"] > small["inputs_nxn"] > 0
+    assert (quick_record / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_table(quick_record, capsys):
+    import json
+
+    from mrioflow.cli import main
+
+    record = json.loads((quick_record / "a.json").read_text())
+    for size in record["cases"]["ladder"]["sizes"]:
+        for t in (size.get("operations") or {}).values():
+            t["min_s"] *= 2  # machine B: twice as slow
+    (quick_record / "b.json").write_text(json.dumps(record))
+    assert main(["bench", "compare", str(quick_record / "a.json"), str(quick_record / "b.json"),
+                 "--plot", str(quick_record / "ab.png")]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.startswith("10x20x3")]
+    assert {r[2] for r in rows} == {"year", "lu", "solve", "montecarlo"}
+    assert all(r[-1] == "2.000" for r in rows)
+    assert (quick_record / "ab.png").exists()
+
+
+def test_compare_refuses_what_is_not_a_record(tmp_path, capsys):
+    from mrioflow.cli import main
+
+    (tmp_path / "x.json").write_text("{}")
+    assert main(["bench", "compare", str(tmp_path / "x.json"), str(tmp_path / "x.json")]) == 1
+    assert "holds no ladder" in capsys.readouterr().err
+    assert main(["bench", "compare", str(tmp_path / "x.json")]) == 1
+    assert main(["bench", "--sizes", "big"]) == 1
+    assert "neither a preset" in capsys.readouterr().err
+
+
+def test_case_selection_runs_only_the_named_cases(monkeypatch):
+    from mrioflow.bench import harness
+
+    called = []
+    monkeypatch.setitem(harness.CASES, "ladder", lambda **kw: called.append("ladder") or {})
+    report = run_cases(["engine"], n_countries=3, repeat=1, progress=False, pymrio=False)
+    assert set(report["cases"]) == {"engine"} and called == []
+
+
+def test_in_place_ladder_runs_only_the_year():
+    from mrioflow.bench.ladder import run_ladder
+
+    ladder = run_ladder(["8x10x2"], repeat=1, in_place=True, peak_n=64, progress=False)
+    size = ladder["sizes"][0]
+    assert set(size["operations"]) == {"year"} and ladder["in_place"]

@@ -93,10 +93,12 @@ def test_bench_writes_markdown_and_json(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["mc", "--samples", "3", "--intensities", "-1"], "relative standard deviations must be finite and >= 0"),
-    (["mc", "--samples", "0"], "samples must be a positive integer, got 0"),
+    (["mc", "--samples", "0"], "samples must be an integer >= 1, got 0"),
     (["sweep", "--years", "2013", "--eora26", "/nonexistent/eora"], "/nonexistent/eora"),
     (["bench", "--case", "warp-drive"], r"unknown benchmark case(s) ['warp-drive']"),
     (["mc", "--backend", "tpu"], "backend must be one of"),
+    (["mc", "--scheduler", "process"], "scheduler must be None, one of ('sync', 'synchronous', 'threads', 'processes')"),
+    (["sweep", "--years", "2013", "--scheduler", "process"], "got 'process'"),
 ])
 def test_errors_are_one_line(tmp_path, args, message):
     proc = mrioflow(*args, "-q", "-o", tmp_path / "out") if args[0] != "bench" else mrioflow(*args)

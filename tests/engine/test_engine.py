@@ -98,3 +98,46 @@ def test_run_leaves_the_table_untouched(backend):
     mf.Engine(backend).run(world)
     for name, array in before.items():
         np.testing.assert_array_equal(getattr(world, name), array, err_msg=name)
+
+
+def test_prepared_table_reuses_one_factorisation(world, reference):
+    """Engine.prepare: X = L Yr, M = S L and E = W Yr (W = split(S) L) against the explicit L."""
+    table = mf.Engine("numpy").prepare(world)
+    L, R = reference.L, world.n_countries
+    Yr = world.Y.reshape(world.n, R, -1).sum(axis=2)
+    np.testing.assert_allclose(table.X, L @ Yr, rtol=1e-10)
+    np.testing.assert_allclose(table.M, reference.M, rtol=1e-10)
+    E_by_W = (table.W @ Yr).reshape(len(world.stressors), R, R)
+    np.testing.assert_allclose(E_by_W, reference.E, rtol=1e-9, atol=1e-9 * np.abs(reference.E).max())
+    np.testing.assert_allclose(table.flows(), reference.E, rtol=1e-12)
+    assert table.system is table.system  # factored once
+
+
+def test_results_carry_their_backend(world):
+    b = ArrayApiStrictBackend(device="device1")
+    res = mf.Engine(b).run(world, sector_flows=False)
+    assert res.backend is b
+    assert str(b) == "array_api_strict (array-api-strict array_api_strict.Device('device1'))"
+    assert res.stressor_index("VA") == world.stressors.index("VA")
+    with pytest.raises(mf.errors.LabelError, match="NOPE"):
+        res.stressor_index("NOPE")
+    with pytest.raises(mf.errors.OptionError, match="dtype 'float32' disagrees with the backend's dtype 'float64'"):
+        mf.Engine(b, dtype="float32")
+
+
+def test_indices_compute_on_the_results_backend(world, monkeypatch):
+    """mf.indices.bmi/gmi default to the device the results were computed on."""
+    from mrioflow.kernels import indices as KI
+
+    devices = []
+    for name in ("calc_bmi", "calc_gmi"):
+        original = getattr(KI, name)
+        monkeypatch.setattr(KI, name, lambda E, V, _f=original, **kw: devices.append(E.device) or _f(E, V, **kw))
+    groups = {c: "all" for c in world.countries}
+    b = ArrayApiStrictBackend(device="device1")
+    res = mf.Engine(b).run(world, sector_flows=False)
+    bmi = mf.indices.bmi(res, "CH4", groups)
+    gmi = mf.indices.gmi(res, "CH4", groups)
+    assert devices == [b.device, b.device]
+    assert bmi.attrs["backend"] == gmi.attrs["backend"] == "array_api_strict"
+    assert mf.indices.bmi(mf.Engine("numpy").run(world), "CH4", groups).attrs["backend"] == "numpy"

@@ -4,7 +4,7 @@ The Eora26 files are written here with plain numpy/Python (not with
 mrioflow's writer), so that the reader is checked against an independent
 source: a few real Eora26 countries, the real 26 sectors and 6 final-demand
 categories, Eora's single RoW row/column, six value-added rows and satellite
-rows labelled "stressor (unit)<TAB>source".
+rows labelled as Eora labels them: "indicator (unit)<TAB>source category".
 """
 
 from __future__ import annotations
@@ -28,19 +28,27 @@ VA_ITEMS = [
     "Net mixed income B.3n",
     "Consumption of fixed capital K.1",
 ]
+# labels_Q.txt as Eora releases it (docs/method.md section 8): indicator with unit, source category; the
+# greenhouse-gas rows repeat the same categories for each gas, with "Memo:" items that belong to no
+# country, beside other indicator families.
 Q_LABELS = [
     ("Energy Usage (TJ)", "Natural Gas"),
-    ("CH4 (Gg)", "EDGAR - 1A1 Energy industries"),
-    ("CH4 (Gg)", "EDGAR - 3A1 Enteric fermentation"),
-    ("CH4 (Gg)", "EDGAR - 4A Solid waste disposal"),
-    ("CH4 (Gg)", "EDGAR - Memo: 1A3a International aviation"),
-    ("CH4 (Gg)", "PRIMAP - Total"),
-    ("CO2 (Gg)", "EDGAR - 1A1 Energy industries"),
-    ("CO2 (Gg)", "EDGAR - 1A3b Road transportation"),
-    ("N2O (Gg)", "EDGAR - 3D Agricultural soils"),
+    ("I-GHG-CO2 emissions (Gg)", "Public electricity and heat production"),
+    ("I-GHG-CO2 emissions (Gg)", "Road transportation"),
+    ("I-GHG-CO2 emissions (Gg)", "Memo: International aviation"),
+    ("I-GHG-CH4 emissions (Gg)", "Public electricity and heat production"),
+    ("I-GHG-CH4 emissions (Gg)", "Enteric fermentation"),
+    ("I-GHG-CH4 emissions (Gg)", "Rice cultivation"),
+    ("I-GHG-CH4 emissions (Gg)", "Memo: International aviation"),
+    ("I-GHG-CH4 emissions (Gg)", "Fugitive emissions from oil and gas"),
+    ("I-GHG-CH4 emissions (Gg)", "Memo: International navigation"),
+    ("I-GHG-N2O emissions (Gg)", "Agricultural soils"),
+    ("I-GHG-N2O emissions (Gg)", "Manure management"),
+    ("I-GHG-N2O emissions (Gg)", "Memo: International aviation"),
 ]
-CH4_ROWS = [1, 2, 3]  # EDGAR CH4, not the Memo row, not PRIMAP
-CO2_ROWS = [6, 7]
+CH4_ROWS = [4, 5, 6, 8]  # "I-GHG-CH4 emissions (Gg)" without the Memo rows (7, 9)
+CO2_ROWS = [1, 2]
+N2O_ROWS = [10, 11]
 
 
 @dataclass

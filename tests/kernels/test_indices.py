@@ -373,7 +373,7 @@ def world_flows():
 @pytest.mark.parametrize("norm_sign", K.NORM_SIGNS)
 def test_identities_on_synthetic_world(world_flows, convention, norm_sign):
     res = world_flows
-    E, V = res.E[res._k("CH4")], res.E[res._k("VA")]
+    E, V = res.E[res.stressor_index("CH4")], res.E[res.stressor_index("VA")]
     Bm = _on_both(K.calc_bmi, E, V, convention=convention, norm_sign=norm_sign)
     assert np.all(Bm >= 0) and np.all(Bm <= 3 + 1e-12)
     assert np.all(np.diag(Bm) == 0)

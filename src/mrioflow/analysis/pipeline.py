@@ -102,7 +102,7 @@ def _tables(settings: Settings, regions: rg.Regions):
         yield y, functools.partial(
             load_table, y, eora26=settings.eora26, edgar=settings.edgar, edgar_mapping=settings.edgar_mapping,
             price=settings.price, cache=settings.cache, stressor=settings.stressor, seed=settings.seed,
-            countries=world,
+            countries=world, satellite=settings.satellite,
         )
 
 
@@ -131,9 +131,9 @@ def _accounts(res: Results, regions: rg.Regions, stressors, year) -> tuple[pd.Da
                 "name": list(names),
                 "region": region,
                 "stressor": st,
-                "unit": res.mrio.units[res._k(st)],
+                "unit": res.mrio.units[res.stressor_index(st)],
                 **{c: acc[c].to_numpy() for c in ("pba", "cba", "imports", "exports", "net")},
-                "direct": res.F_Y[res._k(st)],
+                "direct": res.F_Y[res.stressor_index(st)],
             }
         )
         frames.append(df)
@@ -157,7 +157,7 @@ def _sectors(res: Results, regions: rg.Regions, stressors, year) -> tuple[pd.Dat
     region = _region_of(res, regions)
     frames = []
     for st in stressors:
-        k = res._k(st)
+        k = res.stressor_index(st)
         unit = res.mrio.units[k]
         direct = res.F_Y[k]
         by_perspective = {
@@ -192,12 +192,9 @@ def _sectors(res: Results, regions: rg.Regions, stressors, year) -> tuple[pd.Dat
 
 def _flows_region(res: Results, regions: rg.Regions, stressor: str) -> pd.DataFrame:
     order = _region_order(regions, res)
-    P = np.zeros((len(order), res.mrio.n_countries))
-    pos = {g: i for i, g in enumerate(order)}
-    for j, c in enumerate(res.countries):
-        P[pos[regions.group_of(c) or OTHER], j] = 1.0
-    G = P @ res.E[res._k(stressor)] @ P.T
-    unit = res.mrio.units[res._k(stressor)]
+    P = regions.membership(res.countries, other=OTHER)  # rows in the order of _region_order
+    G = rg.group_matrix(res.E[res.stressor_index(stressor)], P, res.backend)
+    unit = res.mrio.units[res.stressor_index(stressor)]
     return pd.DataFrame(
         G,
         index=pd.Index(order, name=f"producing region (values in {unit})"),
@@ -211,7 +208,7 @@ ROBUST = (0.05, 0.95)
 def _ratio_case_spread(res: Results, regions: rg.Regions, settings: Settings, year) -> pd.DataFrame:
     """The spread of the ratio-case country-pair BMI (docs/method.md section 5) under this
     run's normalisation and under the robust one at the 5 % and 95 % quantiles."""
-    E, V = res.E[res._k(settings.stressor)], res.E[res._k(settings.value_added)]
+    E, V = res.E[res.stressor_index(settings.stressor)], res.E[res.stressor_index(settings.value_added)]
     mask = None if settings.norm_set == "all" else np.array([c in regions for c in res.countries])
     EN, Vbar = np.maximum(E - E.T, 0.0), V - V.T
     ratio_case = (EN > 0) & ((Vbar < 0) if settings.convention == "printed" else (Vbar > 0))
@@ -281,8 +278,8 @@ def compute_year(res: Results, regions: rg.Regions, settings: Settings, *, year=
         gmi=gmi_r,
         source=res.mrio.source,
         synthetic=res.synthetic,
-        units={s: res.mrio.units[res._k(s)] for s in (st, va)},
-        backend=res.backend,
+        units={s: res.mrio.units[res.stressor_index(s)] for s in (st, va)},
+        backend=str(res.backend),
         timings={"indices": t_idx, "tables": t_tab},
         meta={k: v for k, v in res.mrio.meta.items() if isinstance(v, (str, int, float, bool))},
     )

@@ -31,6 +31,7 @@ from pathlib import Path
 from ..engine.backend import BACKEND_NAMES
 from ..errors import MissingDataError, OptionError, ReaderError
 from ..indices import NORM_SETS
+from ..io.eora26 import satellite_option
 from ..kernels.indices import CONVENTIONS, NORM_SIGNS, check_option, check_quantiles
 from .output import check_file_name
 
@@ -63,6 +64,11 @@ class Settings:
         pymrio folders (one table each), instead of Eora26.
     stressor, value_added : str
         The stressor analysed (default "CH4") and the value-added stressor ("VA").
+    satellite : str, optional
+        Eora26 satellite rows to analyse instead of methane, ``"NAME=PATTERN"``
+        (e.g. ``"CO2=I-GHG-CO2"``, ``"N2O_soils=I-GHG-N2O | Agricultural soils"``;
+        the patterns of ``read_eora26(satellites=...)``): the matching rows
+        become stressor NAME, which becomes ``stressor``.
     groups : str, optional
         A grouping CSV (iso3 + a group column); None: the BRI grouping.
     group_column : str, optional
@@ -96,6 +102,7 @@ class Settings:
     edgar_mapping: str | None = None
     pymrio: tuple[str, ...] = ()
     stressor: str = "CH4"
+    satellite: str | None = None
     value_added: str = "VA"
     groups: str | None = None
     group_column: str | None = None
@@ -177,6 +184,14 @@ class Settings:
             raise OptionError("edgar needs a real table to attach to: give eora26 (or pymrio) as well")
         if self.edgar_mapping and not self.edgar:
             raise OptionError("edgar_mapping maps an EDGAR file's sources: give edgar as well")
+        if self.satellite is not None:
+            if self.source != "eora26":
+                raise OptionError("satellite picks rows of an Eora26 table's labels_Q.txt: give eora26 as well")
+            name, _ = satellite_option(self.satellite)
+            if self.stressor not in ("CH4", name):
+                raise OptionError(f"stressor {self.stressor!r} and satellite {self.satellite!r} name two stressors; "
+                                  f"write satellite = '{self.stressor}=PATTERN' to analyse its rows as {self.stressor}")
+            self.stressor = name
         if self.stressor == self.value_added:
             raise OptionError(f"stressor and value_added must differ, both are {self.stressor!r}")
         for name in ("seed", "synthetic_countries"):

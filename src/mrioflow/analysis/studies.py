@@ -13,8 +13,8 @@ import pandas as pd
 
 from .. import io as mio
 from ..datasets import synthetic
-from ..engine import montecarlo, sweep
-from ..errors import ReaderError
+from ..ensembles import check_scheduler, montecarlo, sweep
+from ..errors import LabelError, OptionError, ReaderError
 from ..mrio import MRIO
 from .output import OutputFolder, store_folder
 
@@ -42,11 +42,19 @@ def load_table(
     seed: int = 0,
     n_countries: int | None = None,
     countries=None,
+    satellite: str | None = None,
 ) -> MRIO:
-    """One year's table: Eora26 (with EDGAR methane when given) or the synthetic world."""
+    """One year's table: Eora26 (with EDGAR methane when given; with the Q rows ``satellite``,
+    ``"NAME=PATTERN"``, as a stressor) or the synthetic world. An Eora26 table without
+    ``stressor``, given neither EDGAR nor a satellite, is a LabelError that lists its indicators."""
     if eora26 is None:
+        if satellite:
+            raise OptionError("--satellite picks rows of an Eora26 table's labels_Q.txt: give --eora26 as well")
         return synthetic(year=year, seed=seed, n_countries=n_countries, countries=countries)
-    mrio = mio.read_eora26(eora26, year, price=price, cache=cache)
+    satellites = dict([mio.eora26.satellite_option(satellite)]) if satellite else None
+    mrio = mio.read_eora26(eora26, year, price=price, cache=cache, satellites=satellites)
+    if edgar is None and satellite is None and stressor not in mrio.stressors:
+        raise LabelError(mio.eora26.missing_stressor_message(mrio, stressor))
     return with_edgar(mrio, edgar, mapping=edgar_mapping, stressor=stressor, year=year)
 
 
@@ -90,17 +98,19 @@ def run_montecarlo(
     indices: dict | None = None,
     provenance: dict | None = None,
     overwrite: bool = False,
+    yes: bool = False,
 ) -> list[Path]:
     """Run an ensemble (batches kept beside ``out_dir``, in ``{out_dir}.batches``, for
     resuming) and publish ``out_dir`` whole when done (``provenance.json`` included), with
     per stressor: the summary of each account by country, P(net < 0), every sample
     of the accounts, and a figure of CBA with its 90 % interval; with ``indices``,
     GMI by country and region (with P(GMI < 0)) and the mean and spread of the
-    region x region BMI."""
+    region x region BMI. ``yes``: run past the resource limits (see ``mf.montecarlo``)."""
+    check_scheduler(scheduler)  # before any folder is made
     with OutputFolder(out_dir, kind="mc", overwrite=overwrite) as out:
         res = montecarlo(mrio, samples=samples, perturb=perturb, seed=seed, backend=backend, dtype=dtype,
                          stressors=stressors, batch_size=batch_size, scheduler=scheduler,
-                         out_dir=store_folder(out_dir, "batches"), progress=progress, indices=indices)
+                         out_dir=store_folder(out_dir, "batches"), progress=progress, indices=indices, yes=yes)
         _write_montecarlo(out, res, samples, indices, provenance)
     return out.written
 
@@ -173,6 +183,7 @@ def run_sweep(
     ``{out_dir}.years``, for resuming) and publish ``out_dir`` whole when done
     (``provenance.json`` included), with for each stressor its accounts by (year, country), PBA and
     CBA as country x year tables, and a figure of both over the years."""
+    check_scheduler(scheduler)  # before any folder is made
     with OutputFolder(out_dir, kind="sweep", overwrite=overwrite) as out:
         res = sweep(years, load, backend=backend, dtype=dtype, stressors=stressors, scheduler=scheduler,
                     out_dir=store_folder(out_dir, "years"), progress=progress)

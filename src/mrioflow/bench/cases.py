@@ -14,6 +14,18 @@ def _world(n_countries):
     return datasets.synthetic(year=2013, seed=0, n_countries=n_countries)
 
 
+@case("ladder")
+def ladder_case(*, sizes=None, backend: str = "numpy", dtype: str = "float64", repeat: int = 3, samples: int = 16,
+                in_place: bool = False, memory_limit: float | None = None, quick: bool = False, **_) -> dict:
+    """The hardware benchmark: LU, multi-right-hand-side solve, a full year and a Monte Carlo batch over a
+    ladder of sizes, as seconds, GFLOP/s and fractions of the machine's own peak (see bench/ladder.py)."""
+    from .ladder import LADDER, QUICK, run_ladder
+
+    return run_ladder(sizes or (QUICK if quick else LADDER), backend=backend, dtype=dtype, repeat=repeat,
+                      samples=samples, in_place=in_place, memory_limit=memory_limit,
+                      peak_n=1024 if quick else 2048)
+
+
 @case("engine")
 def engine_case(*, n_countries: int | None = None, repeat: int = 3, pymrio: bool = True, **_) -> dict:
     """One year: Engine.run (numpy) against a bare SciPy LU of the same (I - A) and pymrio's calc_all.
@@ -99,7 +111,7 @@ def gpu_case(*, n_countries: int | None = None, repeat: int = 5, **_) -> dict:
 def montecarlo_case(*, n_countries: int | None = None, samples: int = 64, backend: str = "numpy", **_) -> dict:
     """Ensemble throughput: samples per second for each perturbation target, and the
     cost of one sample relative to one full engine run (factorisation included)."""
-    from ..engine.ensemble import _BatchRunner, _expand_rsd
+    from ..ensembles.ensemble import _BatchRunner, _expand_rsd
 
     mrio = _world(n_countries)
     eng = Engine(backend)
@@ -115,7 +127,7 @@ def montecarlo_case(*, n_countries: int | None = None, samples: int = 64, backen
         # Time batches alone: the one-off factorisation and nominal run of an
         # ensemble are prepared first, outside the timing.
         sigmas = {t: _expand_rsd(t, rsd, mrio) for t, rsd in perturb.items()}
-        runner = _BatchRunner(mrio, sigmas, 10 * count, count, 0, eng.backend, eng.backend.dtype_name)
+        runner = _BatchRunner(mrio, sigmas, 10 * count, count, 0, eng.backend)
         runner(0)
         t = time_it(lambda r=runner: r(1), repeat=2, sync=eng.backend.synchronize)
         per_sample = t.best / count

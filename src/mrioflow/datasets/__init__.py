@@ -1,5 +1,5 @@
 """Built-in data sets for demos, tests and benchmarks."""
 
-from .synthetic import synthetic
+from .synthetic import PRESETS, synthetic
 
-__all__ = ["synthetic"]
+__all__ = ["PRESETS", "synthetic"]

@@ -1,4 +1,7 @@
-"""Choosing a backend, moving data to it, orchestrating a run."""
+"""One table on one device: choosing a backend, moving data to it, factoring, running.
+
+Everything that loops over many tables lives in :mod:`mrioflow.ensembles`.
+"""
 
 from .backend import (
     ArrayApiStrictBackend,
@@ -8,10 +11,8 @@ from .backend import (
     NumpyBackend,
     get_backend,
 )
-from .engine import Engine
-from .ensemble import MonteCarloResults, montecarlo
+from .engine import Engine, PreparedTable
 from .results import Results
-from .sweeps import SweepResults, sweep
 from .system import LeontiefSystem
 
 __all__ = [
@@ -21,11 +22,8 @@ __all__ = [
     "Engine",
     "Factorization",
     "LeontiefSystem",
-    "MonteCarloResults",
     "NumpyBackend",
+    "PreparedTable",
     "Results",
-    "SweepResults",
     "get_backend",
-    "montecarlo",
-    "sweep",
 ]

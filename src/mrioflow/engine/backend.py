@@ -82,6 +82,8 @@ class Backend:
     #: True when ``asarray`` always makes a private copy (a host-to-device
     #: transfer); the engine may then reuse that copy's memory in place.
     copies_on_transfer: bool = False
+    #: True when the LU is computed in the memory of its input (LAPACK getrf).
+    in_place_lu: bool = False
 
     def __init__(self, dtype: str = "float64"):
         if dtype not in DTYPES:
@@ -92,6 +94,30 @@ class Backend:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.dtype_name} on {self.describe()}>"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.describe()})"
+
+    # -- travelling to workers -------------------------------------------------
+    def spec(self) -> dict:
+        """What rebuilds this backend elsewhere: name, dtype and device (JSON-safe)."""
+        return {"name": self.name, "dtype": self.dtype_name, "device": self.device_name}
+
+    @property
+    def device_name(self) -> str | None:
+        """The device as a string (None: the library's default device)."""
+        return None
+
+    @property
+    def rng_family(self) -> str:
+        """Which random-number generator draws the samples: backends of one family
+        draw the same numbers from the same seed."""
+        return "numpy"
+
+    def __reduce__(self):
+        # Modules do not pickle: a backend travels as its spec and is rebuilt
+        # on arrival, same kind, dtype and device.
+        return (_from_spec, (self.spec(), self.reason))
 
     # -- data movement ---------------------------------------------------------
     def asarray(self, a) -> Any:
@@ -128,11 +154,37 @@ class Backend:
     def describe(self) -> str:
         return "CPU"
 
+    def memory_available(self) -> int:
+        """Bytes of memory a computation can still allocate on this backend's device.
+
+        The host's: ``MemAvailable`` of /proc/meminfo (Linux), else the free
+        physical pages (``os.sysconf``).
+        """
+        return host_memory_available()
+
+
+def host_memory_available() -> int:
+    """Bytes of host RAM available to a new allocation without swapping."""
+    import os
+
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not POSIX: no limit known
+        return 1 << 62
+
 
 class _LapackBackend(Backend):
     """Shared code of the NumPy and CuPy backends: both have LAPACK-style LU."""
 
     _linalg: Any
+    in_place_lu = True
 
     def eye_minus(self, A):
         # In place: negate, then add one to the diagonal (a strided view of the
@@ -240,6 +292,11 @@ class CupyBackend(_LapackBackend):
     def rng(self, seed):
         return self._cupy.random.default_rng(seed)
 
+    def memory_available(self) -> int:
+        """Free GPU memory plus what CuPy's pool holds unused."""
+        free, _total = self._cupy.cuda.runtime.memGetInfo()
+        return int(free) + int(self._cupy.get_default_memory_pool().free_bytes())
+
     def standard_normal(self, rng, shape):
         return rng.standard_normal(shape, dtype=self.dtype)
 
@@ -248,6 +305,10 @@ class CupyBackend(_LapackBackend):
         name = props["name"]
         name = name.decode() if isinstance(name, bytes) else name
         return f"GPU {name}, cupy {self._cupy.__version__}"
+
+    @property
+    def rng_family(self) -> str:
+        return "cupy"
 
 
 class ArrayApiStrictBackend(Backend):
@@ -267,7 +328,8 @@ class ArrayApiStrictBackend(Backend):
         except ImportError as exc:
             raise BackendError(f"backend 'array_api_strict' is not importable ({exc})") from None
         self.xp = xp
-        self.device = xp.Device(device)
+        self._device_name = str(device)
+        self.device = xp.Device(self._device_name)
         self._host = xp.Device("CPU_DEVICE")
         super().__init__(dtype)
 
@@ -283,6 +345,10 @@ class ArrayApiStrictBackend(Backend):
 
     def describe(self) -> str:
         return f"array-api-strict {self.device}"
+
+    @property
+    def device_name(self) -> str:
+        return self._device_name
 
 
 def cupy_usable() -> tuple[bool, str]:
@@ -300,14 +366,26 @@ def cupy_usable() -> tuple[bool, str]:
     return True, "CuPy found a usable GPU"
 
 
-def get_backend(backend: str | Backend = "auto", dtype: str = "float64") -> Backend:
+def get_backend(backend: str | Backend = "auto", dtype: str | None = None) -> Backend:
     """Resolve a backend name ("numpy", "cupy", "array_api_strict", "auto") to a Backend.
 
     "auto" picks CuPy only when a GPU is usable; ``backend.reason`` says why it
-    picked what it picked.
+    picked what it picked. ``dtype`` defaults to "float64" for a name and to the
+    backend's own for a Backend object.
+
+    Raises
+    ------
+    OptionError
+        An unknown name, or a ``dtype`` that disagrees with the Backend object's.
     """
     if isinstance(backend, Backend):
+        if dtype is not None and dtype != backend.dtype_name:
+            raise OptionError(
+                f"dtype {dtype!r} disagrees with the backend's dtype {backend.dtype_name!r}; "
+                "give the dtype to the backend (or leave dtype out)"
+            )
         return backend
+    dtype = "float64" if dtype is None else dtype
     if backend not in BACKEND_NAMES:
         raise OptionError(f"backend must be one of {BACKEND_NAMES} or a Backend, got {backend!r}")
     if backend == "auto":
@@ -318,4 +396,14 @@ def get_backend(backend: str | Backend = "auto", dtype: str = "float64") -> Back
     cls = {"numpy": NumpyBackend, "cupy": CupyBackend, "array_api_strict": ArrayApiStrictBackend}
     chosen = cls[backend](dtype)
     chosen.reason = f"requested {backend}"
+    return chosen
+
+
+def _from_spec(spec: dict, reason: str = "") -> Backend:
+    """Rebuild a backend from :meth:`Backend.spec` (how backends cross to Dask workers)."""
+    if spec["name"] == "array_api_strict":
+        chosen: Backend = ArrayApiStrictBackend(spec["dtype"], device=spec["device"])
+    else:
+        chosen = get_backend(spec["name"], spec["dtype"])
+    chosen.reason = reason
     return chosen

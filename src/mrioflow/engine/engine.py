@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import cached_property
 
 from .. import kernels as K
 from ..mrio import MRIO
@@ -20,8 +21,13 @@ class Engine:
     backend : {"auto", "numpy", "cupy", "array_api_strict"} or Backend
         "auto" uses CuPy when a GPU is usable, otherwise NumPy; ``engine.backend.reason``
         says which it picked and why.
-    dtype : {"float64", "float32"}
-        Working precision on the device (float64 by default).
+    dtype : {"float64", "float32"}, optional
+        Working precision on the device (default: float64, or the Backend object's
+        own; a dtype that disagrees with a Backend object's is an OptionError).
+    memory_limit : float, optional
+        Bytes a run may allocate beyond its inputs; a run estimated to need
+        more is refused with a MemoryLimitError before it starts (default:
+        the memory the device has available).
 
     Examples
     --------
@@ -32,19 +38,25 @@ class Engine:
     ['pba', 'cba', 'imports', 'exports', 'net']
     """
 
-    def __init__(self, backend: str | Backend = "auto", dtype: str = "float64"):
+    def __init__(self, backend: str | Backend = "auto", dtype: str | None = None, *, memory_limit: float | None = None):
         self.backend = get_backend(backend, dtype)
+        self.memory_limit = memory_limit
 
     def __repr__(self) -> str:
         return f"Engine({self.backend!r})"
 
-    def factor(self, mrio: MRIO, *, check: bool = True) -> LeontiefSystem:
-        """Move Z to the device and factor (I - A) once; see LeontiefSystem."""
-        b = self.backend
-        Z = b.asarray(mrio.Z)
-        x = b.asarray(mrio.x)
-        # A device copy of Z is held by nobody else: let it become A in place.
-        return LeontiefSystem.from_arrays(b, Z, x, check=check, consume_Z=b.copies_on_transfer)
+    def factor(self, mrio: MRIO, *, check: bool = True, consume: bool = False) -> LeontiefSystem:
+        """Move Z to the device and factor (I - A) once; see LeontiefSystem.from_mrio."""
+        return LeontiefSystem.from_mrio(self.backend, mrio, check=check, consume=consume,
+                                        memory_limit=self.memory_limit)
+
+    def prepare(self, mrio: MRIO, *, check: bool = True, consume: bool = False) -> PreparedTable:
+        """The table on the device, ready for any number of solves: see PreparedTable.
+
+        Nothing is factored or solved until first asked for. With ``consume=True``
+        the factorisation destroys ``mrio.Z`` (see ``Engine.run``).
+        """
+        return PreparedTable(self, mrio, check=check, consume=consume)
 
     def run(
         self,
@@ -53,6 +65,7 @@ class Engine:
         stressors: Sequence[str] | None = None,
         sector_flows: bool = True,
         keep_L: bool = False,
+        consume: bool = False,
     ) -> Results:
         """Every account of docs/method.md sections 2-3 for one table.
 
@@ -67,6 +80,10 @@ class Engine:
         keep_L : bool
             Also form the Leontief inverse explicitly and return it (n solves;
             only when you need L itself).
+        consume : bool
+            Overwrite ``mrio.Z`` with I - A and its LU (CPU, float64): the run
+            needs about one n x n array in all instead of two. The MRIO is
+            destroyed and must not be used afterwards.
 
         Returns
         -------
@@ -83,26 +100,20 @@ class Engine:
         if stressors is not None:
             mrio = mrio.select_stressors(stressors)
         b = self.backend
-        R = mrio.n_countries
         timings: dict[str, float] = {}
 
         t0 = time.perf_counter()
-        system = self.factor(mrio)
+        table = self.prepare(mrio, consume=consume)
+        system = table.system
         b.synchronize()
         timings["factor"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        Yr = K.calc_by_country(b.asarray(mrio.Y), R)
-        F = b.asarray(mrio.F)
-        F_Y = K.calc_by_country(b.asarray(mrio.F_Y), R)
-        S = K.calc_S(F, system.x)
-        X = system.output(Yr)
-        M = system.multipliers(S)
-        E = K.calc_E(S, X, R)
-        out = {"E": E, "M": M, "F_Y": F_Y, "x": system.x, "F": F}
+        S, X, M = table.S, table.X, table.M
+        out = {"E": table.flows(S, X), "M": M, "F_Y": table.FYr, "x": system.x, "F": table.F}
         if sector_flows:
             out["E_sector"] = K.calc_E_sector(S, X)
-            out["E_fd_sector"] = K.calc_E_final_demand_sector(M, Yr)
+            out["E_fd_sector"] = K.calc_E_final_demand_sector(M, table.Yr)
         if keep_L:
             out["L"] = K.calc_L(system.lu, mrio.n, like=S)
             system.check_finite(out["L"], "forming L")
@@ -112,9 +123,89 @@ class Engine:
         t0 = time.perf_counter()
         host = {name: b.to_host(a) for name, a in out.items()}
         timings["to_host"] = time.perf_counter() - t0
-        return Results(
-            mrio=mrio,
-            backend=f"{b.name} ({b.describe()})",
-            timings=timings,
-            **host,
-        )
+        return Results(mrio=mrio, backend=b, timings=timings, **host)
+
+
+class PreparedTable:
+    """One table on one backend's device, factored once and reused: the public base
+    of ``Engine.run`` and of everything that loops over samples or scenarios
+    (:mod:`mrioflow.ensembles`).
+
+    Every attribute is computed on first use and kept (device arrays):
+
+    - ``system``: the LU of (I - A) (:class:`LeontiefSystem`), ``x`` its gross output
+    - ``F``, ``F_Y``, ``Y``: the table's stressors, direct stressors and final demand
+    - ``FYr`` (k, R), ``Yr`` (n, R): F_Y and Y summed by consuming country
+    - ``S = F diag(x)^-1``, ``X = L Yr``, ``M = S L``
+    - ``W = split_by_country(S) L`` (k R x n): with it, E = W Yr for any final demand
+
+    Parameters
+    ----------
+    engine : Engine
+    mrio : MRIO
+    check : bool
+        Check the factorisation (singular, non-productive A).
+    consume : bool
+        Factor (I - A) where ``mrio.Z`` lies, destroying it (see ``Engine.run``).
+    """
+
+    def __init__(self, engine: Engine, mrio: MRIO, *, check: bool = True, consume: bool = False):
+        self.engine = engine
+        self.backend: Backend = engine.backend
+        self.mrio = mrio
+        self.R = mrio.n_countries
+        self._check = check
+        self._consume = consume
+
+    def __repr__(self) -> str:
+        return f"<PreparedTable {self.mrio!r} on {self.backend}>"
+
+    @cached_property
+    def system(self) -> LeontiefSystem:
+        return self.engine.factor(self.mrio, check=self._check, consume=self._consume)
+
+    @property
+    def x(self):
+        return self.system.x
+
+    @cached_property
+    def F(self):
+        return self.backend.asarray(self.mrio.F)
+
+    @cached_property
+    def F_Y(self):
+        return self.backend.asarray(self.mrio.F_Y)
+
+    @cached_property
+    def Y(self):
+        return self.backend.asarray(self.mrio.Y)
+
+    @cached_property
+    def FYr(self):
+        return K.calc_by_country(self.F_Y, self.R)
+
+    @cached_property
+    def Yr(self):
+        return K.calc_by_country(self.Y, self.R)
+
+    @cached_property
+    def S(self):
+        return K.calc_S(self.F, self.x)
+
+    @cached_property
+    def X(self):
+        return self.system.output(self.Yr)
+
+    @cached_property
+    def M(self):
+        return self.system.multipliers(self.S)
+
+    @cached_property
+    def W(self):
+        k, n = self.S.shape
+        B = self.backend.xp.reshape(K.split_by_country(self.S, self.R), (k * self.R, n))
+        return self.system.multipliers(B)
+
+    def flows(self, S=None, X=None):
+        """Embodied flows E (..., k, R, R) from intensities S and outputs X (default: the table's)."""
+        return K.calc_E(self.S if S is None else S, self.X if X is None else X, self.R)

@@ -10,6 +10,7 @@ import pandas as pd
 from .. import kernels as K
 from ..errors import LabelError
 from ..mrio import MRIO
+from .backend import Backend
 
 
 @dataclass(eq=False)
@@ -25,6 +26,9 @@ class Results:
     - ``E_sector``, ``E_fd_sector`` (k, n, R): by producing sector / by final-demand sector
     - ``L`` (n, n): only when ``keep_L=True``
 
+    ``backend`` is the Backend the run used (``str(res.backend)`` describes it);
+    :mod:`mrioflow.indices` computes on it by default.
+
     The methods return labelled pandas DataFrames.
     """
 
@@ -37,7 +41,7 @@ class Results:
     E_sector: np.ndarray | None = None
     E_fd_sector: np.ndarray | None = None
     L: np.ndarray | None = None
-    backend: str = ""
+    backend: Backend | None = None
     timings: dict = field(default_factory=dict)
 
     # -- labels -----------------------------------------------------------------
@@ -53,7 +57,14 @@ class Results:
     def synthetic(self) -> bool:
         return self.mrio.synthetic
 
-    def _k(self, stressor: str) -> int:
+    def stressor_index(self, stressor: str) -> int:
+        """Position of ``stressor`` along the first axis of E, M, F and F_Y.
+
+        Raises
+        ------
+        LabelError
+            An unknown stressor (the message lists the known ones).
+        """
         return self.mrio.stressor_position(stressor)
 
     def _country_frame(self, a: np.ndarray, name: str) -> pd.DataFrame:
@@ -64,7 +75,7 @@ class Results:
         return df
 
     def _attrs(self, stressor: str) -> dict:
-        k = self._k(stressor)
+        k = self.stressor_index(stressor)
         return {
             "stressor": stressor,
             "unit": self.mrio.units[k],
@@ -79,15 +90,15 @@ class Results:
 
         Without direct final-demand emissions; ``flows(s).sum(axis=0) + direct(s)`` is the CBA.
         """
-        return self._country_frame(self.E[self._k(stressor)], stressor)
+        return self._country_frame(self.E[self.stressor_index(stressor)], stressor)
 
     def net_flows(self, stressor: str) -> pd.DataFrame:
         """Net embodied flows Ebar = E - E^T (docs/method.md section 3)."""
-        return self._country_frame(K.calc_net_flows(self.E[self._k(stressor)]), stressor)
+        return self._country_frame(K.calc_net_flows(self.E[self.stressor_index(stressor)]), stressor)
 
     def direct(self, stressor: str) -> pd.Series:
         """Direct final-demand stressors (F_Y) per country."""
-        k = self._k(stressor)
+        k = self.stressor_index(stressor)
         return pd.Series(self.F_Y[k], index=pd.Index(self.countries, name="country"), name=stressor)
 
     def accounts(self, stressor: str, *, direct: bool = True) -> pd.DataFrame:
@@ -99,7 +110,7 @@ class Results:
             Include direct final-demand emissions F_Y in pba and cba (as pymrio's
             D_pba_reg and D_cba_reg do).
         """
-        k = self._k(stressor)
+        k = self.stressor_index(stressor)
         acc = K.calc_accounts(self.E[k], self.F_Y[k] if direct else None)
         df = pd.DataFrame(acc, index=pd.Index(self.countries, name="country"))
         df.attrs.update(self._attrs(stressor))
@@ -134,7 +145,7 @@ class Results:
         if a is None:
             raise LabelError("sector flows were not computed: run the engine with sector_flows=True")
         df = pd.DataFrame(
-            a[self._k(stressor)],
+            a[self.stressor_index(stressor)],
             index=self.mrio.sector_index(),
             columns=pd.Index(self.countries, name="consuming country"),
         )
@@ -149,4 +160,4 @@ class Results:
         return pd.DataFrame(self.L, index=idx, columns=idx)
 
     def __repr__(self) -> str:
-        return f"<Results {self.mrio!r} on {self.backend}>"
+        return f"<Results {self.mrio!r} on {self.backend or 'an unknown backend'}>"

@@ -2,9 +2,49 @@
 
 from __future__ import annotations
 
-from ..errors import NonProductiveError, SingularSystemError
+import math
+from collections.abc import Callable
+
+from ..errors import InvalidValueError, MemoryLimitError, NonProductiveError, SingularSystemError
 from ..kernels import calc_A, solve_M, solve_X
+from ..mrio import MRIO
 from .backend import Backend, Factorization
+
+#: Rows of A per block when a check needs |A| (a block is at most this many
+#: elements), so that no second n x n array is made.
+_BLOCK_ELEMENTS = 1 << 22
+
+
+def estimate_run_bytes(mrio: MRIO, backend: Backend, *, consume: bool = False) -> tuple[int, str]:
+    """Memory a run of ``mrio`` allocates on the backend's device beyond its inputs.
+
+    Returns
+    -------
+    bytes : int
+    detail : str
+        How the figure is made up, for messages.
+
+    Notes
+    -----
+    On the CPU in float64, ``consume=False`` allocates one n x n array (A, turned
+    into I - A and its LU in place) on top of the MRIO's Z; ``consume=True``
+    none. A GPU (or a float32 run, or array-api-strict) works on a copy of Z,
+    which it consumes. Besides, a run holds n x R and k x n x R arrays (final
+    demand per country, X, the sector forms of E) and their labelled copies.
+    array-api-strict has no in-place LU: three n x n arrays.
+    """
+    n, R, k = mrio.n, mrio.n_countries, len(mrio.stressors)
+    item = 8 if backend.dtype_name == "float64" else 4
+    copies = backend.copies_on_transfer or backend.dtype_name != "float64"
+    if not backend.in_place_lu:
+        matrices = 3
+    else:
+        matrices = 1 if copies or not consume else 0
+    columns = 2 * R + 2 * k * R + 4 * k + len(mrio.fd_categories) * R * copies
+    small = 2 * item * n * columns
+    detail = (f"{matrices} n x n array(s) of {item * n * n / 1e9:.3g} GB for n = {n:,} "
+              f"and {small / 1e9:.3g} GB of right-hand sides and results")
+    return matrices * item * n * n + small, detail
 
 
 class LeontiefSystem:
@@ -33,21 +73,93 @@ class LeontiefSystem:
         self.nonnegative = nonnegative
 
     @classmethod
-    def from_arrays(cls, backend: Backend, Z, x, *, check: bool = True, consume_Z: bool = False) -> LeontiefSystem:
+    def from_mrio(
+        cls,
+        backend: Backend,
+        mrio: MRIO,
+        *,
+        check: bool = True,
+        consume: bool = False,
+        memory_limit: float | None = None,
+    ) -> LeontiefSystem:
+        """Move an MRIO's Z and x to the device and factor (I - A), memory checked first.
+
+        Parameters
+        ----------
+        backend : Backend
+        mrio : MRIO
+        check : bool
+            Check x, A, the pivots and productivity (see :meth:`from_arrays`).
+        consume : bool
+            Let the factorisation overwrite ``mrio.Z`` on the CPU: Z becomes
+            A, I - A and its LU where it lies, so that a run needs about one
+            n x n array in all instead of two. The MRIO is destroyed: its Z
+            holds the LU afterwards and must not be used again.
+        memory_limit : float, optional
+            Bytes the run may allocate beyond its inputs (default: what the
+            device has available, ``backend.memory_available()``).
+
+        Raises
+        ------
+        MemoryLimitError
+            When :func:`estimate_run_bytes` exceeds the limit: the message gives
+            both figures and, when it would fit, the in-place option.
+        """
+        need, detail = estimate_run_bytes(mrio, backend, consume=consume)
+        limit, where = (memory_limit, "the memory_limit given") if memory_limit is not None else (
+            backend.memory_available(), f"available on {backend.describe()}")
+        if need > limit:
+            hint = ""
+            if not consume:
+                lean, _ = estimate_run_bytes(mrio, backend, consume=True)
+                if lean < need:
+                    hint = (f"; consuming the input in place (Engine.run(mrio, consume=True); the MRIO is "
+                            f"destroyed) needs about {lean / 1e9:.3g} GB")
+            raise MemoryLimitError(
+                f"this run needs about {need / 1e9:.3g} GB ({detail}) on top of its inputs, but "
+                f"{limit / 1e9:.3g} GB are {where}{hint}"
+            )
+        x = backend.asarray(mrio.x)  # before Z is consumed
+        Z = backend.asarray(mrio.Z)
+        S = mrio.n_sectors
+        label = lambda i: f"{mrio.countries[i // S]}/{mrio.sectors[i % S]}"  # noqa: E731
+        # A copy made on the way to the device is held by nobody else: it becomes A in place.
+        own = consume or backend.copies_on_transfer or Z is not mrio.Z
+        return cls.from_arrays(backend, Z, x, check=check, consume_Z=own, label=label)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        backend: Backend,
+        Z,
+        x,
+        *,
+        check: bool = True,
+        consume_Z: bool = False,
+        label: Callable[[int], str] | None = None,
+    ) -> LeontiefSystem:
         """Factor (I - A) with A = Z diag(x)^-1; Z and x are device arrays.
 
         Memory: one n x n array (A, turned into I - A and then into its LU in
         place) on top of Z; none on top of Z when ``consume_Z`` is True, in which
         case Z's memory becomes A (use it when Z is a device copy nobody else holds).
+        ``label(i)`` names sector i in messages.
 
         Raises
         ------
+        InvalidValueError
+            If x or A has non-finite values (values near the float64 limit
+            overflow when summed or divided).
         SingularSystemError
             If (I - A) is singular (a zero or non-finite pivot).
         NonProductiveError
-            If A is non-negative and not productive (checked with one extra solve).
+            If A is not productive (see :meth:`check_productive`, and
+            :func:`check_spectral_radius` for tables with negative cells).
         """
         xp = backend.xp
+        name = label or str
+        if check:
+            _check_finite_vector(xp, x, "gross output x = Z 1 + Y 1", name)
         nonnegative = bool(xp.min(Z) >= 0)
         if consume_Z:
             A = Z
@@ -55,6 +167,10 @@ class LeontiefSystem:
         else:
             A = calc_A(Z, x)
         del Z
+        if check:
+            _check_finite_vector(xp, xp.sum(A, axis=0), "a column sum of A = Z diag(x)^-1", name)
+            if not nonnegative:
+                check_spectral_radius(xp, A)
         IminusA = backend.eye_minus(A)
         del A
         lu = backend.lu_factor(IminusA, overwrite=True, check=check)
@@ -64,11 +180,14 @@ class LeontiefSystem:
         return system
 
     def check_productive(self) -> None:
-        """Raise NonProductiveError unless z = (I - A)^-1 1 is positive.
+        """Raise NonProductiveError unless z = (I - A)^-1 1 is positive (for A >= 0).
 
         For A >= 0 this is exact: (I - A) is a non-singular M-matrix (A is
         productive, L >= 0) if and only if some z > 0 has (I - A) z > 0, and
         then z = L 1 >= 1 (Hawkins-Simon; Miller & Blair 2009, app. 2.1).
+        Tables with negative cells are checked before the factorisation by
+        :func:`check_spectral_radius` instead: for them L may rightly have
+        negative entries.
         """
         xp = self.backend.xp
         ones = xp.ones((self.n, 1), dtype=self.backend.dtype, device=self.backend.device)
@@ -77,7 +196,8 @@ class LeontiefSystem:
         if bool(xp.any(bad)):
             count = int(xp.sum(xp.astype(bad, xp.int32)))
             raise NonProductiveError(
-                f"A is not productive: (I - A)^-1 has negative entries ({count} of {self.n} "
+                "A is not productive (Hawkins-Simon: (I - A)^-1 1 > 0 fails): (I - A)^-1 has negative "
+                f"entries ({count} of {self.n} "
                 "rows of (I - A)^-1 1 are <= 0); some sectors use more inputs than they produce"
             )
 
@@ -105,3 +225,82 @@ class LeontiefSystem:
         M = solve_M(self.lu, S)
         self.check_finite(M, "the multiplier solve M = S L")
         return M
+
+
+def _check_finite_vector(xp, v, what: str, label: Callable[[int], str]) -> None:
+    bad = xp.logical_not(xp.isfinite(v))
+    if bool(xp.any(bad)):
+        count = int(xp.sum(xp.astype(bad, xp.int32)))
+        first = int(xp.argmax(xp.astype(bad, xp.int8)))
+        raise InvalidValueError(
+            f"{what} is not finite for {count} sector(s), first {label(first)} ({float(v[first])!r}): "
+            "values in Z or Y are too large for the working precision"
+        )
+
+
+def _abs_transpose_product(xp, A, w):
+    """|A|^T w, one block of rows of A at a time (no n x n temporary)."""
+    n = A.shape[0]
+    step = max(1, _BLOCK_ELEMENTS // max(A.shape[1], 1))
+    out = xp.zeros(A.shape[1], dtype=A.dtype, device=A.device)
+    for i in range(0, n, step):
+        j = min(i + step, n)
+        out += xp.matmul(w[i:j], xp.abs(A[i:j, :]))
+    return out
+
+
+def check_spectral_radius(xp, A, *, iterations: int = 200) -> None:
+    """Raise NonProductiveError unless rho(A) < 1, for A with negative cells.
+
+    What is right for a table with negative cells (Eora has some: subsidies,
+    statistical adjustments): (I - A)^-1 may then rightly have negative
+    entries, so the Hawkins-Simon test (L 1 > 0, exact for A >= 0) does not
+    apply. What the Leontief model needs is that the rounds of supply-chain
+    requirements die out, L = I + A + A^2 + ..., i.e. the spectral radius
+    rho(A) < 1 (for A >= 0 it is the same condition as Hawkins-Simon).
+
+    1. Sufficient, and rigorous: rho(A) <= rho(|A|) < 1. Power iteration on
+       |A|^T from w = 1 gives Collatz-Wielandt bounds
+       min_j (|A|^T w)_j / w_j <= rho(|A|) <= max_j (|A|^T w)_j / w_j; the
+       first upper bound is the largest column sum of |A|, which settles
+       almost every real table at once.
+    2. When rho(|A|) >= 1 (large negative cells), rho(A) itself is estimated
+       by Gelfand's formula, the growth rate of ||A^k v|| over ``iterations``
+       steps (an estimate, not a bound), and the table is refused when it is
+       at least 1.
+
+    The error names the criterion that failed and the figures.
+    """
+    n = A.shape[0]
+    w = xp.ones(n, dtype=A.dtype, device=A.device)
+    lower, upper = 0.0, math.inf
+    for _ in range(iterations):
+        v = _abs_transpose_product(xp, A, w)
+        ratio = v[w > 0] / w[w > 0]
+        upper = min(upper, float(xp.max(ratio)))
+        lower = max(lower, float(xp.min(ratio)))
+        if upper < 1 or lower >= 1:
+            break
+        top = float(xp.max(v))
+        if top == 0:
+            return  # |A| nilpotent on this vector: rho = 0
+        w = v / top
+    if upper < 1:
+        return
+    v = xp.ones(n, dtype=A.dtype, device=A.device) / math.sqrt(n)
+    logs = []
+    for _ in range(iterations):
+        v = xp.matmul(A, v)
+        norm = float(xp.linalg.vector_norm(v))
+        if norm == 0:
+            return
+        logs.append(math.log(norm))
+        v = v / norm
+    tail = logs[len(logs) // 2:]
+    rho = math.exp(sum(tail) / len(tail))
+    if rho >= 1:
+        raise NonProductiveError(
+            f"A (with negative cells) is not productive: its spectral radius rho(A) is about {rho:.6g} >= 1 "
+            f"(power-iteration estimate), so L = I + A + A^2 + ... diverges; the sufficient test "
+            f"rho(|A|) < 1 failed too ({lower:.4g} <= rho(|A|) <= {upper:.4g})"
+        )

@@ -1,22 +1,25 @@
 """Read and write the Eora26 multi-regional input-output table (worldmrio.com).
 
-The layout (METHOD.md section 8): per year and price (``bp`` basic, ``pp``
+The layout (docs/method.md section 8): per year and price (``bp`` basic, ``pp``
 purchasers' prices) a zip ``Eora26_{year}_{price}.zip`` holding tab-separated,
 header-less text files
 
 ==========================  =====================================================
-``Eora26_{y}_{p}_T.txt``    transactions, n x n (189 countries x 26 sectors + 1 RoW)
-``Eora26_{y}_{p}_FD.txt``   final demand, n x m (6 categories per country + 1 RoW)
-``Eora26_{y}_{p}_VA.txt``   value added, 6 rows x n
+``Eora26_{y}_{p}_T.txt``    transactions, n x n (Eora26: 189 countries x 26 sectors + 1 RoW)
+``Eora26_{y}_{p}_FD.txt``   final demand, n x m (Eora26: 6 categories per country + 1 RoW)
+``Eora26_{y}_{p}_VA.txt``   value added, v rows x n (Eora26: 6)
 ``Eora26_{y}_{p}_Q.txt``    satellite accounts, q rows x n
 ``Eora26_{y}_{p}_QY.txt``   satellite accounts of final demand, q rows x m
 ``labels_T.txt``            n rows: country name, code, "Industries", sector
 ``labels_FD.txt``           m rows: country name, code, "Final Demand", category
-``labels_VA.txt``           6 rows: the value-added items
-``labels_Q.txt``            q rows: stressor with its unit in brackets, source
+``labels_VA.txt``           v rows: "Primary Inputs", the value-added item
+``labels_Q.txt``            q rows: indicator with its unit in brackets, category
 ==========================  =====================================================
 
-Labels may also sit next to the zip (loose, or in an ``indices.zip``).
+Labels may also sit next to the zip (loose, or in an ``indices.zip``). Every
+count (countries, sectors, categories, VA and Q rows, a RoW row or none) comes
+from the label files, so any table in this layout reads, such as pymrio's
+Eora26 test files (6 regions x 8 sectors, no RoW).
 
 T and FD are parsed by mrioflow's compiled parser (``_tsv.cpp``: one block of
 lines per core, each cell converted with ``std::from_chars`` and written straight
@@ -53,12 +56,17 @@ except ImportError:  # pragma: no cover - depends on the install
 PARSER = "pyarrow" if _tsv is None else "compiled"
 """Which parser reads the big matrices: ``"compiled"`` (mrioflow's own, multi-threaded) or ``"pyarrow"``."""
 
-__all__ = ["EORA26_VA_ITEMS", "PARSER", "read_eora26", "write_eora26"]
+__all__ = [
+    "EORA26_VA_ITEMS", "METHANE", "PARSER", "describe_indicators", "missing_stressor_message", "read_eora26",
+    "satellite_option", "write_eora26",
+]
 
 _PRICES = ("bp", "pp")
 _DATA_KINDS = ("T", "FD", "VA", "Q", "QY")
 _LABEL_FILES = ("labels_T.txt", "labels_FD.txt", "labels_VA.txt", "labels_Q.txt")
 ROW_CODE = "ROW"
+METHANE = "I-GHG-CH4 emissions"
+"""The indicator of Eora26's methane rows in ``labels_Q.txt`` (their unit follows in brackets: "(Gg)")."""
 
 EORA26_VA_ITEMS = (
     "Compensation of employees D.1",
@@ -109,6 +117,25 @@ class _File:
                 raise ReaderError(f"cannot read {self.path}: {exc}") from None
         return pa.py_buffer(self.read_bytes())
 
+    def size(self) -> int:
+        """Bytes on disk; for a zip member, the uncompressed size its header declares."""
+        if self.member is None:
+            try:
+                return self.path.stat().st_size
+            except OSError as exc:
+                raise ReaderError(f"cannot read {self.path}: {exc}") from None
+        with _open_zip(self.path) as zf:
+            return zf.getinfo(self.member).file_size
+
+    def check_size(self, limit: int, why: str) -> None:
+        """Refuse to read a file larger than ``limit`` bytes (a zip bomb, or the wrong file)."""
+        size = self.size()
+        if size > limit:
+            raise ReaderError(
+                f"{self}: {size:,} bytes{' uncompressed' if self.member else ''}, more than {why} "
+                f"({limit:,} bytes); refusing to read it (a damaged or malicious file?)"
+            )
+
     def read_bytes(self) -> bytes:
         if self.member is None:
             try:
@@ -131,9 +158,25 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
         raise ReaderError(f"corrupt zip file {path}: {exc}; expected an Eora26 zip archive") from None
 
 
-def _zip_members(path: Path) -> dict[str, str]:
+def _zip_members(path: Path) -> dict[str, list[str]]:
+    """File name -> the members of that name, wherever they sit in the zip."""
+    members: dict[str, list[str]] = {}
     with _open_zip(path) as zf:
-        return {Path(n).name: n for n in zf.namelist() if not n.endswith("/")}
+        for n in zf.namelist():
+            if not n.endswith("/"):
+                members.setdefault(Path(n).name, []).append(n)
+    return members
+
+
+def _member(path: Path, members: dict[str, list[str]], name: str) -> _File:
+    """The one member called ``name``; a name held twice (e.g. at the root and in a folder) is refused."""
+    found = members[name]
+    if len(found) > 1:
+        raise ReaderError(
+            f"{path} holds {name} {len(found)} times ({', '.join(found)}); cannot tell which one to read: "
+            "remove the others"
+        )
+    return _File(path, found[0])
 
 
 _YEAR_NAME = re.compile(r"^Eora26_(\d{4})_(bp|pp)(?:\.zip|_T\.txt)$")
@@ -160,9 +203,9 @@ def _years_in(folder: Path, price: str) -> list[int]:
     return sorted(years)
 
 
-def _find_labels(name: str, zip_members: dict[str, str] | None, zip_path: Path | None, dirs: list[Path]):
+def _find_labels(name: str, zip_members: dict[str, list[str]] | None, zip_path: Path | None, dirs: list[Path]):
     if zip_members is not None and name in zip_members:
-        return _File(zip_path, zip_members[name])
+        return _member(zip_path, zip_members, name)
     for d in dirs:
         if (d / name).is_file():
             return _File(d / name)
@@ -170,7 +213,7 @@ def _find_labels(name: str, zip_members: dict[str, str] | None, zip_path: Path |
         if idx.is_file():
             members = _zip_members(idx)
             if name in members:
-                return _File(idx, members[name])
+                return _member(idx, members, name)
     return None
 
 
@@ -184,7 +227,7 @@ def _zip_files(z: Path, year: int, price: str):
             f"{z} holds no Eora26 {year} ({price}) data: missing {', '.join(missing)}; "
             f"years in it: {', '.join(map(str, found)) or 'none'}"
         )
-    return {n: _File(z, members[n]) for n in want}, members
+    return {n: _member(z, members, n) for n in want}, members
 
 
 def _locate(path, year: int, price: str) -> tuple[dict[str, _File], Path]:
@@ -241,7 +284,12 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
+_MAX_LABEL_BYTES = 64 << 20  # Eora's largest label file (labels_Q.txt) holds well under 1 MB
+_MAX_CELL_BYTES = 64  # a number written in full ("-1.2345678901234567e-308") and its tab take 25
+
+
 def _read_labels(f: _File, min_fields: int, what: str) -> list[list[str]]:
+    f.check_size(_MAX_LABEL_BYTES, "a label file may hold")
     rows = []
     for lineno, line in enumerate(_decode(f.read_bytes()).splitlines(), 1):
         if not line.strip():
@@ -583,38 +631,132 @@ def _household(categories: list[str]) -> int:
     return 0
 
 
-def _q_selection(lq: list[list[str]], satellites) -> list[tuple[str, list[int], str]]:
-    """(stressor, Q row indices, unit) for CH4 and each user satellite."""
-    specs: dict[str, re.Pattern | None] = {"CH4": None}
+def _indicator_name(indicator: str) -> str:
+    """The indicator without its unit: ``"I-GHG-CH4 emissions (Gg)"`` -> ``"I-GHG-CH4 emissions"``."""
+    return " ".join(_UNIT.sub("", indicator).split())
+
+
+def _is_memo(category: str) -> bool:
+    return "memo:" in category.lower()
+
+
+def _compile(name, what: str, pattern) -> re.Pattern | None:
+    if pattern is None or pattern == "":
+        return None
+    try:
+        return re.compile(pattern)
+    except (re.error, TypeError) as exc:
+        raise OptionError(f"satellites[{name!r}]: invalid {what} pattern {pattern!r}: {exc}") from None
+
+
+def _satellite_spec(name, spec) -> tuple[re.Pattern | None, re.Pattern | None]:
+    """(indicator pattern, category pattern) of one ``satellites`` entry; None matches anything."""
+    if isinstance(spec, str):
+        indicator, sep, category = spec.partition(" | ")
+        spec = (indicator, category if sep else None)
+    elif isinstance(spec, re.Pattern):
+        spec = (spec, None)
+    if not (isinstance(spec, tuple) and len(spec) == 2):
+        raise OptionError(
+            f"satellites[{name!r}] must be a pattern string ('INDICATOR' or 'INDICATOR | CATEGORY') or a "
+            f"pair (indicator pattern, category pattern), got {spec!r}"
+        )
+    ind, cat = _compile(name, "indicator", spec[0]), _compile(name, "category", spec[1])
+    if ind is None and cat is None:
+        raise OptionError(f"satellites[{name!r}]: give an indicator pattern, a category pattern or both")
+    return ind, cat
+
+
+def _indicators(lq: list[tuple[str, str]]) -> dict[str, int]:
+    """Each indicator of labels_Q.txt (with its unit) -> its number of rows, in file order."""
+    counts: dict[str, int] = {}
+    for indicator, _ in lq:
+        counts[indicator] = counts.get(indicator, 0) + 1
+    return counts
+
+
+def describe_indicators(indicators: Mapping[str, int], limit: int = 12) -> str:
+    """``"I-GHG-CO2 emissions (Gg) (55 rows), ..."``: the indicators of a table, for messages."""
+    items = [f"{k} ({n} row{'s' if n != 1 else ''})" for k, n in list(indicators.items())[:limit]]
+    more = len(indicators) - limit
+    return ", ".join(items) + (f" and {more} more" if more > 0 else "") if items else "none"
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][\w.+-]*")
+
+
+def satellite_option(text: str) -> tuple[str, str]:
+    """Split the ``--satellite`` option ``"NAME=PATTERN"`` (or a bare ``"PATTERN"``) into (name, pattern).
+
+    PATTERN is a ``satellites`` pattern of :func:`read_eora26` (``"INDICATOR"`` or
+    ``"INDICATOR | CATEGORY"``); NAME names the stressor it selects. A bare
+    pattern names itself, when it is a plain name (e.g. ``I-GHG-CO2``). Names
+    go into file names: letters, digits and ``_ . + -``.
+
+    Raises
+    ------
+    OptionError
+        An empty option, or a pattern that is no plain name given without NAME.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise OptionError(f"satellite must be a pattern such as 'CO2=I-GHG-CO2', got {text!r}")
+    name, sep, pattern = text.partition("=")
+    if sep and _SAFE_NAME.fullmatch(name.strip()) and pattern.strip():
+        return name.strip(), pattern
+    if _SAFE_NAME.fullmatch(text.strip()):
+        return text.strip(), text.strip()
+    raise OptionError(
+        f"satellite {text!r}: name the stressor it selects as NAME=PATTERN, e.g. 'CO2=I-GHG-CO2' or "
+        "'N2O_soils=I-GHG-N2O | Agricultural soils' (NAME: letters, digits, _ . + -)"
+    )
+
+
+def missing_stressor_message(mrio: MRIO, stressor: str = "CH4") -> str:
+    """One line for a table read without ``stressor``: the indicators it has and how to pick one."""
+    found = mrio.meta.get("q_indicators") or {}
+    example = next((f"{m.group(1)}={m.group(0)}" for k in found if (m := re.match(r"I-GHG-(\w+)", k))),
+                   "NAME=PATTERN")
+    methane = f" (Eora's methane rows are the indicator '{METHANE} (Gg)')" if stressor == "CH4" else ""
+    return (
+        f"{mrio.source}: the table has no {stressor}{methane}; indicators found: {describe_indicators(found)}; "
+        f"analyse one with --satellite NAME=PATTERN (e.g. --satellite '{example}'), or attach EDGAR methane "
+        "with --edgar FILE"
+    )
+
+
+def _q_selection(lq: list[tuple[str, str]], satellites) -> list[tuple[str, list[int], str]]:
+    """(stressor, Q row indices, unit) for methane (when the table has it) and each user satellite."""
+    specs: dict[str, tuple | None] = {"CH4": None}
     if satellites is not None:
         if not isinstance(satellites, Mapping):
             raise OptionError(f"satellites must be a mapping name -> label pattern, got {type(satellites).__name__}")
-        for name, pattern in satellites.items():
+        for name, spec in satellites.items():
             if name == "VA":
                 raise OptionError('"VA" is reserved for value added (the sum of the VA rows); choose another name')
-            try:
-                specs[str(name)] = re.compile(pattern)
-            except (re.error, TypeError) as exc:
-                raise OptionError(f"satellites[{name!r}]: invalid pattern {pattern!r}: {exc}") from None
+            specs[str(name)] = _satellite_spec(name, spec)
     out = []
-    for name, pat in specs.items():
-        idx = []
-        for i, r in enumerate(lq):
-            text = " | ".join(r)
-            if "memo:" in text.lower():
-                continue
-            if pat is None:
-                if "CH4" in text and "edgar" in text.lower():
-                    idx.append(i)
-            elif pat.search(text):
-                idx.append(i)
-        if not idx:
-            how = 'label contains "CH4" from the EDGAR source' if pat is None else f"pattern {pat.pattern!r}"
-            sample = "; ".join(" | ".join(r) for r in lq[:3])
-            raise LabelError(
-                f"labels_Q.txt: no satellite row matches {name} ({how}, Memo rows excluded); "
-                f"first labels: {sample}"
-            )
+    for name, spec in specs.items():
+        if spec is None:  # Eora's methane: the non-Memo rows of "I-GHG-CH4 emissions (unit)"
+            idx = [i for i, (ind, cat) in enumerate(lq) if _indicator_name(ind) == METHANE and not _is_memo(cat)]
+            if not idx:
+                continue  # a table without methane is still a table
+        else:
+            ind_pat, cat_pat = spec
+            memo_ok = cat_pat is not None and "memo" in cat_pat.pattern.lower()
+            idx = [
+                i for i, (ind, cat) in enumerate(lq)
+                if (ind_pat is None or ind_pat.search(ind))
+                and (cat_pat is None or cat_pat.search(cat))
+                and (memo_ok or not _is_memo(cat))
+            ]
+            if not idx:
+                pats = " and ".join(
+                    f"{what} pattern {p.pattern!r}" for what, p in (("indicator", ind_pat), ("category", cat_pat)) if p
+                )
+                raise LabelError(
+                    f"labels_Q.txt: no row matches satellite {name!r} ({pats}; Memo rows excluded); "
+                    f"indicators found: {describe_indicators(_indicators(lq))}"
+                )
         units = sorted({(m.group(1).strip() if (m := _UNIT.search(lq[i][0])) else "") for i in idx})
         if len(units) > 1:
             raise LabelError(f"labels_Q.txt: the rows selected for {name} have different units {units}; cannot sum them")
@@ -627,7 +769,10 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
     lt = _read_labels(files["labels_T.txt"], 4, "country name, code, 'Industries', sector")
     lfd = _read_labels(files["labels_FD.txt"], 4, "country name, code, 'Final Demand', category")
     lva = _read_labels(files["labels_VA.txt"], 1, "value-added item")
-    lq = _read_labels(files["labels_Q.txt"], 1, "stressor (unit), source")
+    lq = [
+        (r[0], r[1] if len(r) > 1 else "")
+        for r in _read_labels(files["labels_Q.txt"], 1, "indicator (unit), category")
+    ]
     t = _axis(lt, files["labels_T.txt"], "sectors")
     fd = _axis(lfd, files["labels_FD.txt"], "final-demand categories")
     if t.codes != fd.codes:
@@ -648,7 +793,7 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
     if has_row and keep_row:
         countries.append(ROW_CODE)
         cnames.append(t.row_name)
-        if t.row.size == 1:  # single RoW row/column -> last sector of a 26-sector block
+        if t.row.size == 1:  # single RoW row/column -> the last sector of its block
             t_new, t_old = np.append(t_new, R * S + S - 1), np.append(t_old, t.row)
         elif t.row.size:
             t_new, t_old = np.append(t_new, R * S + np.arange(S)), np.append(t_old, t.row)
@@ -670,6 +815,16 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
     else:
         row_note = "none in the files"
     n, m = R * S, R * c
+
+    for kind, rows, cols, labels in (("T", nT, nT, "labels_T.txt x labels_T.txt"),
+                                     ("FD", nT, nFD, "labels_T.txt x labels_FD.txt"),
+                                     ("VA", nVA, nT, "labels_VA.txt x labels_T.txt"),
+                                     ("Q", nQ, nT, "labels_Q.txt x labels_T.txt"),
+                                     ("QY", nQ, nFD, "labels_Q.txt x labels_FD.txt")):
+        files[name[kind]].check_size(
+            rows * cols * _MAX_CELL_BYTES + 1024,
+            f"the {rows} x {cols} cells of {labels} take at {_MAX_CELL_BYTES} bytes per cell",
+        )
 
     va_all = np.arange(nVA)
     q_rows = sorted({i for _, idx, _ in selection for i in idx})
@@ -713,16 +868,17 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
         stressors.append(sname)
         units.append(unit)
         used[sname] = [" | ".join(lq[i]) for i in idx]
-        if sname == "CH4":
-            F_rows.append(va)
-            FY_rows.append(np.zeros(m))
-            stressors.append("VA")
-            units.append("kUSD")
+    at = 1 if stressors[:1] == ["CH4"] else 0  # VA right after methane, or first
+    F_rows.insert(at, va)
+    FY_rows.insert(at, np.zeros(m))
+    stressors.insert(at, "VA")
+    units.insert(at, "kUSD")
     meta = {
         "reader": "mrioflow.io.read_eora26",
         "price": price,
         "files": {k: str(f) for k, f in files.items()},
         "satellite_rows": used,
+        "q_indicators": _indicators(lq),
         "va_rows": [" | ".join(r) for r in lva],
         "keep_row": bool(keep_row),
         "row": row_note,
@@ -769,9 +925,9 @@ def read_eora26(
     keep_row: bool = False,
     cache: bool = True,
     cache_dir=None,
-    satellites: Mapping[str, str] | None = None,
+    satellites: Mapping[str, str | tuple] | None = None,
 ) -> MRIO:
-    """Read one year of Eora26 into an MRIO with methane (CH4) and value added (VA).
+    """Read one year of Eora26, or any table in its layout, into an MRIO.
 
     Parameters
     ----------
@@ -785,13 +941,13 @@ def read_eora26(
     price : {"bp", "pp"}
         Basic prices (default) or purchasers' prices.
     keep_row : bool
-        Eora26 has the rest of the world (RoW) as ONE row and column (n = 189 x 26
-        + 1 = 4,915). By default it is dropped, as pymrio does (the amounts lost
-        are recorded in ``meta["row_dropped_totals"]``). With ``keep_row=True`` it
-        becomes a country ``"ROW"`` with the usual 26 sectors: its last sector
-        holds the single RoW row and column, the other 25 are zero (zero-output
+        Eora26 has the rest of the world (RoW, code ``"ROW"``) as ONE row and
+        column. By default it is dropped, as pymrio does. With ``keep_row=True``
+        it becomes a country ``"ROW"`` with the usual sectors: its last sector
+        holds the single RoW row and column, the others are zero (zero-output
         sectors are handled by the engine), and the single RoW final-demand
-        column becomes its household category.
+        column becomes its household category. A table without a RoW row
+        (``meta["row"]`` says "none in the files") reads the same either way.
     cache : bool
         Keep a binary copy of the parsed year in ``cache_dir`` and load it on
         later reads when it still matches the source files (size and
@@ -799,36 +955,63 @@ def read_eora26(
         rebuilt. ``False`` neither reads nor writes the cache.
     cache_dir : str or path-like, optional
         Default: ``$XDG_CACHE_HOME/mrioflow`` or ``~/.cache/mrioflow``.
-    satellites : mapping of str to str, optional
-        More stressors from the Q rows: ``{"CO2": "CO2.*EDGAR"}`` sums every Q row
-        whose label (the label fields joined by ``" | "``, e.g.
-        ``"CO2 emissions (Gg) | EDGAR"``) matches the regular expression (``re.search``)
-        into a stressor "CO2"; its unit is taken from the brackets. A key "CH4"
-        replaces the default methane selection. Rows labelled "Memo:" are excluded.
+    satellites : mapping of str to str or pair, optional
+        More stressors from the satellite rows. ``labels_Q.txt`` has two columns,
+        the indicator with its unit and the source category, e.g.
+        ``I-GHG-CO2 emissions (Gg)`` + ``Road transportation``. Each entry
+        ``name: spec`` sums the matching rows into stressor ``name``:
+
+        - ``"INDICATOR"``: a regular expression searched (``re.search``) in the
+          indicator, e.g. ``{"CO2": "I-GHG-CO2 emissions"}`` (every CO2 category);
+        - ``"INDICATOR | CATEGORY"`` or the pair ``("INDICATOR", "CATEGORY")``:
+          both must match, e.g. ``{"N2O_soils": ("I-GHG-N2O", "Agricultural
+          soils")}``; ``None`` (pair) or ``""`` matches anything.
+
+        Rows whose category is a "Memo:" item (international aviation and
+        navigation, which belong to no country) are left out unless the category
+        pattern itself names "Memo". The unit comes from the indicator's
+        brackets; rows of different units are refused. A key "CH4" replaces the
+        default methane selection; "VA" is reserved.
 
     Returns
     -------
     MRIO
-        n = 189 x 26 (4,914; 4,940 with ``keep_row``) sectors, 6 final-demand
-        categories per country. Stressors: "CH4" (the Q rows whose label contains
-        "CH4" from the EDGAR source, summed; unit from the label, e.g. Gg; direct
-        household emissions from the same rows of QY in F_Y), "VA" (the sum of the
-        VA rows, kUSD = thousand current US dollars; negative items are legal), then
-        the ``satellites`` in order. ``meta`` records the files, the Q rows used,
-        the RoW handling and ``meta["cache"]`` (``"hit"``, ``"off"`` or why it was
-        rebuilt).
+        The countries, sectors, final-demand categories and value-added rows
+        the label files list (Eora26: 189 countries x 26 sectors, 6 categories,
+        6 VA rows). Stressors: "CH4" when the table has methane rows -- every
+        row of indicator ``I-GHG-CH4 emissions (Gg)`` summed over its categories,
+        the "Memo:" categories excluded; direct household emissions from the same
+        rows of QY in F_Y --, "VA" (the sum of the VA rows, kUSD = thousand
+        current US dollars; negative items are legal), then the ``satellites`` in
+        order. A table without methane rows has no "CH4" (``meta["q_indicators"]``
+        lists the indicators it has). ``meta`` records the files, the exact Q rows
+        used (``meta["satellite_rows"]``, ``"indicator | category"``), the RoW
+        handling and ``meta["cache"]`` (``"hit"``, ``"off"`` or why it was rebuilt).
 
     Raises
     ------
     MissingDataError
         The path, the year (the message lists the years found) or a file is missing.
     ReaderError
-        A corrupt zip, a matrix whose shape disagrees with its labels (both shapes
-        and the file named), a non-numeric or non-finite cell (file, line and column).
+        A corrupt zip, a zip holding a needed file twice (both named), a file
+        larger than its labels allow (a zip bomb: sizes are checked before
+        anything is decompressed), a matrix whose shape disagrees with its
+        labels (both shapes and the file named), a non-numeric or non-finite
+        cell (file, line and column).
     LabelError
-        Inconsistent label files, or no Q row matches a stressor.
+        Inconsistent label files, or no Q row matches a ``satellites`` entry.
     OptionError
         An unknown price, a bad year or a bad ``satellites`` mapping.
+
+    Examples
+    --------
+    Methane and value added (the default), then CO2 and agricultural N2O too:
+
+    >>> m = read_eora26("~/data/eora26", 2015)  # doctest: +SKIP
+    >>> m = read_eora26("~/data/eora26", 2015, satellites={  # doctest: +SKIP
+    ...     "CO2": "I-GHG-CO2 emissions", "N2O_agri": ("I-GHG-N2O", "Agricultural soils|Manure")})
+    >>> m.meta["satellite_rows"]["N2O_agri"]  # doctest: +SKIP
+    ['I-GHG-N2O emissions (Gg) | Agricultural soils', 'I-GHG-N2O emissions (Gg) | Manure management']
 
     Notes
     -----
@@ -933,15 +1116,71 @@ def _eora_layout(mrio: MRIO):
     return T, FD, F, F_Y, lt, lfd
 
 
-def write_eora26(mrio: MRIO, folder, year, *, price: str = "bp", zip: bool = False) -> Path:
-    """Write an MRIO in the exact Eora26 file layout (for tests, benchmarks and exchange).
+_GASES = ("CH4", "CO2", "N2O")
+# Source categories as Eora26's greenhouse-gas rows name them (an excerpt of the ~55 it has), and its
+# two "Memo:" items, which belong to no country.
+_GHG_CATEGORIES = (
+    "Public electricity and heat production",
+    "Manufacturing industries and construction",
+    "Road transportation",
+    "Residential and other sectors",
+    "Fugitive emissions from solid fuels",
+    "Fugitive emissions from oil and gas",
+    "Enteric fermentation",
+    "Manure management",
+    "Rice cultivation",
+    "Agricultural soils",
+    "Solid waste disposal",
+    "Wastewater handling",
+)
+_HOUSEHOLD_CATEGORY = "Residential and other sectors"
+_MEMO_CATEGORIES = ("Memo: International aviation", "Memo: International navigation")
+
+
+def _q_rows(mrio: MRIO, F: np.ndarray, F_Y: np.ndarray, made_up: bool):
+    """labels_Q.txt lines and the Q and QY rows, in Eora's layout (see :func:`write_eora26`)."""
+    labels, q, qy = [], [], []
+    cat_of_col = np.arange(F.shape[1]) % mrio.n_sectors % len(_GHG_CATEGORIES)  # by sector position
+    household = _GHG_CATEGORIES.index(_HOUSEHOLD_CATEGORY)
+
+    def gas(indicator, f, fy):
+        for k, category in enumerate(_GHG_CATEGORIES):  # one category per column: the sum is exact
+            labels.append(f"{indicator}\t{category}")
+            q.append(np.where(cat_of_col == k, f, 0.0))
+            qy.append(fy if k == household else np.zeros_like(fy))
+
+    rows = {s: i for i, s in enumerate(mrio.stressors) if s != "VA"}
+    for s, i in rows.items():
+        if s in _GASES:
+            gas(f"I-GHG-{s} emissions ({mrio.units[i]})", F[i], F_Y[i])
+        else:
+            labels.append(f"{s} ({mrio.units[i]})\tTotal")
+            q.append(F[i])
+            qy.append(F_Y[i])
+        if s == "CH4" and made_up:
+            for share, category in zip((0.03, 0.02), _MEMO_CATEGORIES):
+                labels.append(f"I-GHG-CH4 emissions ({mrio.units[i]})\t{category}")
+                q.append(share * F[i])
+                qy.append(np.zeros(F_Y.shape[1]))
+    if made_up and "CH4" in rows:
+        ch4 = rows["CH4"]
+        for s, factor in (("CO2", 250.0), ("N2O", 0.03)):
+            if s not in rows:
+                gas(f"I-GHG-{s} emissions ({mrio.units[ch4]})", factor * F[ch4][::-1], factor * F_Y[ch4][::-1])
+    width = (F.shape[1], F_Y.shape[1])
+    return labels, np.array(q).reshape(-1, width[0]), np.array(qy).reshape(-1, width[1])
+
+
+def write_eora26(mrio: MRIO, folder, year, *, price: str = "bp", zip: bool = False, made_up_rows=None) -> Path:
+    """Write an MRIO in the Eora26 file layout as Eora releases it (for tests, benchmarks and exchange).
 
     Parameters
     ----------
     mrio : MRIO
-        The table. A country ``"ROW"`` is written in Eora's single-row form, last:
-        its 26 sectors are summed into one row and one column, its 6
-        final-demand categories into one column.
+        The table, of any shape. A country ``"ROW"`` is written in Eora's
+        single-row form, last: its sectors are summed into one row and one
+        column, its final-demand categories into one column. Without one, the
+        files have no RoW row.
     folder : str or path-like
         Where to write (created if needed).
     year : int
@@ -949,6 +1188,13 @@ def write_eora26(mrio: MRIO, folder, year, *, price: str = "bp", zip: bool = Fal
     zip : bool
         Write ``Eora26_{year}_{price}.zip`` (deflate) holding the nine files,
         instead of the loose files.
+    made_up_rows : bool, optional
+        Also write what Eora ships beside the methane rows, with made-up values:
+        its two "Memo:" categories of methane (3 % and 2 % of each column's
+        methane) and CO2 and N2O rows (multiples of the methane of the
+        mirrored column), so that a reader must pick the right rows. Default:
+        only for a synthetic MRIO (``mrio.synthetic``), whose numbers are made
+        up anyway; never fabricated for a real table unless asked.
 
     Returns
     -------
@@ -957,13 +1203,19 @@ def write_eora26(mrio: MRIO, folder, year, *, price: str = "bp", zip: bool = Fal
 
     Notes
     -----
-    Stressor "VA" becomes the first of the six VA rows (Compensation of
-    employees), the other five rows zero, so that their sum is VA. Every other
-    stressor becomes one Q row (and QY row) labelled ``"{name} ({unit})"`` with
-    source "EDGAR" for "CH4" (where :func:`read_eora26` looks for methane) and
-    "mrioflow" otherwise. Numbers are written with the shortest repr that
-    round-trips float64 exactly. Each file is written under a temporary name
-    and renamed into place.
+    Labels as Eora writes them: ``labels_T.txt`` "country name, code,
+    Industries, sector"; ``labels_FD.txt`` "country name, code, Final Demand,
+    category"; ``labels_VA.txt`` "Primary Inputs, item" (the six Eora26 items);
+    ``labels_Q.txt`` "indicator (unit), category". Stressor "VA" becomes the
+    first VA row (Compensation of employees), the other five rows zero, so that
+    their sum is VA. A gas stressor (CH4, CO2, N2O) becomes Eora's rows
+    ``I-GHG-{gas} emissions ({unit})`` by source category: each sector's
+    emissions in one category (the sector's position within its country picks
+    it), so that the categories sum to the stressor exactly; direct household
+    emissions (F_Y) are in "Residential and other sectors". Any other stressor
+    becomes one row ``{name} ({unit})`` + "Total". Numbers are written with the
+    shortest repr that round-trips float64 exactly. Each file is written under
+    a temporary name and renamed into place.
 
     Raises
     ------
@@ -979,15 +1231,15 @@ def write_eora26(mrio: MRIO, folder, year, *, price: str = "bp", zip: bool = Fal
     VA = np.zeros((len(EORA26_VA_ITEMS), T.shape[0]))
     if va_row is not None:
         VA[0] = F[va_row]
-    q = [i for i, s in enumerate(mrio.stressors) if s != "VA"]
-    lq = [f"{mrio.stressors[i]} ({mrio.units[i]})\t{'EDGAR' if mrio.stressors[i] == 'CH4' else 'mrioflow'}" for i in q]
+    made_up = mrio.synthetic if made_up_rows is None else bool(made_up_rows)
+    lq, Q, QY = _q_rows(mrio, F, F_Y, made_up)
     lva = [f"Primary Inputs\t{item}" for item in EORA26_VA_ITEMS]
     contents = {
         _data_name(year, price, "T"): lambda: _format_matrix(T),
         _data_name(year, price, "FD"): lambda: _format_matrix(FD),
         _data_name(year, price, "VA"): lambda: _format_matrix(VA),
-        _data_name(year, price, "Q"): lambda: _format_matrix(F[q]),
-        _data_name(year, price, "QY"): lambda: _format_matrix(F_Y[q]),
+        _data_name(year, price, "Q"): lambda: _format_matrix(Q),
+        _data_name(year, price, "QY"): lambda: _format_matrix(QY),
         "labels_T.txt": lambda: ("\n".join(lt) + "\n").encode(),
         "labels_FD.txt": lambda: ("\n".join(lfd) + "\n").encode(),
         "labels_VA.txt": lambda: ("\n".join(lva) + "\n").encode(),

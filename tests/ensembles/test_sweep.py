@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import mrioflow as mf
-from mrioflow.engine import sweeps as sweep_module
-from mrioflow.errors import LabelError, OptionError
+from mrioflow.ensembles import sweeps as sweep_module
+from mrioflow.errors import LabelError, OptionError, StoreError
 
 small = functools.partial(mf.datasets.synthetic, seed=1, n_countries=6)
 
@@ -50,7 +50,7 @@ def test_resume_skips_finished_years(tmp_path, monkeypatch):
     ref = mf.Engine("numpy").run(loader(2013))
     np.testing.assert_allclose(again[2013].accounts("CH4").to_numpy(), ref.accounts("CH4").to_numpy(), rtol=1e-14)
     assert again[2013].synthetic and again[2013].mrio.year == 2013
-    with pytest.raises(OptionError, match="holds a sweep with other settings"):
+    with pytest.raises(StoreError, match="holds a sweep whose stressors differs"):
         mf.sweep([2013], loader, stressors=["CH4"], backend="numpy", out_dir=tmp_path, progress=False)
 
 
@@ -64,3 +64,30 @@ def test_errors():
     out = mf.sweep([2013], loader, backend="numpy", progress=False)
     with pytest.raises(LabelError, match=r"year 1999 is not in this sweep; it has \[2013\]"):
         out[1999]
+
+
+def test_resume_refuses_another_table_for_a_finished_year(tmp_path):
+    """Same loader function, other arguments (another world): refused, naming the loader;
+    same description but another table (a loader whose data changed): refused, naming the year."""
+    mf.sweep([2013], functools.partial(mf.datasets.synthetic, n_countries=5, seed=1), backend="numpy",
+             out_dir=tmp_path, progress=False)
+    with pytest.raises(StoreError, match="whose loader differs"):
+        mf.sweep([2013], functools.partial(mf.datasets.synthetic, n_countries=5, seed=2), backend="numpy",
+                 out_dir=tmp_path, progress=False)
+    data = {"seed": 1}
+
+    def changing(year):
+        return mf.datasets.synthetic(year=year, n_countries=5, seed=data["seed"])
+
+    other = tmp_path / "other"
+    mf.sweep([2013], changing, backend="numpy", out_dir=other, progress=False)
+    data["seed"] = 2
+    with pytest.raises(StoreError, match=r"year_2013.npz was computed from another table of 2013"):
+        mf.sweep([2013], changing, backend="numpy", out_dir=other, progress=False)
+
+
+def test_a_backend_object_runs_every_year():
+    b = mf.engine.ArrayApiStrictBackend(device="device1")
+    out = mf.sweep([2013, 2014], loader, backend=b, scheduler="threads", progress=False)
+    assert all(out[y].backend is b for y in out.years)
+    assert mf.indices.gmi(out[2013], "CH4", {c: "x" for c in out[2013].countries}).attrs["backend"] == b.name

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 import mrioflow as mf
-from mrioflow.engine import ensemble as mc_module
-from mrioflow.errors import LabelError, OptionError, ShapeError
+from mrioflow.engine import ArrayApiStrictBackend
+from mrioflow.ensembles import ensemble as mc_module
+from mrioflow.errors import LabelError, OptionError, ShapeError, StoreError
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +128,7 @@ def test_resume_computes_only_missing_batches(world, tmp_path, monkeypatch):
 
     assert leftover_temporaries(tmp_path) == []
 
-    with pytest.raises(OptionError, match="holds batches of a different ensemble"):
+    with pytest.raises(StoreError, match="holds a Monte Carlo ensemble whose seed differs"):
         mf.montecarlo(world, **{**kw, "seed": 3})
 
 
@@ -174,8 +175,19 @@ def test_errors(world):
         mf.montecarlo(world, samples=2, perturb={"intensities": [0.1, 0.2, 0.3]}, backend="numpy")
     with pytest.raises(OptionError, match="finite and >= 0"):
         mf.montecarlo(world, samples=2, perturb={"Z": -0.1}, backend="numpy")
-    with pytest.raises(OptionError, match="samples must be a positive integer, got 0"):
+    with pytest.raises(OptionError, match="samples must be an integer >= 1, got 0"):
         mf.montecarlo(world, samples=0, backend="numpy")
+    with pytest.raises(OptionError, match="seed must be an integer >= 0, got 'abc'"):
+        mf.montecarlo(world, samples=2, seed="abc", backend="numpy")
+    with pytest.raises(OptionError, match="seed must be an integer >= 0, got -1"):
+        mf.montecarlo(world, samples=2, seed=-1, backend="numpy")
+    with pytest.raises(OptionError, match="batch_size must be an integer >= 1, got 2.5"):
+        mf.montecarlo(world, samples=2, batch_size=2.5, backend="numpy")
+    with pytest.raises(OptionError, match=r"scheduler must be None, one of \('sync', 'synchronous', 'threads', "
+                       r"'processes'\), a Dask scheduler address .* got 'process'"):
+        mf.montecarlo(world, samples=2, scheduler="process", backend="numpy")
+    with pytest.raises(OptionError, match="dtype 'float32' disagrees with the backend's dtype 'float64'"):
+        mf.montecarlo(world, samples=2, backend=ArrayApiStrictBackend(), dtype="float32")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Monte Carlo uncertainty ensembles (METHOD.md section 10).
+"""Monte Carlo uncertainty ensembles (docs/method.md section 10).
 
 Lognormal perturbations with median = nominal value (sign kept) of
 
@@ -19,17 +19,18 @@ batch of samples is a batched product: on X = L Yr (intensities), or on
 W = split(S) L, the intensities spread by producing country and multiplied by L
 once (final demand with fixed intensities: E = W Yr, no solve per sample). Final
 demand and intensities together need X per sample: one multi-right-hand-side solve
-per batch. With ``"Z"`` every sample needs a fresh LU. Samples are
-drawn per batch from a generator seeded by (seed, batch index), so results do not
-depend on the order or the place the batches run in. Batches can run on any Dask
-scheduler; with ``out_dir`` each finished batch is written to disk at once and a
-rerun resumes where an interrupted one stopped.
+per batch. With ``"Z"`` every sample needs a fresh LU. Every sample draws from a
+random stream of its own, seeded by (seed, sample index): a sample does not depend
+on the batch size, the scheduler, the number of workers or where a run resumed.
+Batches run here, in local threads or processes, or on a Dask cluster; with
+``out_dir`` each finished batch is written to disk at once and a rerun resumes
+where an interrupted one stopped.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -37,15 +38,19 @@ import numpy as np
 import pandas as pd
 
 from .. import kernels as K
+from ..engine import Backend, Engine, LeontiefSystem, Results, get_backend
 from ..errors import LabelError, OptionError, ShapeError
+from ..kernels import indices as KI
 from ..mrio import MRIO
-from .backend import Backend, get_backend
-from .system import LeontiefSystem
-from .tasks import ResultStore, run_tasks
+from ..regions import norm_mask_on, resolve_grouping
+from .store import ResultStore, array_fingerprint, table_fingerprint
+from .tasks import check_scheduler, run_tasks
 
+#: Perturbation targets, in the order every sample draws its random numbers.
 TARGETS = ("intensities", "direct", "final_demand", "Z")
 ACCOUNTS = ("pba", "cba", "imports", "exports", "net")
-_FORMAT = 1
+_FORMAT = 2
+DISK_LIMIT = 50e9  # bytes an ensemble may write without yes=True
 _W_SHARE = 0.5  # final-demand ensembles use E = W Yr when W (k R x n) has at most this share of n rows
 
 
@@ -125,9 +130,6 @@ class _IndexSpec:
 
     def compute(self, E, b: Backend, P=None):
         """Country GMI (..., R) and region BMI (..., G, G) from embodied flows E (..., k, R, R)."""
-        from ..indices import norm_mask_on
-        from ..kernels import indices as KI
-
         P = b.asarray(self.P) if P is None else P
         Es, V = E[..., self.k, :, :], E[..., self.kv, :, :]
         mask = norm_mask_on(b, self.scope, self.norm_set)
@@ -136,9 +138,14 @@ class _IndexSpec:
         return gmi, KI.calc_group_matrix(bmi, P)
 
 
-def _index_spec(indices: Mapping, mrio: MRIO) -> _IndexSpec:
-    from ..indices import resolve_grouping
+    def describe(self) -> dict:
+        """What determines the indices (for a store's manifest)."""
+        return {"k": self.k, "kv": self.kv, "groups": list(self.groups), "members": list(self.members),
+                "P": array_fingerprint(self.P), "convention": self.convention, "norm_set": self.norm_set,
+                "norm_sign": self.norm_sign}
 
+
+def _index_spec(indices: Mapping, mrio: MRIO) -> _IndexSpec:
     unknown = [key for key in indices if key not in INDEX_OPTIONS]
     if unknown:
         raise OptionError(f"unknown indices option(s) {unknown}; choose from {INDEX_OPTIONS}")
@@ -154,98 +161,115 @@ def _index_spec(indices: Mapping, mrio: MRIO) -> _IndexSpec:
     )
 
 
-def _seed_for(seed: int, batch: int) -> int:
-    """A 63-bit seed for batch ``batch``: independent streams, valid for NumPy and CuPy generators."""
-    return int(np.random.SeedSequence([seed, batch]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+def _seed_for(seed: int, sample: int) -> int:
+    """A 63-bit seed for sample ``sample``: independent streams, valid for NumPy and CuPy generators."""
+    return int(np.random.SeedSequence([seed, sample]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
 class _BatchRunner:
-    """Computes one batch of samples; picklable, so Dask can ship it to workers.
+    """Computes one batch of samples; picklable, so it can be sent to workers (once).
 
-    The factorisation (when Z is not perturbed) is built lazily once per process.
+    The table is prepared on the backend (``Engine.prepare``) lazily, once per process.
     """
 
-    def __init__(self, mrio, sigmas, samples, batch_size, seed, backend, dtype, index_spec=None):
+    def __init__(self, mrio, sigmas, samples, batch_size, seed, backend: Backend, index_spec=None):
         self.mrio = mrio
         self.index_spec = index_spec
         self.sigmas = sigmas
         self.samples = samples
         self.batch_size = batch_size
         self.seed = seed
-        self.backend_spec = backend if isinstance(backend, str) else backend.name
-        self.dtype = dtype
+        self.backend = backend
         self._state = None
+        self._lock = threading.Lock()  # threads of one process share one prepared table
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_state"] = None  # device arrays and LU stay where they were made
+        del state["_lock"]
         return state
 
+    def __setstate__(self, state):
+        self.__dict__.update(state, _lock=threading.Lock())
+
     def _prepare(self):
+        with self._lock:
+            return self._prepare_once()
+
+    def _prepare_once(self):
         if self._state is None:
-            b = get_backend(self.backend_spec, self.dtype)
-            m = self.mrio
-            R = m.n_countries
-            st = {"b": b, "R": R}
-            st["sig"] = {k: b.asarray(v) for k, v in self.sigmas.items()}
-            st["F"] = b.asarray(m.F)
-            st["F_Y"] = b.asarray(m.F_Y)
-            st["Y"] = b.asarray(m.Y)
+            b = self.backend
+            table = Engine(b).prepare(self.mrio)
+            st = {"table": table, "sig": {k: b.asarray(v) for k, v in self.sigmas.items()}}
             if "Z" in self.sigmas:
-                st["Z"] = b.asarray(m.Z)
-            else:
-                Z = b.asarray(m.Z)
-                x = b.asarray(m.x)
-                st["system"] = LeontiefSystem.from_arrays(b, Z, x, consume_Z=b.copies_on_transfer)
-                st["S"] = K.calc_S(st["F"], x)
-                k, n = m.F.shape
-                if "final_demand" not in self.sigmas:  # X = L Yr is the same for every sample
-                    st["X"] = st["system"].output(K.calc_by_country(st["Y"], R))
-                elif "intensities" not in self.sigmas and k * R <= _W_SHARE * n:
-                    # E = W Yr with W = split(S) L: one product per sample instead of a solve
-                    B = b.xp.reshape(K.split_by_country(st["S"], R), (k * R, n))
-                    st["W"] = st["system"].multipliers(B)
+                st["Z"] = b.asarray(self.mrio.Z)
+            else:  # factor (and form X or W) once, here, under the lock
+                fixed = "X" if "final_demand" not in self.sigmas else "W" if self._by_W(table) else "system"
+                getattr(table, fixed)
+            if self.index_spec is not None:
+                st["P"] = b.asarray(self.index_spec.P)
             self._state = st
         return self._state
+
+    def _by_W(self, table) -> bool:
+        """Final demand perturbed, intensities fixed, W (k R x n) small enough: E = W Yr."""
+        k, n = self.mrio.F.shape
+        return "intensities" not in self.sigmas and k * table.R <= _W_SHARE * n
 
     def batch_range(self, i: int) -> tuple[int, int]:
         start = i * self.batch_size
         return start, min(start + self.batch_size, self.samples)
 
+    def _noise(self, st, sample: int) -> dict:
+        """Every random factor of one sample, from its own stream, in the order of TARGETS."""
+        b, sig, table = self.backend, st["sig"], st["table"]
+        shapes = {"intensities": table.F.shape, "direct": table.F_Y.shape, "final_demand": table.Y.shape,
+                  "Z": st["Z"].shape if "Z" in st else None}
+        rng = b.rng(_seed_for(self.seed, sample))
+        return {t: b.xp.exp(sig[t] * b.standard_normal(rng, shapes[t])) for t in TARGETS if t in sig}
+
+    def _sample(self, st, j: int) -> dict:
+        """The perturbed quantities of sample ``j`` (only those that vary): FYr, S, Yr."""
+        table = st["table"]
+        noise = self._noise(st, j)
+        out = {}
+        if "direct" in noise:
+            out["FYr"] = K.calc_by_country(table.F_Y * noise["direct"], table.R)
+        if "intensities" in noise:
+            out["S"] = table.S * noise["intensities"]
+        if "final_demand" in noise:
+            out["Yr"] = K.calc_by_country(table.Y * noise["final_demand"], table.R)
+        return out
+
     def __call__(self, i: int) -> dict:
         st = self._prepare()
-        b: Backend = st["b"]
-        xp, R = b.xp, st["R"]
+        b: Backend = self.backend
+        table = st["table"]
+        xp, R = b.xp, table.R
         start, stop = self.batch_range(i)
         nb = stop - start
-        rng = b.rng(_seed_for(self.seed, i))
         sig = st["sig"]
-
-        def noise(name, shape):
-            return xp.exp(sig[name] * b.standard_normal(rng, shape))
-
-        F, F_Y, Y = st["F"], st["F_Y"], st["Y"]
-        k = F.shape[0]
-        if "direct" in sig:
-            F_Y = F_Y * noise("direct", (nb, *F_Y.shape))
-        FYr = K.calc_by_country(F_Y, R)
         if "Z" in sig:
-            E = self._fresh_lu_samples(st, rng, nb, noise)
+            E, FYr = self._fresh_lu_samples(st, start, stop)
         else:
-            S = st["S"]
-            if "intensities" in sig:
-                S = S * noise("intensities", (nb, *S.shape))
+            # one sample at a time: only what varies is stacked (Yr, not the n x m draws of Y)
+            per_sample = [self._sample(st, j) for j in range(start, stop)]
+            varied = {name: xp.stack([p[name] for p in per_sample]) for name in per_sample[0]}
+            del per_sample
+            FYr = varied.get("FYr", table.FYr)
+            S = varied.get("S", table.S)
+            k = S.shape[-2]
             if "final_demand" in sig:
-                Yr = K.calc_by_country(Y * noise("final_demand", (nb, *Y.shape)), R)  # (nb, n, R)
+                Yr = varied["Yr"]  # (nb, n, R)
                 n = Yr.shape[-2]
-                if "W" in st:
-                    E = xp.reshape(xp.matmul(st["W"], Yr), (nb, k, R, R))
+                if self._by_W(table):
+                    E = xp.reshape(xp.matmul(table.W, Yr), (nb, k, R, R))
                 else:
                     stacked = xp.reshape(xp.permute_dims(Yr, (1, 0, 2)), (n, nb * R))
-                    X = st["system"].output(stacked)
-                    E = K.calc_E(S, xp.permute_dims(xp.reshape(X, (n, nb, R)), (1, 0, 2)), R)
+                    X = table.system.output(stacked)
+                    E = table.flows(S, xp.permute_dims(xp.reshape(X, (n, nb, R)), (1, 0, 2)))
             else:
-                E = K.calc_E(S, st["X"], R)
+                E = table.flows(S, table.X)
             if E.ndim == 3:  # nothing perturbed that has a sample axis
                 E = xp.broadcast_to(E[None, ...], (nb, k, R, R))
         acc = K.calc_accounts(E, FYr)
@@ -256,8 +280,6 @@ class _BatchRunner:
             if out[name].ndim == 2:  # unbatched F_Y and E broadcast: give every account a sample axis
                 out[name] = np.broadcast_to(out[name], (nb, *out[name].shape)).copy()
         if self.index_spec is not None:
-            if "P" not in st:
-                st["P"] = b.asarray(self.index_spec.P)
             gmi, bmi = self.index_spec.compute(E, b, st["P"])
             out["gmi"] = b.to_host(gmi)
             out["bmi_region"] = b.to_host(bmi)
@@ -266,23 +288,26 @@ class _BatchRunner:
         out["start"] = np.array(start)
         return out
 
-    def _fresh_lu_samples(self, st, rng, nb, noise):
-        b: Backend = st["b"]
-        xp, R = b.xp, st["R"]
-        Z0 = st["Z"]
-        out = []
-        for _ in range(nb):
-            Z = Z0 * noise("Z", Z0.shape)
-            Y = st["Y"] * noise("final_demand", st["Y"].shape) if "final_demand" in st["sig"] else st["Y"]
+    def _fresh_lu_samples(self, st, start, stop):
+        """Z perturbed: x, A, S and the LU are recomputed for every sample."""
+        b: Backend = self.backend
+        table = st["table"]
+        xp, R = b.xp, table.R
+        E, FYr = [], []
+        for j in range(start, stop):
+            noise = self._noise(st, j)
+            Z = st["Z"] * noise["Z"]
+            Y = table.Y * noise["final_demand"] if "final_demand" in noise else table.Y
             x = K.calc_x(Z, Y)
             system = LeontiefSystem.from_arrays(b, Z, x, consume_Z=True)
-            S = K.calc_S(st["F"], x)
-            if "intensities" in st["sig"]:
-                S = S * noise("intensities", S.shape)
-            X = system.output(K.calc_by_country(Y, R))
-            out.append(K.calc_E(S, X, R))
-            del system, Z
-        return xp.stack(out)
+            S = K.calc_S(table.F, x)
+            if "intensities" in noise:
+                S = S * noise["intensities"]
+            F_Y = table.F_Y * noise["direct"] if "direct" in noise else table.F_Y
+            E.append(K.calc_E(S, system.output(K.calc_by_country(Y, R)), R))
+            FYr.append(K.calc_by_country(F_Y, R))
+            del system, Z, noise
+        return xp.stack(E), xp.stack(FYr)
 
 
 @dataclass(eq=False)
@@ -308,7 +333,7 @@ class MonteCarloResults:
     accounts: dict
     flows_mean: np.ndarray
     flows_std: np.ndarray
-    nominal: object
+    nominal: Results
     perturb: dict
     seed: int
     index_spec: _IndexSpec | None = None
@@ -321,7 +346,8 @@ class MonteCarloResults:
     def samples(self) -> int:
         return self.accounts["pba"].shape[0]
 
-    def _k(self, stressor):
+    def stressor_index(self, stressor: str) -> int:
+        """Position of ``stressor`` along the stressor axis of the arrays."""
         return self.mrio.stressor_position(stressor)
 
     def sample_table(self, stressor: str, account: str = "cba") -> pd.DataFrame:
@@ -329,7 +355,7 @@ class MonteCarloResults:
         if account not in ACCOUNTS:
             raise LabelError(f"account must be one of {ACCOUNTS}, got {account!r}")
         return pd.DataFrame(
-            self.accounts[account][:, self._k(stressor), :],
+            self.accounts[account][:, self.stressor_index(stressor), :],
             index=pd.RangeIndex(self.samples, name="sample"),
             columns=pd.Index(self.mrio.countries, name="country"),
         )
@@ -403,28 +429,79 @@ class MonteCarloResults:
             raise LabelError(f"stat must be 'mean' or 'std', got {stat!r}")
         idx = pd.Index(self.mrio.countries, name="producing country")
         cols = pd.Index(self.mrio.countries, name="consuming country")
-        return pd.DataFrame(arrays[stat][self._k(stressor)], index=idx, columns=cols)
+        return pd.DataFrame(arrays[stat][self.stressor_index(stressor)], index=idx, columns=cols)
 
 
-def _fingerprint(mrio: MRIO, sigmas, samples, batch_size, seed, dtype) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for a in (mrio.Z, mrio.Y, mrio.F, mrio.F_Y):
-        h.update(np.ascontiguousarray(a).view(np.uint8))
-    for name in sorted(sigmas):
-        h.update(name.encode())
-        h.update(np.ascontiguousarray(sigmas[name]).view(np.uint8))
-    h.update(json.dumps([list(mrio.stressors), samples, batch_size, seed, dtype, _FORMAT]).encode())
-    return h.hexdigest()
+def _per_sample_bytes(mrio: MRIO, targets, itemsize: int) -> int:
+    """Working memory of one sample in a batch (bytes)."""
+    k, R, n = mrio.F.shape[0], mrio.n_countries, mrio.n
+    per_sample = mrio.F.size + 4 * k * R**2
+    if "final_demand" in targets:  # Yr and X stacked (the n x m draws of Y are one sample's at a time)
+        per_sample += 2 * n * R
+    if "Z" in targets:
+        per_sample += 3 * n * n
+    return per_sample * itemsize
 
 
 def _default_batch_size(mrio: MRIO, targets, itemsize: int) -> int:
     if "Z" in targets:
         return 1
-    per_sample = mrio.F.size + 4 * mrio.F.shape[0] * mrio.n_countries**2
-    if "final_demand" in targets:
-        per_sample += 2 * mrio.Y.size + 2 * mrio.n * mrio.n_countries
     budget = 512 * 2**20  # bytes of working memory per batch
-    return int(np.clip(budget // (per_sample * itemsize), 1, 256))
+    return int(np.clip(budget // _per_sample_bytes(mrio, targets, itemsize), 1, 256))
+
+
+def _kept_per_sample(mrio: MRIO, index_spec) -> int:
+    """Host bytes kept for every sample: the accounts, and with indices GMI and region BMI."""
+    k, R = mrio.F.shape[0], mrio.n_countries
+    G = len(index_spec.groups) if index_spec is not None else 0
+    return 8 * (len(ACCOUNTS) * k * R + (R + G * G if index_spec is not None else 0))
+
+
+def estimate(mrio: MRIO, targets, samples: int, batch_size: int, itemsize: int, *, workers: int = 1,
+             index_spec=None) -> dict:
+    """Memory and disk a Monte Carlo needs (bytes), before it starts.
+
+    memory: per worker, the prepared table (LU of n x n, with "Z" a second copy
+    and a fresh LU per sample, Y and one sample's draws of it) and one batch of working arrays; here, the kept
+    samples of the accounts (and indices). disk (with ``out_dir``): every batch
+    file (kept samples plus two k x R x R moment arrays per batch).
+    """
+    k, R, n = mrio.F.shape[0], mrio.n_countries, mrio.n
+    table = itemsize * (n * n * (2 if "Z" in targets else 1) + k * R * n + n * R + 3 * mrio.Y.size + 2 * mrio.F.size)
+    batch = batch_size * _per_sample_bytes(mrio, targets, itemsize)
+    kept = samples * _kept_per_sample(mrio, index_spec)
+    n_batches = -(-samples // batch_size)
+    return {"memory": workers * (table + batch) + kept, "disk": kept + n_batches * 2 * 8 * k * R * R,
+            "kept": kept}
+
+
+def _machine_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system
+        return None
+
+
+def _check_resources(need: dict, out_dir, yes: bool) -> None:
+    """Refuse (unless ``yes``) an ensemble that needs more memory than this machine has
+    or more than DISK_LIMIT on disk."""
+    if yes:
+        return
+    have = _machine_memory()
+    problems = []
+    if have is not None and need["memory"] > have:
+        problems.append(f"about {need['memory'] / 1e9:.1f} GB of memory (this machine has {have / 1e9:.1f} GB)")
+    if out_dir is not None and need["disk"] > DISK_LIMIT:
+        problems.append(f"about {need['disk'] / 1e9:.1f} GB of disk in {out_dir} (limit {DISK_LIMIT / 1e9:.0f} GB)")
+    if problems:
+        raise OptionError(f"this Monte Carlo needs {' and '.join(problems)}; use fewer samples or a smaller "
+                          "batch size, or pass yes=True (--yes) to run it anyway")
+
+
+def _positive_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise OptionError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def montecarlo(
@@ -434,13 +511,15 @@ def montecarlo(
     seed: int = 0,
     backend: str | Backend = "auto",
     *,
-    dtype: str = "float64",
+    dtype: str | None = None,
     stressors=None,
     batch_size: int | None = None,
     scheduler=None,
     out_dir=None,
     progress: bool = True,
     indices: Mapping | None = None,
+    workers: int | None = None,
+    yes: bool = False,
 ) -> MonteCarloResults:
     """Propagate uncertainty through the EE-MRIO model by Monte Carlo sampling.
 
@@ -453,104 +532,157 @@ def montecarlo(
         one value per sector (a vector of length S, or a Series indexed by
         sector name) or an array of the target's shape.
         Default: {"intensities": 0.3}.
-    seed : int
-        Samples depend only on (seed, batch index): reruns reproduce them.
+    seed : int >= 0
+        Sample i draws from its own stream seeded by (seed, i): the same seed gives
+        the same samples whatever the batch size, the scheduler, the number of
+        workers or the point a run resumed from (on one backend family: NumPy
+        and CuPy generators draw different numbers).
     backend : {"auto", "numpy", "cupy", "array_api_strict"} or Backend
-    dtype : {"float64", "float32"}
+        A Backend object reaches the workers as the same kind, dtype and device.
+    dtype : {"float64", "float32"}, optional
+        Default float64, or the Backend object's own (another is an OptionError).
     stressors : sequence of str, optional
         Restrict to these stressors.
     batch_size : int, optional
-        Samples per batch (one Dask task); default from a 512 MiB working budget
-        (1 when Z is perturbed: each sample is a fresh LU).
+        Samples per batch (one task); default from a 512 MiB working budget
+        (1 when Z is perturbed: each sample is a fresh LU). It changes no sample.
     scheduler : optional
-        None runs the batches here, one after another, with a progress bar. Any
-        Dask scheduler name ("threads", "processes", "synchronous") or a
-        ``distributed.Client`` / its address runs one task per batch there.
+        None (or "sync"): here, one batch after another, with a progress bar;
+        "threads" or "processes": local workers (``workers`` of them; scripts
+        need the ``if __name__ == "__main__":`` guard); a Dask scheduler address
+        ("tcp://host:port") or a ``distributed.Client``: the table is sent to
+        every worker once and each task carries only its batch number.
     out_dir : path, optional
         Write each finished batch there at once (atomically); a rerun with the
         same inputs resumes, skipping finished batches. A folder holding another
-        ensemble is refused rather than mixed.
+        ensemble (other table, perturbation, samples, batch size, seed, dtype,
+        indices or random-number family) is refused, naming what differs.
     progress : bool
     indices : mapping, optional
         Also compute every sample's GMI (by country) and region x region BMI,
         on the device, with keys among "stressor" ("CH4"), "value_added" ("VA"),
         "groups" (a grouping as ``mf.indices`` takes it; None: BRI),
-        "convention", "norm_set", "norm_sign" (METHOD.md sections 4-7). Summaries:
+        "convention", "norm_set", "norm_sign" (docs/method.md sections 4-7). Summaries:
         ``gmi_summary()`` (with P(GMI < 0)) and ``bmi_summary()``.
+    workers : int, optional
+        Local threads or processes (default: the CPU cores).
+    yes : bool
+        Run even when the estimate (see :func:`estimate`) exceeds this machine's
+        memory or 50 GB of disk.
 
     Returns
     -------
     MonteCarloResults
+        The flows are summarised batch by batch (mean, standard deviation); every
+        sample is kept only for the accounts (and GMI / region BMI), which are small.
 
     Raises
     ------
     OptionError, ShapeError
-        Unknown targets, negative rsd, or an rsd array of the wrong shape.
+        Unknown targets, negative rsd, an rsd array of the wrong shape, a bad seed,
+        batch size, scheduler or dtype, or an ensemble past the resource limits.
+    StoreError
+        ``out_dir`` holds something else (see ``out_dir``) or cannot be written.
     """
     perturb = dict(perturb) if perturb is not None else {"intensities": 0.3}
     unknown = [t for t in perturb if t not in TARGETS]
     if unknown:
         raise OptionError(f"unknown perturbation target(s) {unknown}; choose from {TARGETS}")
-    if not isinstance(samples, int | np.integer) or samples < 1:
-        raise OptionError(f"samples must be a positive integer, got {samples!r}")
+    samples = _positive_int("samples", samples, 1)
+    seed = _positive_int("seed", seed, 0)
+    if batch_size is not None:
+        batch_size = _positive_int("batch_size", batch_size, 1)
+    local_pool = check_scheduler(scheduler) in ("threads", "processes")
     if stressors is not None:
         mrio = mrio.select_stressors(stressors)
     sigmas = {t: _expand_rsd(t, rsd, mrio) for t, rsd in perturb.items()}
     index_spec = _index_spec(indices, mrio) if indices is not None else None
     be = get_backend(backend, dtype)
+    itemsize = np.dtype(be.dtype_name).itemsize
     if batch_size is None:
-        batch_size = _default_batch_size(mrio, sigmas, np.dtype(dtype).itemsize)
-    if batch_size < 1:
-        raise OptionError(f"batch_size must be >= 1, got {batch_size}")
+        batch_size = _default_batch_size(mrio, sigmas, itemsize)
     n_batches = -(-samples // batch_size)
-    runner = _BatchRunner(mrio, sigmas, samples, batch_size, seed, be, dtype, index_spec)
+    need = estimate(mrio, sigmas, samples, batch_size, itemsize, index_spec=index_spec,
+                    workers=(workers or os.cpu_count() or 1) if local_pool else 1)
+    _check_resources(need, out_dir, yes)
+    runner = _BatchRunner(mrio, sigmas, samples, batch_size, seed, be, index_spec)
 
+    acc = _Accumulator(mrio, samples, index_spec)
     store = None
-    done: dict[int, dict] = {}
+    todo = list(range(n_batches))
     if out_dir is not None:
-        spec = {"fingerprint": _fingerprint(mrio, sigmas, samples, batch_size, seed, dtype), "samples": samples,
-                "batch_size": batch_size, "seed": seed, "perturb": sorted(perturb),
-                "indices": None if index_spec is None else repr(index_spec)}
-        store = ResultStore(out_dir, spec, what="batches of a different ensemble (other table, perturbation, "
-                            "samples, batch size, seed or dtype)", filename=lambda i: f"batch_{i:06d}.npz")
-        done = store.load(range(n_batches))
+        spec = {"kind": "Monte Carlo ensemble", "format": _FORMAT, "table": table_fingerprint(mrio),
+                "perturbation": {t: array_fingerprint(v) for t, v in sorted(sigmas.items())},
+                "samples": samples, "batch size": batch_size, "seed": seed, "dtype": be.dtype_name,
+                "random numbers": be.rng_family,
+                "indices": None if index_spec is None else index_spec.describe()}
+        store = ResultStore(out_dir, spec, filename=lambda i: f"batch_{i:06d}.npz")
+        todo = []
+        for i in range(n_batches):  # one stored batch in memory at a time
+            stored = store.get(i)
+            if stored is None:
+                todo.append(i)
+            else:
+                acc.add(i, stored)
 
-    def batch(i):
-        result = runner(i)
+    def finished(i, result):
         if store is not None:
             store.save(i, result)
-        return result
+        acc.add(i, result)
 
-    todo = [i for i in range(n_batches) if i not in done]
-    done.update(run_tasks(batch, todo, scheduler=scheduler, progress=progress, desc="Monte Carlo batches"))
-
-    parts = [done[i] for i in range(n_batches)]
-    accounts = {name: np.concatenate([p[name] for p in parts]) for name in ACCOUNTS}
-    mean, std = _combine_moments(parts)
-    from .engine import Engine
+    run_tasks(runner, todo, on_result=finished, scheduler=scheduler, progress=progress,
+              desc="Monte Carlo batches", workers=workers)
 
     nominal = Engine(be).run(mrio, sector_flows=False)
-    out = MonteCarloResults(mrio, accounts, mean, std, nominal, dict(perturb), seed, index_spec)
+    mean, std = acc.moments()
+    out = MonteCarloResults(mrio, acc.accounts, mean, std, nominal, dict(perturb), seed, index_spec)
     if index_spec is not None:
-        out.gmi = np.concatenate([p["gmi"] for p in parts])
-        out.bmi_region = np.concatenate([p["bmi_region"] for p in parts])
+        out.gmi, out.bmi_region = acc.gmi, acc.bmi_region
         gmi, bmi = index_spec.compute(be.asarray(nominal.E), be)
         out.nominal_gmi, out.nominal_bmi_region = be.to_host(gmi), be.to_host(bmi)
     return out
 
 
-def _combine_moments(parts):
-    """Chan et al.'s pairwise update of batch means and squared deviations."""
-    count, mean, m2 = 0, None, None
-    for p in parts:
-        nb = p["pba"].shape[0]
-        if mean is None:
-            count, mean, m2 = nb, p["E_mean"].astype(np.float64), p["E_m2"].astype(np.float64)
-            continue
-        delta = p["E_mean"] - mean
-        total = count + nb
-        mean = mean + delta * (nb / total)
-        m2 = m2 + p["E_m2"] + delta**2 * (count * nb / total)
-        count = total
-    std = np.sqrt(m2 / (count - 1)) if count > 1 else np.zeros_like(mean)
-    return mean, std
+class _Accumulator:
+    """Folds finished batches, in any order, into the kept samples and running moments
+    of E (Chan et al.'s pairwise update, applied in batch order so that the result does
+    not depend on the order batches finish in; early batches wait, at most as many as
+    are in flight)."""
+
+    def __init__(self, mrio: MRIO, samples: int, index_spec):
+        k, R = mrio.F.shape[0], mrio.n_countries
+        self.accounts = {name: np.empty((samples, k, R)) for name in ACCOUNTS}
+        self.gmi = self.bmi_region = None
+        if index_spec is not None:
+            G = len(index_spec.groups)
+            self.gmi, self.bmi_region = np.empty((samples, R)), np.empty((samples, G, G))
+        self._waiting: dict[int, tuple] = {}
+        self._next = 0
+        self.count, self.mean, self.m2 = 0, None, None
+
+    def add(self, i: int, part: dict) -> None:
+        start = int(part["start"])
+        nb = part["pba"].shape[0]
+        for name in ACCOUNTS:
+            self.accounts[name][start:start + nb] = part[name]
+        if self.gmi is not None:
+            self.gmi[start:start + nb] = part["gmi"]
+            self.bmi_region[start:start + nb] = part["bmi_region"]
+        self._waiting[i] = (nb, part["E_mean"], part["E_m2"])
+        while self._next in self._waiting:
+            self._combine(*self._waiting.pop(self._next))
+            self._next += 1
+
+    def _combine(self, nb, mean, m2):
+        if self.mean is None:
+            self.count, self.mean, self.m2 = nb, mean.astype(np.float64), m2.astype(np.float64)
+            return
+        delta = mean - self.mean
+        total = self.count + nb
+        self.mean = self.mean + delta * (nb / total)
+        self.m2 = self.m2 + m2 + delta**2 * (self.count * nb / total)
+        self.count = total
+
+    def moments(self):
+        std = np.sqrt(self.m2 / (self.count - 1)) if self.count > 1 else np.zeros_like(self.mean)
+        return self.mean, std

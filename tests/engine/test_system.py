@@ -1,0 +1,150 @@
+"""LeontiefSystem's checks: productivity of tables with negative cells, non-finite
+intermediate values, the memory estimate and the in-place (consuming) run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import mrioflow as mf
+from mrioflow.engine.system import estimate_run_bytes
+from mrioflow.errors import InvalidValueError, MemoryLimitError, NonProductiveError
+
+
+def table(Z, Y):
+    """Two countries, one sector, one final-demand category, one stressor."""
+    return mf.MRIO(Z=Z, Y=Y, F=np.ones((1, 2)), F_Y=np.zeros((1, 2)), countries=("a", "b"), sectors=["s"],
+                   fd_categories=["hh"], stressors=["CH4"], units=["Gg"])
+
+
+BACKENDS = ["numpy", "array_api_strict"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_non_productive_with_one_tiny_negative_cell(backend):
+    """A = [[-1e-10, 2], [1, 0]]: rho(A) is about sqrt(2) > 1. The Hawkins-Simon test
+    does not apply (a negative cell), the spectral-radius criterion refuses it."""
+    Z = np.array([[-1e-9, 10.0], [10.0, 0.0]])
+    Y = np.array([[0.0, 0.0], [0.0, -5.0]])
+    with pytest.raises(NonProductiveError, match=r"negative cells.*rho\(A\) is about 1\.414.* >= 1.*"
+                                                 r"rho\(\|A\|\) < 1 failed"):
+        mf.Engine(backend).run(table(Z, Y))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_productive_with_negative_cells_runs(backend):
+    """A = 0.6 [[1, -1], [1, 1]]: rho(|A|) = 1.2 >= 1 but rho(A) = 0.6 sqrt(2) < 1 (complex pair):
+    the Neumann series converges, the run goes through and matches the inverse."""
+    Z = np.array([[0.6, -0.6], [0.6, 0.6]])  # x = 1, 1
+    Y = np.array([[1.0, 0.0], [0.0, -0.2]])
+    res = mf.Engine(backend).run(table(Z, Y), keep_L=True)
+    L = np.linalg.inv(np.eye(2) - Z)
+    np.testing.assert_allclose(res.leontief().to_numpy(), L, rtol=1e-12)
+    assert (L < 0).any()  # a sound table whose L has a negative entry
+
+
+def test_small_negative_cells_pass_the_column_sum_bound():
+    world = mf.datasets.synthetic(2013, seed=1, n_countries=4)
+    Z = world.Z.copy()
+    Z[3, 5] = -0.01 * Z[3, 5] - 1.0
+    tweaked = world.replace(Z=Z, Y=world.Y + (world.Z - Z).sum(axis=1, keepdims=True) / world.Y.shape[1])
+    res = mf.Engine("numpy").run(tweaked)
+    assert np.isfinite(res.E).all()
+
+
+def test_check_spectral_radius_directly():
+    import array_api_compat.numpy as xp
+
+    from mrioflow.engine.system import check_spectral_radius
+
+    rng = np.random.default_rng(0)
+    A = rng.uniform(-0.01, 0.02, (50, 50))
+    check_spectral_radius(xp, A)  # column sums of |A| < 1
+    A[:, 0] = 0.3  # |A| column sums exceed 1 in column 0, rho(A) stays small
+    check_spectral_radius(xp, A)
+    with pytest.raises(NonProductiveError, match=r"rho\(A\) is about 1\.5"):
+        check_spectral_radius(xp, np.diag([1.5, -0.5, 0.1]))
+
+
+def test_overflowing_gross_output():
+    """Finite cells near the float64 limit: x = Z 1 + Y 1 overflows to inf."""
+    Z = np.array([[1e308, 1e308], [1.0, 1.0]])
+    with pytest.raises(InvalidValueError, match=r"gross output x = Z 1 \+ Y 1 is not finite for 1 sector\(s\), "
+                                                r"first a/s \(inf\)"):
+        mf.Engine("numpy").run(table(Z, np.ones((2, 2))))
+
+
+def test_overflowing_coefficients():
+    """x_b is tiny, so a_ab = z_ab / x_b overflows."""
+    Z = np.array([[1.0, 1e300], [0.0, 1e-20]])
+    with pytest.raises(InvalidValueError, match=r"column sum of A = Z diag\(x\)\^-1 is not finite .* first b/s"):
+        mf.Engine("numpy").run(table(Z, np.array([[1.0, 0.0], [0.0, 0.0]])))
+
+
+def test_memory_limit_refuses_with_the_numbers():
+    world = mf.datasets.synthetic(2013, seed=1, n_countries=4)
+    with pytest.raises(MemoryLimitError, match=r"needs about .* GB \(1 n x n array\(s\) of .* n = 104 .* but "
+                                               r"1e-06 GB are the memory_limit given; consuming the input in "
+                                               r"place \(Engine.run\(mrio, consume=True\)"):
+        mf.Engine("numpy", memory_limit=1000).run(world)
+    need, _ = estimate_run_bytes(world, mf.Engine("numpy").backend)
+    lean, _ = estimate_run_bytes(world, mf.Engine("numpy").backend, consume=True)
+    assert need - lean == 8 * world.n**2
+    assert mf.Engine("numpy", memory_limit=need).run(world).E.shape == (2, 4, 4)
+
+
+def test_refusal_against_the_machine():
+    """Without a limit, the estimate is compared with what the machine has available."""
+    world = mf.datasets.synthetic(2013, seed=1, n_countries=4)
+    backend = mf.Engine("numpy").backend
+    backend.memory_available = lambda: 10  # a machine with 10 bytes left
+    with pytest.raises(MemoryLimitError, match=r"1e-08 GB are available on CPU"):
+        mf.Engine(backend).run(world)
+
+
+def test_consuming_run_gives_the_same_results_and_overwrites_Z():
+    world = mf.datasets.synthetic(2013, seed=1, n_countries=5)
+    ref = mf.Engine("numpy").run(world)
+    victim = mf.datasets.synthetic(2013, seed=1, n_countries=5)
+    res = mf.Engine("numpy").run(victim, consume=True)
+    np.testing.assert_allclose(res.E, ref.E, rtol=1e-12)
+    np.testing.assert_allclose(res.M, ref.M, rtol=1e-12)
+    assert not np.array_equal(victim.Z, world.Z)  # destroyed, as documented
+
+
+def test_float32_consumes_its_own_copy():
+    world = mf.datasets.synthetic(2013, seed=1, n_countries=5)
+    before = world.Z.copy()
+    mf.Engine("numpy", dtype="float32").run(world)
+    np.testing.assert_array_equal(world.Z, before)  # the float32 copy was consumed, not the input
+
+
+@pytest.mark.parametrize("consume, limit", [(False, 1.4), (True, 0.4)])
+def test_peak_memory_in_a_fresh_process(consume, limit):
+    """Peak resident memory a run adds to its inputs (BLAS and LAPACK buffers
+    included), in units of n x n float64, at n = 3,000 in a fresh process: one
+    n x n array (A) or none when consuming Z, plus fixed costs (about 20-30 MB
+    of BLAS buffers, 0.3 n^2 at this size, negligible at GLORIA's). The peak is
+    reset after the table is generated, so that generation does not set it."""
+    from mrioflow.bench.harness import reset_rss_peak
+
+    if not reset_rss_peak():
+        pytest.skip("resetting the peak needs Linux's /proc/self/clear_refs")
+    code = textwrap.dedent(f"""
+        import mrioflow as mf
+        from mrioflow.bench.harness import reset_rss_peak, rss_now, rss_peak
+        mf.Engine("numpy").run(mf.datasets.synthetic(2013, n_countries=2))  # imports everything a run needs
+        base = rss_now()
+        world = mf.datasets.synthetic(2013, shape=(60, 50, 2))
+        reset_rss_peak()
+        inputs = rss_now()
+        mf.Engine("numpy").run(world, consume={consume})
+        print((rss_peak() - inputs) / (8 * world.n**2))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    peak = float(out.stdout.split()[-1])
+    assert limit - 1 < peak < limit, peak
