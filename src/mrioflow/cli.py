@@ -58,8 +58,9 @@ def add_run_parser(sub) -> None:
     p = sub.add_parser(
         "run",
         help="the whole methane-inequality analysis: tables, figures and an HTML report",
-        description="Run the Belt-and-Road methane-inequality analysis (METHOD.md) and write tables "
-        "(CSV + Parquet), figures (PNG) and report.html to the output folder.",
+        description="Run the Belt-and-Road methane-inequality analysis (the method: docs/method.md in "
+        "the mrioflow repository) and write tables (CSV + Parquet), figures (PNG), provenance.json and "
+        "report.html to the output folder.",
         epilog=RUN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -76,16 +77,22 @@ def add_run_parser(sub) -> None:
     data.add_argument("--seed", type=int, help="seed of the synthetic world (default: 0)")
     data.add_argument("--synthetic-countries", dest="synthetic_countries", type=int, help=argparse.SUPPRESS)
 
-    idx = p.add_argument_group("grouping and index options (METHOD.md sections 4-7)")
+    idx = p.add_argument_group("grouping and index options (docs/method.md sections 4-7)")
     idx.add_argument("--groups", metavar="CSV", help="grouping CSV: an iso3 column and a group column (default: the 62 BRI countries in 9 regions)")
     idx.add_argument("--group-column", dest="group_column", metavar="NAME", help="the group column of --groups (default: detected)")
     idx.add_argument("--convention", metavar="NAME", help="BMI convention: printed (default), victim_row, beneficiary_row")
     idx.add_argument("--norm-set", dest="norm_set", metavar="NAME", help="normalise over: all (every country of the table, default) or scope (the grouping's countries)")
     idx.add_argument("--norm-sign", dest="norm_sign", metavar="NAME", help="normalise: signed (default) or abs values")
+    idx.add_argument("--norm-quantiles", dest="norm_quantiles", metavar=("LO", "HI"), nargs=2, type=float,
+                     help="robust normalisation: min and max at these quantiles, clipped into [0, 1] "
+                     "(e.g. 0.05 0.95; default 0 1: the literal min-max)")
 
     run = p.add_argument_group("running")
     run.add_argument("--backend", metavar="NAME", help="auto (default: cupy if a GPU is usable), numpy, cupy, array_api_strict")
-    run.add_argument("-o", "--output", metavar="DIR", help="output folder (default: ./mrioflow-output)")
+    run.add_argument("-o", "--output", metavar="DIR", help="output folder (default: ./mrioflow-output); "
+                     "written whole when the run completes, a non-empty folder is refused")
+    run.add_argument("--overwrite", action="store_const", const=True,
+                     help="replace the output folder when it holds an earlier mrioflow run")
     run.add_argument("--config", metavar="TOML", help="configuration file holding these settings (flags override it)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only the final summary")
     run.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help="show the full traceback on errors")
@@ -105,7 +112,7 @@ def _run(args) -> int:
             print(msg, file=sys.stderr)
 
     t0 = time.perf_counter()
-    summary = run_analysis(settings, progress=not args.quiet, log=log)
+    summary = run_analysis(settings, progress=not args.quiet, log=log, argv=args.argv)
     elapsed = time.perf_counter() - t0
     years = ", ".join(map(str, summary.years))
     print(f"wrote {len(summary.files)} files for {years} to {summary.output} in {elapsed:.1f} s")
@@ -152,6 +159,8 @@ def _add_data_options(p, *, years: bool) -> None:
                      help="Dask scheduler: threads, processes, or a scheduler address tcp://host:8786 "
                           "(default: run here, one task after the other)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace the output folder when it holds an earlier mrioflow output of this command")
     run.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
@@ -169,21 +178,41 @@ def _scheduler(value: str) -> str:
     return value
 
 
+def _source(args):
+    """The data source of mc and sweep as Settings (the same aliases as run); one source only."""
+    from .analysis.settings import Settings
+
+    source = {"data": args.data, "eora26": args.eora26, "pymrio": args.pymrio, "format": args.format}
+    settings = Settings.build(None, source)
+    if len(settings.data) > 1:
+        raise OptionError(f"{args.command} reads one data source, got {len(settings.data)}: {list(settings.data)}")
+    return settings
+
+
 def _loader(args):
     from ._checks import check_seed
-    from .analysis.settings import Settings
     from .analysis.studies import loader
 
     if args.world_seed is not None:
         check_seed(args.world_seed, "--seed-world")
-    source = {"data": args.data, "eora26": args.eora26, "pymrio": args.pymrio, "format": args.format}
-    settings = Settings.build(None, source)  # the same aliases as run
-    if len(settings.data) > 1:
-        raise OptionError(f"{args.command} reads one data source, got {len(settings.data)}: {list(settings.data)}")
+    settings = _source(args)
     options = {k: v for k, v in (("seed", args.world_seed), ("n_countries", args.synthetic_countries)) if v is not None}
     return loader(data=settings.data[0] if settings.data else None, format=settings.format, options=options,
                   edgar=args.edgar, edgar_mapping=args.edgar_mapping,
                   stressor=args.stressor[0] if args.stressor else "CH4", satellite=args.satellite)
+
+
+def _provenance(args, command: str, years) -> dict:
+    """Check the output folder and hash the inputs before any work (fails fast)."""
+    from .analysis import provenance
+    from .analysis.output import check_target
+
+    check_target(args.output, kind=command, overwrite=args.overwrite)
+    settings = {k: v for k, v in vars(args).items() if k not in ("handler", "argv")}
+    source = _source(args)
+    return provenance.study(command, args.argv, settings, data=source.data_sources(), years=years,
+                            options=source.reader_options(), edgar=args.edgar, edgar_mapping=args.edgar_mapping,
+                            groups=getattr(args, "groups", None))
 
 
 def _report_written(files, out) -> None:
@@ -196,12 +225,12 @@ def _report_written(files, out) -> None:
 def add_mc_parser(sub) -> None:
     p = sub.add_parser(
         "mc",
-        help="a Monte Carlo ensemble of the accounts (lognormal perturbations, METHOD.md section 10)",
+        help="a Monte Carlo ensemble of the accounts (lognormal perturbations, docs/method.md section 10)",
         description="Propagate uncertainty by Monte Carlo: lognormal perturbations (median = nominal) of "
         "the intensities, direct emissions, final demand and/or transactions. Writes, per stressor, the "
         "summary of PBA, CBA and net by country (nominal, mean, std, quantiles), P(net < 0), every "
-        "sample, and a figure. Finished batches are kept in OUTPUT/batches: rerunning the same command "
-        "resumes an interrupted ensemble.",
+        "sample, a figure and provenance.json. Finished batches are kept beside the output, in "
+        "OUTPUT.batches: rerunning the same command resumes an interrupted ensemble.",
         epilog="examples:\n  mrioflow mc --samples 2000 --intensities 0.3 --final-demand 0.1\n"
         "  mrioflow mc --data ~/data/eora26 --year 2021 --transactions 0.05 --scheduler tcp://head:8786",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -254,11 +283,12 @@ def _mc(args) -> int:
     if args.indices:
         indices = {"stressor": args.index_stressor, "groups": args.groups, "convention": args.convention,
                    "norm_set": args.norm_set, "norm_sign": args.norm_sign}
+    prov = _provenance(args, "mc", [args.year])
     mrio = _loader(args)(args.year)
     files = run_montecarlo(mrio, args.output, samples=args.samples, perturb=perturb, seed=args.seed,
                            backend=args.backend, dtype=args.dtype, stressors=args.stressor,
                            batch_size=args.batch_size, scheduler=args.scheduler, progress=not args.quiet,
-                           indices=indices, yes=args.yes)
+                           indices=indices, yes=args.yes, provenance=prov, overwrite=args.overwrite)
     _report_written(files, args.output)
     if mrio.synthetic:
         print("note: SYNTHETIC DATA - not real (the mrioflow synthetic world); use --data for real data")
@@ -288,8 +318,10 @@ def _sweep(args) -> int:
     from .analysis.studies import run_sweep
 
     years = [check_year(year, "--years") for year in args.years]
+    prov = _provenance(args, "sweep", years)
     files = run_sweep(years, args.output, load=_loader(args), backend=args.backend, dtype=args.dtype,
-                      stressors=args.stressor, scheduler=args.scheduler, progress=not args.quiet)
+                      stressors=args.stressor, scheduler=args.scheduler, progress=not args.quiet,
+                      provenance=prov, overwrite=args.overwrite)
     _report_written(files, args.output)
     return 0
 
@@ -451,7 +483,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parser.parse_args(argv)
-    args.argv = argv  # the command line as given, for the record (bench reports)
+    args.argv = [PROG, *argv]  # the command line as given, for the provenance and bench records
     if getattr(args, "handler", None) is None:
         parser.print_usage(sys.stderr)
         parser.error("a command is required")

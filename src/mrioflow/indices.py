@@ -63,6 +63,7 @@ def bmi(
     convention: str = "printed",
     norm_set: str = "all",
     norm_sign: str = "signed",
+    norm_quantiles=(0.0, 1.0),
     level: str = "region",
     backend=None,
 ) -> pd.DataFrame:
@@ -81,13 +82,18 @@ def bmi(
     value_added : str
         The stressor holding value added (default "VA").
     convention : {"printed", "victim_row", "beneficiary_row"}
-        Which case is the severe one (METHOD.md section 5); "printed"
+        Which case is the severe one (docs/method.md section 5); "printed"
         reproduces the report's formula.
     norm_set : {"all", "scope"}
         Countries the index is computed over and normalised against: every
         country of the table (default) or only the grouping's countries.
     norm_sign : {"signed", "abs"}
         Normalise signed values (default) or absolute values.
+    norm_quantiles : (float, float)
+        (0, 1), the default: the literal min-max of the report. (lo, hi): the
+        robust normalisation (docs/method.md section 5): min and max taken at
+        these quantiles of each set B, values clipped into [0, 1]; e.g.
+        (0.05, 0.95) keeps a few extreme ratios from squeezing all others.
     level : {"region", "country"}
         "region": G x G sums over ordered distinct country pairs;
         "country": the member countries' R_g x R_g matrix (grouping order).
@@ -106,12 +112,12 @@ def bmi(
     Notes
     -----
     Country level, for EN[r, s] > 0 (else 0), with f the min-max
-    normalisation of METHOD.md eq. 6 (see :func:`mrioflow.kernels.indices.calc_bmi`):
+    normalisation of docs/method.md eq. 6 (see :func:`mrioflow.kernels.indices.calc_bmi`):
 
     - printed: Vbar < 0: f(EN / Vbar); Vbar > 0: f(EN) + f(|Vbar|) + 1
     - victim_row: the cases swapped; beneficiary_row: victim_row transposed.
 
-    Region level (METHOD.md section 7): BMI[Rg, Sg] = sum over r in Rg,
+    Region level (docs/method.md section 7): BMI[Rg, Sg] = sum over r in Rg,
     s in Sg, r != s of BMI[r, s]. With ``norm_set="scope"``, pairs involving a
     country outside the grouping are not computed (0) and the sets B hold the
     grouping's pairs only; with "all" (default) they hold every pair of the
@@ -127,10 +133,11 @@ def bmi(
     regions, b, xp, E, V, norm_mask, P, scope = _prepare(
         res, stressor, value_added, groups, norm_set, norm_sign, level, backend, convention
     )
-    B = K.calc_bmi(E, V, convention=convention, norm_mask=norm_mask, norm_sign=norm_sign)
+    qs = K.check_quantiles(norm_quantiles)
+    B = K.calc_bmi(E, V, convention=convention, norm_mask=norm_mask, norm_sign=norm_sign, norm_quantiles=qs)
     attrs = _attrs(
         res, regions, index="BMI", stressor=stressor, value_added=value_added, convention=convention,
-        norm_set=norm_set, norm_sign=norm_sign, level=level, backend=b.name,
+        norm_set=norm_set, norm_sign=norm_sign, norm_quantiles=qs, level=level, backend=b.name,
     )
     if level == "region":
         G = b.to_host(K.calc_group_matrix(B, P))
@@ -154,7 +161,7 @@ def bmi(
 
 def bmi_totals(matrix: pd.DataFrame) -> pd.Series:
     """A region's (or country's) overall bilateral index: the row sum of a BMI matrix
-    over every partner, itself included (METHOD.md section 7)."""
+    over every partner, itself included (docs/method.md section 7)."""
     out = matrix.sum(axis=1).rename("BMI total")
     out.attrs.update(matrix.attrs)
     return out
@@ -168,6 +175,7 @@ def gmi(
     value_added: str = "VA",
     norm_set: str = "all",
     norm_sign: str = "signed",
+    norm_quantiles=(0.0, 1.0),
     level: str = "region",
     backend=None,
 ) -> pd.Series:
@@ -183,6 +191,8 @@ def gmi(
         grouping's countries. Either way E^r and V^r sum over every partner of
         the table (the global network).
     norm_sign : {"signed", "abs"}
+    norm_quantiles : (float, float)
+        As :func:`bmi`.
     level : {"region", "country"}
         "region": the sum of members' GMI; "country": members in grouping order.
     backend : str or Backend, optional
@@ -197,7 +207,7 @@ def gmi(
     Notes
     -----
     E^r = sum_{s != r} Ebar[r, s] (= PBA_r - CBA_r without direct emissions),
-    V^r likewise (METHOD.md eqs. 8-10):
+    V^r likewise (docs/method.md eqs. 8-10):
     E^r > 0, V^r < 0: -f(E^r) - f(V^r) - 1; E^r > 0, V^r > 0: -f(E^r/V^r);
     E^r < 0, V^r < 0: f(E^r/V^r); E^r < 0, V^r > 0: f(E^r) + f(V^r) + 1;
     a zero E^r or V^r: 0. See :func:`mrioflow.kernels.indices.calc_gmi`.
@@ -210,10 +220,11 @@ def gmi(
     regions, b, xp, E, V, norm_mask, P, scope = _prepare(
         res, stressor, value_added, groups, norm_set, norm_sign, level, backend
     )
-    g = K.calc_gmi(E, V, norm_mask=norm_mask, norm_sign=norm_sign)
+    qs = K.check_quantiles(norm_quantiles)
+    g = K.calc_gmi(E, V, norm_mask=norm_mask, norm_sign=norm_sign, norm_quantiles=qs)
     attrs = _attrs(
         res, regions, index="GMI", stressor=stressor, value_added=value_added,
-        norm_set=norm_set, norm_sign=norm_sign, level=level, backend=b.name,
+        norm_set=norm_set, norm_sign=norm_sign, norm_quantiles=qs, level=level, backend=b.name,
     )
     if level == "region":
         out = pd.Series(b.to_host(K.calc_group_vector(g, P)), index=pd.Index(regions.groups, name="region"), name="GMI")

@@ -2,7 +2,7 @@
 
 A :class:`Regions` object maps country codes (as the table writes them, ISO3 for
 Eora26) to named groups. The indices (:mod:`mrioflow.indices`) and the analysis
-pipeline sum country values to these groups (METHOD.md section 7).
+pipeline sum country values to these groups (docs/method.md section 7).
 
 Three ways to make one:
 
@@ -33,7 +33,7 @@ from .kernels.indices import CONVENTIONS, NORM_SIGNS, calc_group_matrix, check_o
 __all__ = ["NORM_SETS", "Regions", "as_regions", "bri", "from_csv", "from_dict", "group_matrix",
            "norm_mask_on", "resolve_grouping"]
 
-#: Countries an index is computed over and normalised against (METHOD.md section 6).
+#: Countries an index is computed over and normalised against (docs/method.md section 6).
 NORM_SETS = ("all", "scope")
 
 #: Group column names tried, in order, when a CSV does not say which to use.
@@ -254,7 +254,7 @@ def group_matrix(M: np.ndarray, P: np.ndarray, backend: str | Backend | None = N
 
 
 def bri() -> Regions:
-    """The Belt and Road grouping: 62 countries in 9 regions (METHOD.md section 7).
+    """The Belt and Road grouping: 62 countries in 9 regions (docs/method.md section 7).
 
     Read from the bundled ``data/bri_regions.csv`` (ISO3 codes, English and
     Chinese names of countries and regions). The regions, in the file's order:

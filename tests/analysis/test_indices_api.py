@@ -152,3 +152,17 @@ def test_backends_agree_on_world(bri_results):
     a = mf.indices.bmi(bri_results, norm_set="scope", norm_sign="abs")
     b = mf.indices.bmi(bri_results, norm_set="scope", norm_sign="abs", backend="array_api_strict")
     np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict"])
+def test_robust_normalisation_option(hand_results, backend):
+    """The hand-worked robust cases of tests/kernels/test_indices.py through the labelled API:
+    BMI (0.1, 0.9): (A,B) = (D,C) = 9/28, (A,C) = (B,C) = 2.5; GMI (0.25, 0.75): [-2, -0.85, 1, 1.9]."""
+    b = mf.indices.bmi(hand_results, "CH4", GROUPS, level="country", norm_quantiles=(0.1, 0.9), backend=backend)
+    assert b.loc["AAA", "BBB"] == pytest.approx(9 / 28, abs=1e-12) and b.loc["DDD", "CCC"] == pytest.approx(9 / 28)
+    assert b.loc["AAA", "CCC"] == pytest.approx(2.5, abs=1e-12) and b.loc["AAA", "DDD"] == 0
+    assert b.attrs["norm_quantiles"] == (0.1, 0.9)
+    g = mf.indices.gmi(hand_results, "CH4", GROUPS, level="country", norm_quantiles=(0.25, 0.75), backend=backend)
+    np.testing.assert_allclose(g.to_numpy(), [-2, -0.85, 1, 1.9], rtol=0, atol=1e-12)
+    with pytest.raises(OptionError, match="norm_quantiles must satisfy"):
+        mf.indices.gmi(hand_results, "CH4", GROUPS, norm_quantiles=(1, 1))

@@ -101,7 +101,7 @@ def test_index_tables_are_consistent(small_run):
 def test_report_is_self_contained_and_says_synthetic(small_run):
     html = (small_run.output / "report.html").read_text(encoding="utf-8")
     assert html.count(SYNTHETIC_MARK) >= 2
-    assert html.count('src="data:image/png;base64,') == 8
+    assert html.count('src="data:image/png;base64,') == 9
     assert "src=\"http" not in html and "<link" not in html
     for needle in ("Provenance", "Package versions", "Timings", "numpy", np.__version__, "convention=printed"):
         assert needle in html
@@ -129,7 +129,7 @@ def test_every_figure_carries_the_synthetic_mark(small_run, monkeypatch, tmp_pat
 
     groups = mf.regions.from_csv(small_run.settings.groups)
     made = figures.make_all(small_run.results, small_run.tables, small_run.settings, groups, Recorder())
-    assert len(made) == 8
+    assert len(made) == 9
     assert all(any(SYNTHETIC_MARK in t for t in texts) for texts in seen.values()), seen
 
 
@@ -167,8 +167,10 @@ def test_failed_run_keeps_finished_files(tmp_path, groups_csv, monkeypatch):
         run(s, progress=False)
     files = listing(out)
     tables = {f for f in expected_files(YEARS) if f.startswith("tables/")}
-    assert files == tables  # every table finished, nothing else, no temporary file
-    assert OutputFolder(out).leftovers() == []
+    assert files == tables | {"mrioflow-output.json"}  # every table finished, nothing else, no temporary
+    manifest = json.loads((out / "mrioflow-output.json").read_text())
+    assert manifest["complete"] is False and set(manifest["files"]) == tables
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left beside it
 
 
 def test_atomic_write_removes_partial_file(tmp_path):
@@ -189,7 +191,7 @@ def test_atomic_write_removes_partial_file(tmp_path):
 def test_unwritable_output_folder(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(OutputError, match=r"cannot write the output folder .*file/out"):
+    with pytest.raises(OutputError, match=r"cannot write the output folder .*file"):
         OutputFolder(blocker / "out")
     s = Settings.build(overrides=dict(output=str(blocker / "out"), synthetic_countries=70))
     with pytest.raises(OutputError, match="cannot write the output folder"):

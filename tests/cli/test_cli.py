@@ -110,10 +110,8 @@ def test_error_missing_year(tmp_path):
     out = tmp_path / "o"
     proc = mrioflow("run", "-q", "--eora26", tmp_path / "eora", "--years", "2013", "1999", "--no-cache", "-o", out)
     assert_one_line_error(proc, r"no Eora26 data for 1999.*years found: 2013")
-    # the finished year is intact, nothing half-written
-    assert "tables/bmi_region_2013.csv" in listing(out)
-    assert not any(".mrioflow-tmp-" in f for f in listing(out))
-    assert "report.html" not in listing(out)
+    # every year is located before the first is computed: nothing is written, no folder created
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["eora"]
 
 
 def test_error_unknown_country_in_grouping(tmp_path):
@@ -203,7 +201,7 @@ def test_default_run_writes_everything(tmp_path):
     acc = pd.read_csv(out / "tables" / "accounts_country_2013.csv")
     assert acc["country"].nunique() == 190
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "SYNTHETIC DATA" in html and html.count("data:image/png;base64,") == 8
+    assert "SYNTHETIC DATA" in html and html.count("data:image/png;base64,") == 9
 
 
 def test_cache_command_lists_and_clears(tmp_path, capsys):

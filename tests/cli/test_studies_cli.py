@@ -25,8 +25,13 @@ def test_mc_writes_summaries_samples_and_figure_and_resumes(tmp_path):
                      f"mc_probability_net_below_0_{s}", f"mc_samples_{s}"]:
             assert {name + ".csv", name + ".parquet"} <= tables
         assert (out / "figures" / f"mc_cba_{s}.png").stat().st_size > 10_000
-    assert sorted(p.name for p in (out / "batches").iterdir()) == [
+    store = tmp_path / "mc.batches"  # the resumable store lives beside the published output
+    assert sorted(p.name for p in store.iterdir()) == [
         "batch_000000.npz", "batch_000001.npz", "batch_000002.npz", "manifest.json"]
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["mrioflow command"] == "mc" and prov["command line"].startswith("mrioflow mc --synthetic-countries 7")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "mrioflow mc --synthetic-countries 7" in html and html.count("data:image/png;base64,") == 2
 
     # the tables hold what the Python API computes for the same ensemble
     world = mf.datasets.synthetic(year=2013, seed=0, n_countries=7)
@@ -37,9 +42,11 @@ def test_mc_writes_summaries_samples_and_figure_and_resumes(tmp_path):
     samples = pd.read_csv(out / "tables" / "mc_samples_CH4.csv")
     assert len(samples) == 3 * 12 * 7 and set(samples["account"]) == {"pba", "cba", "net"}
 
-    # a rerun with a batch missing recomputes it and gives the same numbers
-    (out / "batches" / "batch_000001.npz").unlink()
-    assert mrioflow(*args).returncode == 0
+    # a rerun into a finished output is refused; with --overwrite, a batch missing is recomputed
+    (store / "batch_000001.npz").unlink()
+    proc = mrioflow(*args)
+    assert proc.returncode == 1 and "--overwrite" in proc.stderr
+    assert mrioflow(*args, "--overwrite").returncode == 0
     again = pd.read_parquet(out / "tables" / "mc_summary_CH4_cba.parquet")
     pd.testing.assert_frame_equal(again, summary)
 
@@ -59,6 +66,10 @@ def test_sweep_writes_accounts_by_year(tmp_path):
     assert list(wide.columns) == ["2013", "2021"]  # Parquet column names are text
     np.testing.assert_allclose(wide.iloc[:, 1].to_numpy(), ref["cba"].to_numpy(), rtol=1e-12)
     assert (out / "figures" / "sweep_CH4.png").stat().st_size > 10_000
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["mrioflow command"] == "sweep" and "--years 2013 2021" in prov["command line"]
+    assert "--years 2013 2021" in (out / "report.html").read_text(encoding="utf-8")
+    assert (tmp_path / "sweep.years").is_dir()  # the resumable store, beside the output
 
 
 def test_bench_writes_markdown_and_json(tmp_path):
@@ -104,6 +115,7 @@ def test_mc_per_sector_rsd_from_a_csv(tmp_path):
     np.testing.assert_allclose(pba["std"].to_numpy(), ref.summary("CH4", "pba")["std"].to_numpy(), rtol=1e-12)
     assert (pba["std"] > 0).all()  # every country has the uncertain sector
 
+    out = tmp_path / "mc-errors"  # failed runs publish nothing: the folder stays absent
     table.write_text(table.read_text().replace(world.sectors[0], "Agricultur"))
     proc = mrioflow("mc", "--synthetic-countries", "5", "--samples", "2", "--intensities", table, "-q", "-o", out)
     assert proc.returncode == 1
@@ -116,6 +128,7 @@ def test_mc_per_sector_rsd_from_a_csv(tmp_path):
     assert proc.returncode == 1 and f"{table}: cannot read the rsd table" in proc.stderr
     proc = mrioflow("mc", "--samples", "2", "--final-demand", "high", "-q", "-o", out)
     assert proc.returncode == 2 and "'high' is neither a number nor a CSV file" in proc.stderr
+    assert not out.exists()
 
 
 def test_mc_with_indices_on_a_grouping(tmp_path):

@@ -28,7 +28,7 @@ VA_ITEMS = [
     "Net mixed income B.3n",
     "Consumption of fixed capital K.1",
 ]
-# labels_Q.txt as Eora releases it (METHOD.md section 8): indicator with unit, source category; the
+# labels_Q.txt as Eora releases it (docs/method.md section 8): indicator with unit, source category; the
 # greenhouse-gas rows repeat the same categories for each gas, with "Memo:" items that belong to no
 # country, beside other indicator families.
 Q_LABELS = [

@@ -1,4 +1,4 @@
-"""BMI and GMI kernels against small cases worked out by hand (METHOD.md sections 3-7).
+"""BMI and GMI kernels against small cases worked out by hand (docs/method.md sections 3-7).
 
 Every test runs on NumPy and on array-api-strict (the portability gate that
 stands in for CuPy), and the results must agree to 1e-12.
@@ -419,3 +419,83 @@ def test_shape_mismatch(xp):
         K.calc_bmi(xp.asarray(np.ones((3, 3))), xp.asarray(np.ones((4, 4))))
     with pytest.raises(ShapeError, match=r"square"):
         K.calc_gmi(xp.asarray(np.ones((3, 4))), xp.asarray(np.ones((3, 4))))
+
+
+# -- robust normalisation (quantile bounds, clipped) ---------------------------------------
+#
+# Quantiles by linear interpolation between order statistics at position p (n - 1):
+#   q = [0, 1, 2, 3, 100], (0.25, 0.75): positions 1 and 3 -> lo 1, hi 3:
+#       f = clip((q - 1) / 2) = [0, 0, 0.5, 1, 1]
+#   (0.1, 0.9): positions 0.4 and 3.6 -> lo 0.4, hi 3 + 0.6 * 97 = 61.2, span 60.8:
+#       f = [0, 0.6/60.8, 1.6/60.8, 2.6/60.8, 1]
+#   a second batch row [10, 20, 30, 40, 50], (0.25, 0.75): lo 20, hi 40 -> [0, 0, 0.5, 1, 1]
+#   an entry outside B (5, first) is normalised with the same bounds and clipped: (5 - 1)/2 -> 1
+#   matrix [[0, 1], [2, 3]], (0.25, 0.75): positions 0.75, 2.25 -> lo 0.75, hi 2.25:
+#       f = [[0, 1/6], [5/6, 1]]
+#
+# BMI, printed, (0.1, 0.9), four-country case. The 12 off-diagonal ratios sorted:
+#   -3, -1, -0.5, -0.5, 0, 0, 0, 0, 0, 0, 0.5, 2: positions 1.1 and 9.9 ->
+#   lo = -1 + 0.1 * 0.5 = -0.95, hi = 0 + 0.9 * 0.5 = 0.45, span 1.4.
+#   EN (16 entries: ten 0, three 1, two 2, one 3): positions 1.5, 13.5 -> lo 0, hi 2: f = clip(EN / 2).
+#   |Vbar| (four 0, four 1, eight 2): lo 0, hi 2: f = |Vbar| / 2.
+#   (A,B) f(-0.5) = 0.45/1.4 = 9/28; (A,C) 1 + 1/2 + 1 = 2.5; (A,D) f(-3) -> 0;
+#   (B,C) 1/2 + 1 + 1 = 2.5; (B,D) f(-1) = -0.05/1.4 -> 0; (D,C) 9/28.
+#
+# GMI, (0.25, 0.75): E^r = [6, 2, -4, -4] sorted [-4, -4, 2, 6], positions 0.75, 2.25 ->
+#   lo -4, hi 3: f(E) = clip((E + 4)/7) = [1, 6/7, 0, 0];
+#   V^r = [-2, 2, -1, 1] sorted [-2, -1, 1, 2] -> lo -1.25, hi 1.25: f(V) = [0, 1, 0.1, 0.9];
+#   ratio [-3, 1, 4, -4] sorted [-4, -3, 1, 4] -> lo -3.25, hi 1.75: f = [0.05, 0.85, 1, 0].
+#   GMI = [-1 - 0 - 1, -0.85, 1, 0 + 0.9 + 1] = [-2, -0.85, 1, 1.9]
+
+PRINTED_ROBUST = _matrix({(A, B): 9 / 28, (A, C): 2.5, (B, C): 2.5, (D, C): 9 / 28})
+
+
+def test_minmax_quantiles_by_hand(xp):
+    q = np.array([[5, 0, 1, 2, 3, 100], [0, 10, 20, 30, 40, 50]], dtype=float)
+    valid = np.array([[False, True, True, True, True, True]] * 2)
+    got = _run(xp, K.calc_minmax, q, valid, ndim=1, quantiles=(0.25, 0.75))
+    np.testing.assert_allclose(got, [[1, 0, 0, 0.5, 1, 1], [0, 0, 0, 0.5, 1, 1]], rtol=0, atol=1e-12)
+    got = _run(xp, K.calc_minmax, q[:1], valid[:1], ndim=1, quantiles=(0.1, 0.9))
+    np.testing.assert_allclose(got[0, 1:], [0, 0.6 / 60.8, 1.6 / 60.8, 2.6 / 60.8, 1], rtol=0, atol=1e-12)
+    m = np.array([[0.0, 1.0], [2.0, 3.0]])
+    got = _run(xp, K.calc_minmax, m, np.ones((2, 2), dtype=bool), quantiles=(0.25, 0.75))
+    np.testing.assert_allclose(got, [[0, 1 / 6], [5 / 6, 1]], rtol=0, atol=1e-12)
+
+
+def test_minmax_quantiles_agree_with_numpy_quantile(xp, rng):
+    q = rng.lognormal(0.0, 2.0, (3, 40))
+    lo, hi = np.quantile(q, [0.05, 0.95], axis=-1, keepdims=True)
+    got = _run(xp, K.calc_minmax, q, np.ones_like(q, dtype=bool), ndim=1, quantiles=(0.05, 0.95))
+    np.testing.assert_allclose(got, np.clip((q - lo) / (hi - lo), 0, 1), rtol=0, atol=1e-12)
+
+
+def test_minmax_full_range_quantiles_are_the_literal_minmax(xp, rng):
+    q = rng.normal(size=(5, 5))
+    valid = rng.random((5, 5)) < 0.7
+    a = _run(xp, K.calc_minmax, q, valid)
+    b = _run(xp, K.calc_minmax, q, valid, quantiles=(0, 1))
+    np.testing.assert_array_equal(a, b)
+
+
+def test_bmi_robust_normalisation_by_hand(xp):
+    E, V = _flows(EBAR4, VBAR4)
+    got = _run(xp, K.calc_bmi, E, V, norm_quantiles=(0.1, 0.9))
+    np.testing.assert_allclose(got, PRINTED_ROBUST, rtol=0, atol=1e-12)
+
+
+def test_gmi_robust_normalisation_by_hand(xp):
+    E, V = _flows(EBAR4, VBAR4)
+    got = _run(xp, K.calc_gmi, E, V, norm_quantiles=(0.25, 0.75))
+    np.testing.assert_allclose(got, [-2, -0.85, 1, 1.9], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ((0.9, 0.1), r"norm_quantiles must satisfy 0 <= lo < hi <= 1, got \(0.9, 0.1\)"),
+    ((-0.1, 1.0), r"norm_quantiles must satisfy 0 <= lo < hi <= 1, got \(-0.1, 1\)"),
+    (("a", "b"), r"norm_quantiles must be two numbers \(lo, hi\), got \('a', 'b'\)"),
+    (0.05, r"norm_quantiles must be two numbers \(lo, hi\), got 0.05"),
+])
+def test_bad_norm_quantiles(xp, bad, message):
+    E, V = _flows(EBAR4, VBAR4)
+    with pytest.raises(OptionError, match=message):
+        K.calc_bmi(xp.asarray(E), xp.asarray(V), norm_quantiles=bad)

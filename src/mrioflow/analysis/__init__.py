@@ -1,4 +1,4 @@
-"""The Belt-and-Road methane-inequality analysis as a pipeline (METHOD.md sections 2-9).
+"""The Belt-and-Road methane-inequality analysis as a pipeline (docs/method.md sections 2-9).
 
 ``settings`` (what to run, TOML configuration), ``pipeline`` (tables),
 ``figures`` (matplotlib, imported only when figures are drawn), ``report``

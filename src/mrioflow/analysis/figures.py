@@ -1,4 +1,4 @@
-"""Figures of the analysis (METHOD.md section 9), drawn with matplotlib's Agg backend.
+"""Figures of the analysis (docs/method.md section 9), drawn with matplotlib's Agg backend.
 
 matplotlib is imported here only (never by ``import mrioflow``). Each figure
 equivalent of the study:
@@ -7,7 +7,15 @@ equivalent of the study:
 - Figs. 4-5: sector structure by region, production and consumption perspectives;
 - Figs. 6-7: the region x region BMI heat map of each year, values in the cells;
 - Fig. 8: the difference between the last and the first year's BMI;
-- Fig. 9: GMI by region for each year.
+- Fig. 9: GMI by region for each year;
+- the embodied flows between regions (who emits for whom): a region x region
+  heat map per year, rows and columns sorted by the regions' production.
+
+Legibility rules: panels of many years wrap into a grid of at most
+``MAX_COLUMNS`` columns; tick labels are rotated and shrink with the number
+of labels; every sector keeps one colour in every figure (:func:`sector_colour`);
+axes show the tables' units, rescaled only by a stated factor
+(e.g. "Tg = 1,000 Gg"), the same factor in every panel of a figure.
 
 Figures made from the synthetic world carry a "SYNTHETIC DATA - not real"
 watermark and footer.
@@ -23,10 +31,49 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-__all__ = ["SYNTHETIC_MARK", "make_all"]
+__all__ = ["SYNTHETIC_MARK", "make_all", "sector_colour"]
 
 SYNTHETIC_MARK = "SYNTHETIC DATA \u2014 not real"
 TOP_SECTORS = 8
+MAX_COLUMNS = 3
+OTHER_SECTORS = "Other sectors"
+
+
+def _palette() -> list:
+    cmap20, cmap20b = plt.get_cmap("tab20").colors, plt.get_cmap("tab20b").colors
+    return list(cmap20[0::2]) + list(cmap20[1::2]) + list(cmap20b[0::4]) + list(cmap20b[2::4])
+
+
+def sector_colour(sector: str):
+    """One fixed colour per sector in every figure: the Eora26 sectors by their position,
+    grey for "Other sectors", black for direct final-demand emissions, and any other
+    name a colour fixed by its text (the same in every run)."""
+    from .. import data
+
+    if sector == OTHER_SECTORS:
+        return "#bbbbbb"
+    if sector.startswith("Direct"):
+        return "#222222"
+    known = data.eora26_sectors()
+    colours = _palette()
+    if sector in known:
+        return colours[known.index(sector) % len(colours)]
+    return colours[sum(sector.encode("utf-8")) % len(colours)]
+
+
+def _grid(n: int, *, columns: int = MAX_COLUMNS, width: float, height: float, **kw):
+    """A figure with n panels wrapped into rows of at most ``columns``; unused axes hidden."""
+    ncols = min(n, columns)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols + 1, height * nrows + 1.2), squeeze=False, **kw)
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n], ncols
+
+
+def _tick_size(n_labels: int) -> float:
+    return 9.0 if n_labels <= 10 else max(5.5, 9.0 - 0.15 * (n_labels - 10))
 
 
 def _mark(fig, synthetic: bool) -> None:
@@ -39,12 +86,13 @@ def _mark(fig, synthetic: bool) -> None:
 
 
 def _scale(unit: str, values) -> tuple[float, str]:
-    """A display factor and unit label for readable axes."""
+    """A display factor and unit label for readable axes; the label states the factor
+    against the tables' unit (e.g. "Tg = 1,000 Gg"), so figures and tables agree."""
     vmax = float(np.nanmax(np.abs(values))) if np.size(values) else 0.0
     if unit == "kUSD":
-        return 1e-6, "billion USD"
+        return 1e-6, "billion USD = 10^6 kUSD"
     if unit in ("Gg", "kt") and vmax >= 1e4:
-        return 1e-3, "Tg" if unit == "Gg" else "Mt"
+        return 1e-3, "Tg = 1,000 Gg" if unit == "Gg" else "Mt = 1,000 kt"
     return 1.0, unit
 
 
@@ -52,19 +100,21 @@ def _accounts_figure(across, stressor, unit, years, synthetic, regions_order):
     acc = across["accounts_region"]
     acc = acc[(acc["stressor"] == stressor) & (acc["region"].isin(regions_order))]
     factor, label = _scale(unit, acc[["pba", "cba"]].to_numpy())
-    fig, axes = plt.subplots(1, len(years), figsize=(6.2 * len(years) + 1, 5.2), sharey=True, squeeze=False)
+    fig, axes, ncols = _grid(len(years), width=6.0, height=4.6, sharey=True)
     x = np.arange(len(regions_order))
-    for ax, y in zip(axes[0], years):
+    size = _tick_size(len(regions_order))
+    for i, (ax, y) in enumerate(zip(axes, years)):
         d = acc[acc["year"] == y].set_index("region").reindex(regions_order)
         ax.bar(x - 0.2, d["pba"] * factor, 0.4, label="production-based (PBA)", color="#1f77b4")
         ax.bar(x + 0.2, d["cba"] * factor, 0.4, label="consumption-based (CBA)", color="#ff7f0e")
-        ax.set_xticks(x, regions_order, rotation=35, ha="right", fontsize=9)
+        ax.set_xticks(x, regions_order, rotation=40, ha="right", fontsize=size)
         ax.set_title(str(y), fontsize=11)
         ax.grid(axis="y", alpha=0.3)
-    axes[0][0].set_ylabel(f"{stressor} ({label})")
-    axes[0][0].legend(fontsize=9, loc="upper right")
+        if i % ncols == 0:
+            ax.set_ylabel(f"{stressor} ({label})")
+    axes[0].legend(fontsize=9, loc="upper right")
     fig.suptitle(f"{stressor}: production- vs consumption-based accounts by region", fontsize=12)
-    fig.tight_layout(rect=(0, 0.02, 1, 1))
+    fig.tight_layout(rect=(0, 0.02, 1, 0.97))
     _mark(fig, synthetic)
     return fig
 
@@ -74,38 +124,39 @@ def _sectors_figure(across, stressor, years, synthetic, regions_order):
     sec = sec[sec["stressor"] == stressor]
     totals = sec.groupby("sector")["value"].sum().abs().sort_values(ascending=False)
     top = list(totals.index[:TOP_SECTORS])
-    other = "Other sectors"
-    sec = sec.assign(sector=sec["sector"].where(sec["sector"].isin(top), other))
-    keys = top + ([other] if (sec["sector"] == other).any() else [])
-    colors = list(plt.get_cmap("tab10").colors[: len(top)]) + ["#bbbbbb"]
-    fig, axes = plt.subplots(2, len(years), figsize=(6.5 * len(years) + 1, 8.8), sharey=True, squeeze=False)
-    for i, persp in enumerate(("production", "consumption")):
-        for j, y in enumerate(years):
-            ax = axes[i][j]
-            d = sec[(sec["perspective"] == persp) & (sec["year"] == y)]
-            pivot = d.pivot_table(index="region", columns="sector", values="value", aggfunc="sum")
-            pivot = pivot.reindex(index=regions_order, columns=keys).fillna(0.0)
-            total = pivot.sum(axis=1).replace(0.0, np.nan)
-            share = pivot.div(total, axis=0).fillna(0.0) * 100
-            left = np.zeros(len(regions_order))
-            ypos = np.arange(len(regions_order))
-            for k, sector in enumerate(keys):
-                ax.barh(ypos, share[sector], left=left, color=colors[k], label=sector, height=0.7)
-                left += share[sector].to_numpy()
-            ax.set_yticks(ypos, regions_order, fontsize=9)
-            ax.set_ylim(len(regions_order) - 0.5, -0.5)  # first region on top
-            ax.set_xlim(0, 100)
-            ax.set_xlabel(f"share of the region's {stressor} (%)", fontsize=9)
-            ax.set_title(f"{y}, {persp} perspective", fontsize=11)
-            ax.grid(axis="x", alpha=0.3)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.03), ncol=3, fontsize=9, frameon=False)
+    sec = sec.assign(sector=sec["sector"].where(sec["sector"].isin(top), OTHER_SECTORS))
+    keys = top + ([OTHER_SECTORS] if (sec["sector"] == OTHER_SECTORS).any() else [])
+    panels = [(y, persp) for y in years for persp in ("production", "consumption")]
+    fig, axes, ncols = _grid(len(panels), columns=2 if len(years) <= 2 else 4, width=5.6,
+                             height=0.32 * len(regions_order) + 1.6, sharex=True, sharey=True)
+    ypos = np.arange(len(regions_order))
+    size = _tick_size(len(regions_order))
+    for ax, (y, persp) in zip(axes, panels):
+        d = sec[(sec["perspective"] == persp) & (sec["year"] == y)]
+        pivot = d.pivot_table(index="region", columns="sector", values="value", aggfunc="sum")
+        pivot = pivot.reindex(index=regions_order, columns=keys).fillna(0.0)
+        total = pivot.sum(axis=1).replace(0.0, np.nan)
+        share = pivot.div(total, axis=0).fillna(0.0) * 100
+        left = np.zeros(len(regions_order))
+        for sector in keys:
+            ax.barh(ypos, share[sector], left=left, color=sector_colour(sector), label=sector, height=0.7)
+            left += share[sector].to_numpy()
+        ax.set_yticks(ypos, regions_order, fontsize=size)
+        ax.set_ylim(len(regions_order) - 0.5, -0.5)  # first region on top
+        ax.set_xlim(0, 100)
+        ax.set_xlabel(f"share of the region's {stressor} (%)", fontsize=9)
+        ax.set_title(f"{y}, {persp} perspective", fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    legend_in = 0.25 * -(-len(keys) // 3) + 0.45  # the legend's height in inches, below the panels
+    fig.set_figheight(fig.get_figheight() + legend_in)
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=3, fontsize=9, frameon=False)
     fig.suptitle(
-        f"{stressor} by sector: production perspective (the sector where it arises) and "
+        f"{stressor} by sector: production perspective (the sector where it arises) and\n"
         "consumption perspective (the sector of the product final demand buys)",
         fontsize=12,
     )
-    fig.tight_layout(rect=(0, 0.13, 1, 0.97))
+    fig.tight_layout(rect=(0, legend_in / fig.get_figheight(), 1, 0.97))
     _mark(fig, synthetic)
     return fig
 
@@ -142,7 +193,8 @@ def _bmi_figure(m: pd.DataFrame, year, settings, vmax, synthetic):
     cb.set_label("BMI, sum over ordered country pairs (dimensionless)", fontsize=9)
     ax.set_title(
         f"Bilateral methane inequality index (BMI), {settings.stressor}, {year}\n"
-        f"convention={settings.convention}, norm_set={settings.norm_set}, norm_sign={settings.norm_sign}",
+        f"convention={settings.convention}, norm_set={settings.norm_set}, norm_sign={settings.norm_sign}"
+        + ("" if tuple(settings.norm_quantiles) == (0.0, 1.0) else f", norm_quantiles={tuple(settings.norm_quantiles)}"),
         fontsize=11,
     )
     fig.tight_layout(rect=(0, 0.02, 1, 1))
@@ -164,27 +216,79 @@ def _bmi_diff_figure(d: pd.DataFrame, y0, y1, settings, synthetic):
     return fig
 
 
+def _flows_figure(across, stressor, years, synthetic, order):
+    """Embodied flows region x region (row: where it is emitted, column: whose final demand
+    causes it), rows and columns sorted by the last year's production, one colour scale."""
+    from matplotlib.colors import LogNorm
+
+    fl = across["flows_region"]
+    fl = fl[fl["stressor"] == stressor]
+    unit = str(fl["unit"].iloc[0])
+    last = fl[fl["year"] == years[-1]]
+    produced = last.groupby("producing region")["value"].sum().reindex(order).fillna(0.0)
+    ranked = list(produced.sort_values(ascending=False).index)
+    factor, label = _scale(unit, fl["value"].to_numpy())
+    positive = fl["value"].to_numpy() * factor
+    positive = positive[positive > 0]
+    vmax = float(positive.max()) if positive.size else 1.0
+    norm = LogNorm(vmin=max(vmax * 1e-4, float(positive.min()) if positive.size else 1e-4), vmax=vmax)
+    G = len(ranked)
+    fig, axes, ncols = _grid(len(years), width=0.55 * G + 2.2, height=0.5 * G + 1.6, layout="constrained")
+    size = _tick_size(G)
+    cell_font = 7.5 if G <= 10 else max(4.5, 7.5 - 0.25 * (G - 10))
+    im = None
+    for i, (ax, y) in enumerate(zip(axes, years)):
+        d = fl[fl["year"] == y].pivot_table(index="producing region", columns="consuming region", values="value",
+                                           aggfunc="sum")
+        m = d.reindex(index=ranked, columns=ranked).fillna(0.0).to_numpy() * factor
+        im = ax.imshow(np.where(m > 0, m, np.nan), cmap="viridis", norm=norm, aspect="auto")
+        for r in range(G):
+            for c in range(G):
+                v = m[r, c]
+                if v >= 0.01 * 10 ** np.floor(np.log10(vmax)) / 10:  # smaller cells: colour only
+                    ax.text(c, r, _compact(v), ha="center", va="center", fontsize=cell_font,
+                            color="white" if norm(v) < 0.6 else "black")
+        ax.set_xticks(range(G), ranked, rotation=45, ha="right", fontsize=size)
+        ax.set_yticks(range(G), ranked if i % ncols == 0 else [], fontsize=size)
+        ax.set_title(str(y), fontsize=11)
+    cb = fig.colorbar(im, ax=axes, shrink=0.8, pad=0.02)
+    cb.set_label(f"embodied {stressor} ({label})", fontsize=9)
+    fig.suptitle(f"Embodied {stressor} flows between regions: row = region where it is emitted, column = region "
+                 "whose final demand causes it (sorted by production)", fontsize=11)
+    fig.get_layout_engine().set(rect=(0, 0.025, 1, 0.975))  # room for the synthetic footer
+    _mark(fig, synthetic)
+    return fig
+
+
+def _compact(v: float) -> str:
+    """At most 4 characters for a cell: 123, 12, 1.2, 0.12."""
+    return f"{v:.0f}" if v >= 10 else f"{v:.1f}" if v >= 1 else f"{v:.2f}".lstrip("0")
+
+
 def _gmi_figure(g: pd.DataFrame, settings, synthetic):
     years = list(g.columns)
     regions_order = list(g.index)
-    fig, ax = plt.subplots(figsize=(11, 5.8))
+    fig, ax = plt.subplots(figsize=(min(18.0, max(11.0, 0.12 * len(years) * len(regions_order) + 5)), 6.0))
     x = np.arange(len(regions_order))
     w = 0.8 / len(years)
-    colors = plt.get_cmap("tab10").colors
+    many = len(years) > 3
+    colors = plt.get_cmap("viridis")(np.linspace(0.05, 0.9, len(years))) if many else plt.get_cmap("tab10").colors
     for i, y in enumerate(years):
         vals = g[y].to_numpy()
-        bars = ax.bar(x - 0.4 + w * (i + 0.5), vals, w, label=str(y), color=colors[i % 10])
+        bars = ax.bar(x - 0.4 + w * (i + 0.5), vals, w, label=str(y), color=colors[i % len(colors)])
+        if many:
+            continue  # values in the table; labels of many thin bars would overlap
         for b, v in zip(bars, vals):
             ax.text(b.get_x() + b.get_width() / 2, v, "0.00" if abs(v) < 0.005 else f"{v:.2f}", ha="center",
                     va="bottom" if v >= 0 else "top", fontsize=7.5)
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_xticks(x, regions_order, rotation=35, ha="right", fontsize=9)
+    ax.set_xticks(x, regions_order, rotation=35, ha="right", fontsize=_tick_size(len(regions_order)))
     ax.set_ylabel("GMI, sum over member countries (dimensionless)", fontsize=10)
     lo, hi = ax.get_ylim()
     pad = 0.08 * (hi - lo)
     ax.set_ylim(lo - pad, hi + pad)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(title="year", fontsize=9)
+    ax.legend(title="year", fontsize=8, ncol=1 if len(years) <= 5 else 2, loc="best")
     ax.set_title(
         f"Global methane inequality index (GMI) by region, {settings.stressor}\n"
         "> 0: benefits from the global methane trade inequality; < 0: harmed", fontsize=11,
@@ -225,4 +329,7 @@ def make_all(results, across, settings, regions, out) -> list[tuple[str, str, ob
         save(f"bmi_diff_{y0}_{y1}", f"Change in BMI, {y1} minus {y0} (cf. Fig. 8).",
              _bmi_diff_figure(d, y0, y1, settings, synthetic))
     save("gmi", "GMI by region and year (cf. Fig. 9).", _gmi_figure(across["gmi_region"], settings, synthetic))
+    flow_order = order + [g for g in across["flows_region"]["producing region"].unique() if g not in order]
+    save(f"flows_{st}", f"Embodied {st} flows between regions: who emits for whom, each year.",
+         _flows_figure(across, st, years, synthetic, flow_order))
     return made

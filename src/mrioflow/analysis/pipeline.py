@@ -1,4 +1,4 @@
-"""The Belt-and-Road methane-inequality analysis, end to end (METHOD.md sections 2-9).
+"""The Belt-and-Road methane-inequality analysis, end to end (docs/method.md sections 2-9).
 
 For each year: load the table (any source :func:`mrioflow.io.read` opens: the
 synthetic world, Eora26, a pymrio folder, a plugin's format; with optional EDGAR
@@ -12,26 +12,25 @@ The command line (:mod:`mrioflow.cli`) only parses options and calls :func:`run`
 
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 import json
-import platform
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from .. import indices as ix
 from .. import regions as rg
+from ..kernels import indices as K
 from ..engine import Engine, Results
-from ..errors import LabelError
-from .output import OutputFolder
+from ..errors import LabelError, ReaderError
+from . import provenance as prov
+from .output import OutputFolder, check_target
 from .settings import Settings
 from .studies import load_table
 
@@ -193,12 +192,40 @@ def _flows_region(res: Results, regions: rg.Regions, stressor: str) -> pd.DataFr
     order = _region_order(regions, res)
     P = regions.membership(res.countries, other=OTHER)  # rows in the order of _region_order
     G = rg.group_matrix(res.E[res.stressor_index(stressor)], P, res.backend)
-    df = pd.DataFrame(
+    unit = res.mrio.units[res.stressor_index(stressor)]
+    return pd.DataFrame(
         G,
-        index=pd.Index(order, name="producing region"),
+        index=pd.Index(order, name=f"producing region (values in {unit})"),
         columns=pd.Index(order, name="consuming region"),
     )
-    return df
+
+
+ROBUST = (0.05, 0.95)
+
+
+def _ratio_case_spread(res: Results, regions: rg.Regions, settings: Settings, year) -> pd.DataFrame:
+    """The spread of the ratio-case country-pair BMI (docs/method.md section 5) under this
+    run's normalisation and under the robust one at the 5 % and 95 % quantiles."""
+    E, V = res.E[res.stressor_index(settings.stressor)], res.E[res.stressor_index(settings.value_added)]
+    mask = None if settings.norm_set == "all" else np.array([c in regions for c in res.countries])
+    EN, Vbar = np.maximum(E - E.T, 0.0), V - V.T
+    ratio_case = (EN > 0) & ((Vbar < 0) if settings.convention == "printed" else (Vbar > 0))
+    if mask is not None:
+        ratio_case &= mask[:, None] & mask[None, :]
+    rows = []
+    for label, qs in ((f"this run {tuple(settings.norm_quantiles)}", settings.norm_quantiles),
+                      (f"robust {ROBUST}", ROBUST)):
+        B = K.calc_bmi(E, V, convention=settings.convention, norm_mask=mask, norm_sign=settings.norm_sign,
+                       norm_quantiles=qs)
+        if settings.convention == "beneficiary_row":
+            B = B.T
+        v = B[ratio_case]
+        q = np.quantile(v, [0.0, 0.05, 0.5, 0.95, 1.0]) if v.size else np.full(5, np.nan)
+        rows.append({"year": year, "normalisation": label, "pairs": int(v.size), "min": q[0], "q05": q[1],
+                     "median": q[2], "q95": q[3], "max": q[4], "std": float(v.std()) if v.size else np.nan})
+        if tuple(qs) == ROBUST:
+            break
+    return pd.DataFrame(rows)
 
 
 def compute_year(res: Results, regions: rg.Regions, settings: Settings, *, year=None, backend=None) -> YearResult:
@@ -214,7 +241,8 @@ def compute_year(res: Results, regions: rg.Regions, settings: Settings, *, year=
     year = res.mrio.year if year is None else year
     st, va = settings.stressor, settings.value_added
     t0 = time.perf_counter()
-    options = dict(value_added=va, norm_set=settings.norm_set, norm_sign=settings.norm_sign, backend=backend)
+    options = dict(value_added=va, norm_set=settings.norm_set, norm_sign=settings.norm_sign,
+                   norm_quantiles=settings.norm_quantiles, backend=backend)
     bmi_r = ix.bmi(res, st, regions, convention=settings.convention, level="region", **options)
     bmi_c = ix.bmi(res, st, regions, convention=settings.convention, level="country", **options)
     gmi_r = ix.gmi(res, st, regions, level="region", **options)
@@ -233,6 +261,7 @@ def compute_year(res: Results, regions: rg.Regions, settings: Settings, *, year=
         f"flows_region_{va}": _flows_region(res, regions, va),
         "bmi_region": bmi_r,
         "bmi_country": bmi_c,
+        "bmi_ratio_case_spread": _ratio_case_spread(res, regions, settings, year),
         "gmi_region": gmi_r.to_frame(),
         "gmi_country": gmi_c.to_frame().assign(
             name=[regions.country_names.get(c, "") or _name(res, c) for c in gmi_c.index],
@@ -263,13 +292,14 @@ def _name(res: Results, code: str) -> str:
 
 def _across(results: list[YearResult], settings: Settings) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
-    for name in ("accounts_country", "accounts_region", "sectors_country", "sectors_region"):
+    for name in ("accounts_country", "accounts_region", "sectors_country", "sectors_region",
+                 "bmi_ratio_case_spread"):
         out[name] = pd.concat([r.tables[name] for r in results], ignore_index=True)
     flows = []
     for r in results:
         for st in (settings.stressor, settings.value_added):
             m = r.tables[f"flows_region_{st}"]
-            long = m.stack().rename("value").reset_index()
+            long = m.rename_axis(index="producing region").stack().rename("value").reset_index()
             long.insert(0, "unit", r.units[st])
             long.insert(0, "stressor", st)
             long.insert(0, "year", r.year)
@@ -297,28 +327,36 @@ def _across(results: list[YearResult], settings: Settings) -> dict[str, pd.DataF
     return out
 
 
-# -- provenance ---------------------------------------------------------------------------
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version(), "mrioflow": __version__}
-    for pkg in ("numpy", "scipy", "pandas", "pyarrow", "matplotlib", "array-api-compat", "tqdm"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "not installed"
-    if "cupy" in sys.modules:
-        out["cupy"] = getattr(sys.modules["cupy"], "__version__", "?")
-    return out
-
-
 # -- the whole run ------------------------------------------------------------------------
 
 
-def run(settings: Settings, *, progress: bool = True, log: Callable[[str], None] | None = None) -> RunSummary:
+def _year_of(value, where) -> int:
+    """A table's year as a plain integer (it names files and reaches the report)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 < int(value) < 10_000:
+        raise ReaderError(f"{where}: the table's year must be a whole number between 1 and 9999, got {value!r}")
+    return int(value)
+
+
+def _provenance_inputs(settings: Settings) -> list[dict]:
+    return prov.table_inputs(
+        data=settings.data_sources(), years=settings.years, options=settings.reader_options(),
+        edgar=settings.edgar, edgar_mapping=settings.edgar_mapping, groups=settings.groups,
+        config=settings.config_file,
+    )
+
+
+def run(
+    settings: Settings,
+    *,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+    argv: Sequence[str] | None = None,
+) -> RunSummary:
     """Run the whole analysis and write the output folder.
+
+    The folder is written in a staging folder beside it and moved into place
+    when complete (see :mod:`mrioflow.analysis.output`); a failed run publishes
+    what it finished, marked incomplete in ``mrioflow-output.json``.
 
     Parameters
     ----------
@@ -328,6 +366,9 @@ def run(settings: Settings, *, progress: bool = True, log: Callable[[str], None]
         Show a tqdm progress bar on stderr.
     log : callable, optional
         Receives one-line messages (the CLI prints them).
+    argv : sequence of str, optional
+        The command line, recorded in the provenance (the CLI passes it); None
+        for an API call, which records the settings instead.
 
     Returns
     -------
@@ -336,28 +377,39 @@ def run(settings: Settings, *, progress: bool = True, log: Callable[[str], None]
     Raises
     ------
     OutputError
-        The output folder cannot be written (checked before anything is computed).
+        The output folder is refused or cannot be written (checked before anything is computed).
     MissingDataError
-        A year without a data file.
+        A year without a data file (every year is checked before the first is computed).
     LabelError
         Grouping countries missing from the table, an unknown stressor.
     OptionError
         An option that does not exist.
     """
-    from tqdm.auto import tqdm
 
     settings.validate()
+    check_target(settings.output, kind="run", overwrite=settings.overwrite)
     log = log or (lambda msg: None)
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
-    out = OutputFolder(settings.output)
 
     t0 = time.perf_counter()
     regions = rg.from_csv(settings.groups, group_column=settings.group_column) if settings.groups else rg.bri()
     loaders = list(_tables(settings, regions))  # every data source recognised before anything runs
     engine = Engine(backend=settings.backend)
     timings["setup"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    inputs = _provenance_inputs(settings)
+    timings["hash inputs"] = time.perf_counter() - t0
     log(f"backend: {engine.backend.name} ({engine.backend.describe()}); {engine.backend.reason}")
+
+    with OutputFolder(settings.output, kind="run", overwrite=settings.overwrite) as out:
+        summary = _run(settings, regions, loaders, engine, out, inputs, argv, progress, log, timings, t_start)
+    summary.files = list(out.written)
+    return summary
+
+
+def _run(settings, regions, loaders, engine, out, inputs, argv, progress, log, timings, t_start) -> RunSummary:
+    from tqdm.auto import tqdm
 
     steps = 3 * len(loaders) + 2
     results: list[YearResult] = []
@@ -373,7 +425,7 @@ def run(settings: Settings, *, progress: bool = True, log: Callable[[str], None]
                 log(f"warning ({label}): {' '.join(str(w.message).split())}")
             t_load = time.perf_counter() - t0
             regions.check(mrio.countries)
-            year = mrio.year if year is None else year
+            year = _year_of(mrio.year if year is None else year, mrio.source)
             bar.update()
 
             bar.set_description(f"{year}: Leontief solve and flows")
@@ -412,12 +464,16 @@ def run(settings: Settings, *, progress: bool = True, log: Callable[[str], None]
 
         bar.set_description("report")
         synthetic_data = any(r.synthetic for r in results)
-        provenance = {
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        provenance = prov.collect(
+            command="run", argv=argv, settings=settings.as_dict(), inputs=inputs,
+            edgar=bool(settings.edgar), edgar_mapping=bool(settings.edgar_mapping), grouping=bool(settings.groups),
+        )
+        provenance.update({
             "synthetic": synthetic_data,
-            "data source": results[0].source if results else "",
             "data": settings.source,
+            "data source": results[0].source if results else "",
             "years": years,
+            "sources by year": {str(r.year): r.source for r in results},
             "grouping": f"{regions.name}: {len(regions)} countries in {len(regions.groups)} groups",
             "options": {
                 "stressor": settings.stressor,
@@ -425,14 +481,12 @@ def run(settings: Settings, *, progress: bool = True, log: Callable[[str], None]
                 "convention": settings.convention,
                 "norm_set": settings.norm_set,
                 "norm_sign": settings.norm_sign,
+                "norm_quantiles": list(settings.norm_quantiles),
             },
-            "settings": settings.as_dict(),
             "backend": f"{engine.backend.name} ({engine.backend.describe()})",
             "backend choice": engine.backend.reason,
-            "platform": platform.platform(),
-            "versions": _versions(),
             "table meta": {str(r.year): r.meta for r in results},
-        }
+        })
         timings["total before report"] = time.perf_counter() - t_start
         provenance["timings"] = {
             "run": timings,
@@ -448,11 +502,11 @@ def run(settings: Settings, *, progress: bool = True, log: Callable[[str], None]
     timings["total"] = time.perf_counter() - t_start
     return RunSummary(
         settings=settings,
-        output=out.root,
+        output=out.target,
         years=years,
         results=results,
         tables=across,
-        files=list(out.written),
+        files=[],
         timings=timings,
         provenance=provenance,
         synthetic=synthetic_data,

@@ -39,7 +39,8 @@ from ..errors import MissingDataError, OptionError, ReaderError
 from ..indices import NORM_SETS
 from ..io.eora26 import satellite_option
 from ..io import registry
-from ..kernels.indices import CONVENTIONS, NORM_SIGNS, check_option
+from ..kernels.indices import CONVENTIONS, NORM_SIGNS, check_option, check_quantiles
+from .output import check_file_name
 
 __all__ = ["DEFAULT_YEARS", "Settings", "load_config"]
 
@@ -87,7 +88,10 @@ class Settings:
     group_column : str, optional
         The group column of that CSV (default: detected).
     convention, norm_set, norm_sign : str
-        Index options (METHOD.md sections 4-5).
+        Index options (docs/method.md sections 4-5).
+    norm_quantiles : (float, float)
+        (0, 1): literal min-max normalisation (default); (lo, hi): the robust
+        normalisation at those quantiles (docs/method.md section 5).
     backend : str
         "auto", "numpy", "cupy" or "array_api_strict".
     output : str
@@ -102,6 +106,9 @@ class Settings:
     synthetic_countries : int, optional
         Testing aid: a synthetic world of the grouping's countries plus others
         up to this many countries (RoW included), instead of the full 190.
+    overwrite : bool
+        Replace ``output`` when it holds a previous mrioflow run (never a
+        folder mrioflow did not write).
     """
 
     years: tuple[int, ...] = DEFAULT_YEARS
@@ -118,12 +125,14 @@ class Settings:
     convention: str = "printed"
     norm_set: str = "all"
     norm_sign: str = "signed"
+    norm_quantiles: tuple[float, float] = (0.0, 1.0)
     backend: str = "auto"
     output: str = "mrioflow-output"
     seed: int | None = None
     price: str | None = None
     cache: bool = True
     synthetic_countries: int | None = None
+    overwrite: bool = False
     config_file: str | None = field(default=None, repr=False)
 
     @classmethod
@@ -207,6 +216,9 @@ class Settings:
         check_option("convention", self.convention, CONVENTIONS)
         check_option("norm_set", self.norm_set, NORM_SETS)
         check_option("norm_sign", self.norm_sign, NORM_SIGNS)
+        self.norm_quantiles = check_quantiles(self.norm_quantiles)
+        for name in ("stressor", "value_added"):
+            check_file_name(name, getattr(self, name))
         check_option("backend", self.backend, BACKEND_NAMES)
         if self.price is not None:
             check_option("price", self.price, PRICES)
@@ -231,8 +243,11 @@ class Settings:
         v = self.synthetic_countries
         if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
             raise OptionError(f"synthetic_countries must be a whole number, got {v!r}")
-        if not isinstance(self.cache, bool):
-            raise OptionError(f"cache must be true or false, got {self.cache!r}")
+        for name in ("cache", "overwrite"):
+            if not isinstance(getattr(self, name), bool):
+                raise OptionError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if not self.output.strip():
+            raise OptionError("output must name a folder, got an empty string")
         if self.synthetic_countries is not None and self.synthetic_countries < 2:
             raise OptionError(f"synthetic_countries must be at least 2, got {self.synthetic_countries}")
 
@@ -240,6 +255,7 @@ class Settings:
         d = dataclasses.asdict(self)
         d["years"] = list(self.years)
         d["data"] = list(self.data)
+        d["norm_quantiles"] = list(self.norm_quantiles)
         return d
 
 

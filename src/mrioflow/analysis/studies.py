@@ -4,6 +4,7 @@ load tables, run ``mf.montecarlo`` / ``mf.sweep``, write labelled tables and a f
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from .. import io as mio
 from ..ensembles import check_scheduler, montecarlo, sweep
 from ..errors import LabelError, OptionError, ReaderError
 from ..mrio import MRIO
-from .output import OutputFolder
+from .output import OutputFolder, store_folder
 
 ACCOUNTS = ("pba", "cba", "net")
 
@@ -102,18 +103,27 @@ def run_montecarlo(
     scheduler=None,
     progress: bool = True,
     indices: dict | None = None,
+    provenance: dict | None = None,
+    overwrite: bool = False,
     yes: bool = False,
 ) -> list[Path]:
-    """Run an ensemble (batches kept in ``out_dir/batches`` for resuming) and write
+    """Run an ensemble (batches kept beside ``out_dir``, in ``{out_dir}.batches``, for
+    resuming) and publish ``out_dir`` whole when done (``provenance.json`` included), with
     per stressor: the summary of each account by country, P(net < 0), every sample
     of the accounts, and a figure of CBA with its 90 % interval; with ``indices``,
     GMI by country and region (with P(GMI < 0)) and the mean and spread of the
     region x region BMI. ``yes``: run past the resource limits (see ``mf.montecarlo``)."""
     check_scheduler(scheduler)  # before any folder is made
-    out = OutputFolder(out_dir)
-    res = montecarlo(mrio, samples=samples, perturb=perturb, seed=seed, backend=backend, dtype=dtype,
-                     stressors=stressors, batch_size=batch_size, scheduler=scheduler,
-                     out_dir=Path(out_dir) / "batches", progress=progress, indices=indices, yes=yes)
+    with OutputFolder(out_dir, kind="mc", overwrite=overwrite) as out:
+        res = montecarlo(mrio, samples=samples, perturb=perturb, seed=seed, backend=backend, dtype=dtype,
+                         stressors=stressors, batch_size=batch_size, scheduler=scheduler,
+                         out_dir=store_folder(out_dir, "batches"), progress=progress, indices=indices, yes=yes)
+        _write_montecarlo(out, res, samples, indices, provenance)
+    return out.written
+
+
+def _write_montecarlo(out, res, samples, indices, provenance) -> None:
+    figures = []
     if indices is not None:
         out.table("mc_gmi_country", res.gmi_summary("country"))
         out.table("mc_gmi_region", res.gmi_summary("region"))
@@ -125,8 +135,18 @@ def run_montecarlo(
         out.table(f"mc_probability_net_below_0_{s}", res.probability(s, "net").to_frame())
         long = pd.concat({a: res.sample_table(s, a) for a in ACCOUNTS}, names=["account", "sample"])
         out.table(f"mc_samples_{s}", long.stack().rename("value").reset_index())
-        out.figure(f"mc_cba_{s}", _interval_figure(res.summary(s, "cba"), s, res.mrio, samples))
-    return out.written
+        figures.append((f"{s}: consumption-based accounts with their 5-95 % interval.",
+                        out.figure(f"mc_cba_{s}", _interval_figure(res.summary(s, "cba"), s, res.mrio, samples))))
+    _write_provenance(out, provenance, f"mrioflow mc: {samples} Monte Carlo samples", figures, res.mrio.synthetic)
+
+
+def _write_provenance(out, provenance, title, figures, synthetic) -> None:
+    """provenance.json and, when the provenance is complete (the CLI's), report.html."""
+    out.text("provenance.json", json.dumps(provenance or {}, indent=2, default=str))
+    if provenance:
+        from .report import render_study
+
+        out.text("report.html", render_study(title, provenance, figures, synthetic=synthetic))
 
 
 def _interval_figure(summary: pd.DataFrame, stressor: str, mrio, samples: int, top: int = 25):
@@ -163,22 +183,29 @@ def run_sweep(
     stressors: Sequence[str] | None = None,
     scheduler=None,
     progress: bool = True,
+    provenance: dict | None = None,
+    overwrite: bool = False,
 ) -> list[Path]:
-    """Run the engine for every year (one task each, kept in ``out_dir/years`` for
-    resuming) and write for each stressor its accounts by (year, country), PBA and
+    """Run the engine for every year (one task each, kept beside ``out_dir``, in
+    ``{out_dir}.years``, for resuming) and publish ``out_dir`` whole when done
+    (``provenance.json`` included), with for each stressor its accounts by (year, country), PBA and
     CBA as country x year tables, and a figure of both over the years."""
     check_scheduler(scheduler)  # before any folder is made
-    out = OutputFolder(out_dir)
-    res = sweep(years, load, backend=backend, dtype=dtype, stressors=stressors, scheduler=scheduler,
-                out_dir=Path(out_dir) / "years", progress=progress)
-    first = res[res.years[0]].mrio
-    for s in res[res.years[0]].stressors:
-        acc = res.accounts(s)
-        out.table(f"sweep_accounts_{s}", acc.reset_index())
-        for account in ("pba", "cba"):
-            out.table(f"sweep_{account}_{s}", acc[account].unstack("year"))
-        unit = first.units[first.stressor_position(s)]
-        out.figure(f"sweep_{s}", _sweep_figure(acc, s, unit, first.synthetic))
+    with OutputFolder(out_dir, kind="sweep", overwrite=overwrite) as out:
+        res = sweep(years, load, backend=backend, dtype=dtype, stressors=stressors, scheduler=scheduler,
+                    out_dir=store_folder(out_dir, "years"), progress=progress)
+        first = res[res.years[0]].mrio
+        figures = []
+        for s in res[res.years[0]].stressors:
+            acc = res.accounts(s)
+            out.table(f"sweep_accounts_{s}", acc.reset_index())
+            for account in ("pba", "cba"):
+                out.table(f"sweep_{account}_{s}", acc[account].unstack("year"))
+            unit = first.units[first.stressor_position(s)]
+            figures.append((f"{s}: the world total, and PBA against CBA of the largest consumers.",
+                            out.figure(f"sweep_{s}", _sweep_figure(acc, s, unit, first.synthetic))))
+        _write_provenance(out, provenance, f"mrioflow sweep: {', '.join(map(str, res.years))}", figures,
+                          first.synthetic)
     return out.written
 
 

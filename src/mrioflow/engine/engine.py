@@ -67,7 +67,7 @@ class Engine:
         keep_L: bool = False,
         consume: bool = False,
     ) -> Results:
-        """Every account of METHOD.md sections 2-3 for one table.
+        """Every account of docs/method.md sections 2-3 for one table.
 
         Parameters
         ----------

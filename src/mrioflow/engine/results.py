@@ -93,7 +93,7 @@ class Results:
         return self._country_frame(self.E[self.stressor_index(stressor)], stressor)
 
     def net_flows(self, stressor: str) -> pd.DataFrame:
-        """Net embodied flows Ebar = E - E^T (METHOD.md section 3)."""
+        """Net embodied flows Ebar = E - E^T (docs/method.md section 3)."""
         return self._country_frame(K.calc_net_flows(self.E[self.stressor_index(stressor)]), stressor)
 
     def direct(self, stressor: str) -> pd.Series:

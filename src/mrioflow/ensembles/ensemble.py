@@ -1,4 +1,4 @@
-"""Monte Carlo uncertainty ensembles (METHOD.md section 10).
+"""Monte Carlo uncertainty ensembles (docs/method.md section 10).
 
 Lognormal perturbations with median = nominal value (sign kept) of
 
@@ -562,7 +562,7 @@ def montecarlo(
         Also compute every sample's GMI (by country) and region x region BMI,
         on the device, with keys among "stressor" ("CH4"), "value_added" ("VA"),
         "groups" (a grouping as ``mf.indices`` takes it; None: BRI),
-        "convention", "norm_set", "norm_sign" (METHOD.md sections 4-7). Summaries:
+        "convention", "norm_set", "norm_sign" (docs/method.md sections 4-7). Summaries:
         ``gmi_summary()`` (with P(GMI < 0)) and ``bmi_summary()``.
     workers : int, optional
         Local threads or processes (default: the CPU cores).

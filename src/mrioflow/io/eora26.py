@@ -1,6 +1,6 @@
 """Read and write the Eora26 multi-regional input-output table (worldmrio.com).
 
-The layout (METHOD.md section 8): per year and price (``bp`` basic, ``pp``
+The layout (docs/method.md section 8): per year and price (``bp`` basic, ``pp``
 purchasers' prices) a zip ``Eora26_{year}_{price}.zip`` holding tab-separated,
 header-less text files
 

@@ -1,4 +1,4 @@
-"""Embodied flows between countries, accounts and net flows (METHOD.md sections 2-3).
+"""Embodied flows between countries, accounts and net flows (docs/method.md sections 2-3).
 
 Pure array functions against the array API standard; leading batch axes allowed.
 Countries are blocks of S consecutive sectors (country-major order).
@@ -121,7 +121,7 @@ def calc_accounts(E, F_Y=None):
 
 
 def calc_net_flows(E):
-    """Net embodied flows Ebar = E - E^T (METHOD.md eq. 2-3); Ebar[r, s] > 0 when r
+    """Net embodied flows Ebar = E - E^T (docs/method.md eq. 2-3); Ebar[r, s] > 0 when r
     emits more for s than s emits for r."""
     xp = array_namespace(E)
     return E - xp.matrix_transpose(E)

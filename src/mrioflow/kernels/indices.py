@@ -1,11 +1,11 @@
-"""Methane-inequality indices BMI and GMI (METHOD.md sections 4-7).
+"""Methane-inequality indices BMI and GMI (docs/method.md sections 4-7).
 
 Pure array functions against the array API standard: arrays in, arrays out,
 the namespace inferred from the inputs, so the same code runs on NumPy, CuPy
 and array-api-strict. Leading batch axes are allowed everywhere (one index per
 Monte Carlo sample or per year), with the normalisation taken per batch item.
 
-Symbols (METHOD.md section 1): E (R x R) embodied flows of one stressor (row =
+Symbols (docs/method.md section 1): E (R x R) embodied flows of one stressor (row =
 producing country, column = consuming country), V (R x R) embodied value
 added, Ebar = E - E^T, EN = max(Ebar, 0), Vbar = V - V^T.
 
@@ -16,6 +16,8 @@ being normalised over the normalisation countries (``norm_mask``): every
 except for the ratio matrix EN / Vbar; every r in the mask for vectors.
 Entries whose denominator is zero are not finite and are left out of B.
 ``norm_sign="abs"`` normalises |q| against {|q|} instead of q against {q}.
+``norm_quantiles=(lo, hi)`` other than (0, 1) takes min and max at those
+quantiles of B and clips into [0, 1] (robust to outliers, docs/method.md section 5).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "calc_minmax",
     "calc_net_totals",
     "check_option",
+    "check_quantiles",
 ]
 
 CONVENTIONS = ("printed", "victim_row", "beneficiary_row")
@@ -47,8 +50,33 @@ def check_option(name: str, value, valid) -> None:
         raise OptionError(f"{name} must be one of {', '.join(repr(v) for v in valid)}; got {value!r}")
 
 
-def calc_minmax(q, valid, *, ndim: int = 2):
-    """Min-max normalisation f_B(q) over the set B = q[valid] (METHOD.md eq. 6).
+def check_quantiles(quantiles) -> tuple[float, float]:
+    """Validate ``norm_quantiles``: two numbers 0 <= lo < hi <= 1 (OptionError otherwise)."""
+    try:
+        lo, hi = (float(v) for v in quantiles)
+    except (TypeError, ValueError):
+        raise OptionError(f"norm_quantiles must be two numbers (lo, hi), got {quantiles!r}") from None
+    if not 0.0 <= lo < hi <= 1.0:
+        raise OptionError(f"norm_quantiles must satisfy 0 <= lo < hi <= 1, got ({lo:g}, {hi:g})")
+    return lo, hi
+
+
+def _quantile(sorted_q, n, p: float, xp):
+    """The p-quantile (linear interpolation, NumPy's default) of the first n entries of
+    ``sorted_q`` along its last axis; picks entries by comparison (no gather)."""
+    last = xp.maximum(n - 1, xp.zeros_like(n))
+    pos = p * last
+    i0 = xp.floor(pos)
+    i1 = xp.minimum(i0 + 1, last)
+    idx = xp.arange(sorted_q.shape[-1], dtype=sorted_q.dtype, device=sorted_q.device)
+    zero = xp.zeros_like(sorted_q)
+    v0 = xp.sum(xp.where(idx == i0, sorted_q, zero), axis=-1, keepdims=True)
+    v1 = xp.sum(xp.where(idx == i1, sorted_q, zero), axis=-1, keepdims=True)
+    return v0 + (pos - i0) * (v1 - v0)
+
+
+def calc_minmax(q, valid, *, ndim: int = 2, quantiles=(0.0, 1.0)):
+    """Min-max normalisation f_B(q) over the set B = q[valid] (docs/method.md eq. 6).
 
     Parameters
     ----------
@@ -60,27 +88,48 @@ def calc_minmax(q, valid, *, ndim: int = 2):
     ndim : int
         Number of trailing axes that form one set B (2 for a matrix, 1 for a
         vector); leading axes are batch axes with a B each.
+    quantiles : (float, float)
+        (0, 1), the default: the literal min-max, lo = min B, hi = max B. Other
+        values (0 <= lo_q < hi_q <= 1): the robust normalisation of docs/method.md
+        section 5, lo and hi the lo_q- and hi_q-quantiles of B (linear
+        interpolation between order statistics, as ``numpy.quantile``) and
+        the result clipped into [0, 1].
 
     Returns
     -------
     array, shape of q
-        (q - min B) / (max B - min B); all zeros where max B = min B or B is empty.
+        (q - lo) / (hi - lo); all zeros where hi = lo or B is empty.
 
     Notes
     -----
     Computed without boolean indexing (no data-dependent shapes): the extrema
-    are taken over ``where(valid, q, +-inf)``.
+    are taken over ``where(valid, q, +-inf)``; quantiles over the sorted
+    values, the invalid ones sorted last as +inf.
     """
     xp = array_namespace(q, valid)
+    q_lo, q_hi = check_quantiles(quantiles)
     axes = tuple(range(-ndim, 0))
     inf = xp.full_like(q, float("inf"))
-    lo = xp.min(xp.where(valid, q, inf), axis=axes, keepdims=True)
-    hi = xp.max(xp.where(valid, q, -inf), axis=axes, keepdims=True)
+    if (q_lo, q_hi) == (0.0, 1.0):
+        lo = xp.min(xp.where(valid, q, inf), axis=axes, keepdims=True)
+        hi = xp.max(xp.where(valid, q, -inf), axis=axes, keepdims=True)
+    else:
+        batch = tuple(q.shape[: q.ndim - ndim])
+        flat = xp.reshape(xp.where(valid, q, inf), (*batch, -1))
+        n = xp.sum(xp.astype(xp.reshape(xp.broadcast_to(valid, q.shape), (*batch, -1)), q.dtype),
+                   axis=-1, keepdims=True)
+        ordered = xp.sort(flat, axis=-1)
+        keep = (*batch, *([1] * ndim))
+        lo = xp.reshape(_quantile(ordered, n, q_lo, xp), keep)
+        hi = xp.reshape(_quantile(ordered, n, q_hi, xp), keep)
     span = hi - xp.where(xp.isfinite(lo), lo, xp.zeros_like(lo))
     ok = xp.isfinite(span) & xp.isfinite(lo) & (span > 0)
     lo = xp.where(ok, lo, xp.zeros_like(lo))
     span = xp.where(ok, span, xp.ones_like(span))
-    return xp.where(ok, (q - lo) / span, xp.zeros_like(q))
+    out = xp.where(ok, (q - lo) / span, xp.zeros_like(q))
+    if (q_lo, q_hi) != (0.0, 1.0):
+        out = xp.clip(out, 0.0, 1.0)
+    return out
 
 
 def _safe_ratio(num, den, xp):
@@ -105,8 +154,9 @@ def _pair_mask(norm_mask, R: int, xp, device):
     return norm_mask[..., :, None] & norm_mask[..., None, :]
 
 
-def calc_bmi(E, V, *, convention: str = "printed", norm_mask=None, norm_sign: str = "signed"):
-    """Bilateral methane inequality index BMI[r, s] between countries (METHOD.md eq. 7).
+def calc_bmi(E, V, *, convention: str = "printed", norm_mask=None, norm_sign: str = "signed",
+             norm_quantiles=(0.0, 1.0)):
+    """Bilateral methane inequality index BMI[r, s] between countries (docs/method.md eq. 7).
 
     Parameters
     ----------
@@ -118,10 +168,13 @@ def calc_bmi(E, V, *, convention: str = "printed", norm_mask=None, norm_sign: st
         Which sign of Vbar is the severe case (see Notes).
     norm_mask : bool array (..., R), optional
         The countries the index is computed over and normalised against
-        (METHOD.md section 4's ``norm_set``); default: all R countries.
+        (docs/method.md section 4's ``norm_set``); default: all R countries.
         Pairs with a country outside the mask get BMI = 0.
     norm_sign : {"signed", "abs"}
         Normalise the signed values (default) or their absolute values.
+    norm_quantiles : (float, float)
+        (0, 1): literal min-max (default); else the robust normalisation of
+        :func:`calc_minmax` (bounds at these quantiles of each B, clipped).
 
     Returns
     -------
@@ -170,9 +223,10 @@ def calc_bmi(E, V, *, convention: str = "printed", norm_mask=None, norm_sign: st
     if norm_sign == "abs":
         ratio = xp.abs(ratio)
 
-    f_EN = calc_minmax(EN, pair & xp.isfinite(EN))
-    f_V = calc_minmax(absV, pair & xp.isfinite(absV))
-    f_ratio = calc_minmax(ratio, pair & off_diag & nonzero & xp.isfinite(ratio))
+    qs = check_quantiles(norm_quantiles)
+    f_EN = calc_minmax(EN, pair & xp.isfinite(EN), quantiles=qs)
+    f_V = calc_minmax(absV, pair & xp.isfinite(absV), quantiles=qs)
+    f_ratio = calc_minmax(ratio, pair & off_diag & nonzero & xp.isfinite(ratio), quantiles=qs)
 
     severe = f_EN + f_V + 1
     positive = (EN > 0) & pair
@@ -188,7 +242,7 @@ def calc_bmi(E, V, *, convention: str = "printed", norm_mask=None, norm_sign: st
 
 
 def calc_net_totals(E):
-    """Net transfer of each country, E^r = sum over s != r of Ebar[r, s] (METHOD.md eq. 8).
+    """Net transfer of each country, E^r = sum over s != r of Ebar[r, s] (docs/method.md eq. 8).
 
     Parameters
     ----------
@@ -203,8 +257,8 @@ def calc_net_totals(E):
     return xp.sum(calc_net_flows(E), axis=-1)  # the diagonal of Ebar is 0
 
 
-def calc_gmi(E, V, *, norm_mask=None, norm_sign: str = "signed"):
-    """Global methane inequality index GMI_r of each country (METHOD.md eqs. 8-10).
+def calc_gmi(E, V, *, norm_mask=None, norm_sign: str = "signed", norm_quantiles=(0.0, 1.0)):
+    """Global methane inequality index GMI_r of each country (docs/method.md eqs. 8-10).
 
     Parameters
     ----------
@@ -215,6 +269,8 @@ def calc_gmi(E, V, *, norm_mask=None, norm_sign: str = "signed"):
         Countries the index is computed over and normalised against; others
         get GMI = 0. Default: all.
     norm_sign : {"signed", "abs"}
+    norm_quantiles : (float, float)
+        As :func:`calc_bmi`.
 
     Returns
     -------
@@ -259,9 +315,10 @@ def calc_gmi(E, V, *, norm_mask=None, norm_sign: str = "signed"):
     qE, qV = Er, Vr
     if norm_sign == "abs":
         qE, qV, ratio = xp.abs(Er), xp.abs(Vr), xp.abs(ratio)
-    f_E = calc_minmax(qE, mask & xp.isfinite(qE), ndim=1)
-    f_V = calc_minmax(qV, mask & xp.isfinite(qV), ndim=1)
-    f_ratio = calc_minmax(ratio, mask & nonzero & xp.isfinite(ratio), ndim=1)
+    qs = check_quantiles(norm_quantiles)
+    f_E = calc_minmax(qE, mask & xp.isfinite(qE), ndim=1, quantiles=qs)
+    f_V = calc_minmax(qV, mask & xp.isfinite(qV), ndim=1, quantiles=qs)
+    f_ratio = calc_minmax(ratio, mask & nonzero & xp.isfinite(ratio), ndim=1, quantiles=qs)
 
     zero = xp.zeros_like(Er)
     e_pos, e_neg, v_pos, v_neg = Er > 0, Er < 0, Vr > 0, Vr < 0
@@ -273,7 +330,7 @@ def calc_gmi(E, V, *, norm_mask=None, norm_sign: str = "signed"):
 
 
 def calc_group_matrix(M, P):
-    """Sum a country x country matrix to groups: P M P^T (METHOD.md section 7).
+    """Sum a country x country matrix to groups: P M P^T (docs/method.md section 7).
 
     Parameters
     ----------

@@ -7,7 +7,7 @@ in front of the matrix axes where that is natural. The Leontief inverse is never
 formed unless asked for: solves go through a factorisation object with a
 ``solve(B, transpose=False)`` method (see ``mrioflow.engine.backend``).
 
-Notation follows METHOD.md section 1 (Miller & Blair, 2009, ch. 2-3).
+Notation follows docs/method.md section 1 (Miller & Blair, 2009, ch. 2-3).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def calc_A(Z, x):
 
 
 def calc_S(F, x):
-    """Stressor intensities S = F diag(x)^-1 (METHOD.md's s_f; 0 where x = 0).
+    """Stressor intensities S = F diag(x)^-1 (docs/method.md's s_f; 0 where x = 0).
 
     Parameters
     ----------
