@@ -401,7 +401,7 @@ def _bench(args) -> int:
         if args.plot:
             plot(records, args.plot)
         return 0
-    command = f"{PROG} {shlex.join(args.argv)}"
+    command = shlex.join(args.argv)
     repeat = args.repeat or (2 if args.quick else 3)
     options = dict(n_countries=args.n_countries, repeat=repeat, pymrio=args.pymrio, sizes=args.sizes,
                    quick=args.quick, backend=args.backend, dtype=args.dtype, in_place=args.in_place,
