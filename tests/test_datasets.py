@@ -45,8 +45,15 @@ def test_plausible_structure(full):
 
 def test_methane_concentrated_in_agriculture_mining_gas_waste(full):
     ch4 = full.F[0].reshape(full.n_countries, -1).sum(axis=0)
-    key = [full.sectors.index(s) for s in ("Agriculture", "Mining and Quarrying",
-                                           "Electricity, Gas and Water", "Education, Health and Other Services")]
+    key = [
+        full.sectors.index(s)
+        for s in (
+            "Agriculture",
+            "Mining and Quarrying",
+            "Electricity, Gas and Water",
+            "Education, Health and Other Services",
+        )
+    ]
     assert ch4[key].sum() / ch4.sum() > 0.8
 
 
@@ -82,8 +89,26 @@ def test_plausible_story(full):
     assert {"CHN", "IND"} <= set(top_emitters)
     west_asia = ["IRN", "SAU", "IRQ", "TUR", "ARE", "KWT", "QAT", "OMN", "SYR", "YEM", "JOR", "ISR"]
     assert share.loc[west_asia, "pba"].sum() > 0.03
-    europe = ["AUT", "BEL", "DEU", "DNK", "ESP", "FIN", "FRA", "GBR", "GRC", "IRL", "ITA", "NLD", "POL",
-              "PRT", "SWE", "CZE", "HUN", "ROU"]
+    europe = [
+        "AUT",
+        "BEL",
+        "DEU",
+        "DNK",
+        "ESP",
+        "FIN",
+        "FRA",
+        "GBR",
+        "GRC",
+        "IRL",
+        "ITA",
+        "NLD",
+        "POL",
+        "PRT",
+        "SWE",
+        "CZE",
+        "HUN",
+        "ROU",
+    ]
     assert {"USA", "CHN"} <= set(share["cba"].nlargest(3).index)
     assert share.loc[europe, "cba"].sum() > share.loc[europe, "pba"].sum()  # Europe imports methane
     assert share.loc["USA", "cba"] > share.loc["USA", "pba"]

@@ -6,8 +6,7 @@ backend, a sweep or a figure needs them.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import datasets, errors, io, kernels
-from . import ensembles, indices, regions
+from . import datasets, ensembles, errors, indices, io, kernels, regions
 from .engine import Engine, Results
 from .ensembles import MonteCarloResults, SweepResults, montecarlo, sweep
 from .mrio import MRIO
@@ -17,4 +16,20 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
-__all__ = ["MRIO", "Engine", "MonteCarloResults", "Results", "SweepResults", "montecarlo", "sweep", "datasets", "ensembles", "errors", "indices", "io", "kernels", "regions", "__version__"]
+__all__ = [
+    "MRIO",
+    "Engine",
+    "MonteCarloResults",
+    "Results",
+    "SweepResults",
+    "montecarlo",
+    "sweep",
+    "datasets",
+    "ensembles",
+    "errors",
+    "indices",
+    "io",
+    "kernels",
+    "regions",
+    "__version__",
+]

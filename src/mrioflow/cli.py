@@ -49,9 +49,11 @@ examples:
 """
 
 
-SATELLITE_HELP = ("analyse these Eora26 satellite rows (labels_Q.txt) as stressor NAME instead of methane: "
-                  "PATTERN matches the indicator, or 'INDICATOR | CATEGORY' both, e.g. 'CO2=I-GHG-CO2' or "
-                  "'N2O_soils=I-GHG-N2O | Agricultural soils' (Memo rows excluded)")
+SATELLITE_HELP = (
+    "analyse these Eora26 satellite rows (labels_Q.txt) as stressor NAME instead of methane: "
+    "PATTERN matches the indicator, or 'INDICATOR | CATEGORY' both, e.g. 'CO2=I-GHG-CO2' or "
+    "'N2O_soils=I-GHG-N2O | Agricultural soils' (Memo rows excluded)"
+)
 
 
 def add_run_parser(sub) -> None:
@@ -67,35 +69,84 @@ def add_run_parser(sub) -> None:
     data = p.add_argument_group("data (default: the synthetic world)")
     _add_source_options(data)
     data.add_argument("--years", metavar="YEAR", nargs="+", type=int, help="years to analyse (default: 2013 2021)")
-    data.add_argument("--edgar", metavar="FILE", help="EDGAR CH4 file: replace the table's methane by EDGAR's, mapped to the Eora26 sectors")
-    data.add_argument("--edgar-mapping", dest="edgar_mapping", metavar="CSV", help="EDGAR source -> Eora26 sector mapping (default: the bundled edgar_ch4_to_eora26.csv)")
+    data.add_argument(
+        "--edgar",
+        metavar="FILE",
+        help="EDGAR CH4 file: replace the table's methane by EDGAR's, mapped to the Eora26 sectors",
+    )
+    data.add_argument(
+        "--edgar-mapping",
+        dest="edgar_mapping",
+        metavar="CSV",
+        help="EDGAR source -> Eora26 sector mapping (default: the bundled edgar_ch4_to_eora26.csv)",
+    )
     data.add_argument("--price", metavar="BASIS", help="Eora26 price basis: bp (default) or pp")
-    data.add_argument("--no-cache", dest="cache", action="store_const", const=False, help="do not read or write the Eora26 cache of parsed years")
+    data.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_const",
+        const=False,
+        help="do not read or write the Eora26 cache of parsed years",
+    )
     data.add_argument("--stressor", metavar="NAME", help="stressor analysed (default: CH4)")
     data.add_argument("--satellite", metavar="NAME=PATTERN", help=SATELLITE_HELP)
-    data.add_argument("--value-added", dest="value_added", metavar="NAME", help="stressor holding value added (default: VA)")
+    data.add_argument(
+        "--value-added", dest="value_added", metavar="NAME", help="stressor holding value added (default: VA)"
+    )
     data.add_argument("--seed", type=int, help="seed of the synthetic world (default: 0)")
     data.add_argument("--synthetic-countries", dest="synthetic_countries", type=int, help=argparse.SUPPRESS)
 
     idx = p.add_argument_group("grouping and index options (docs/method.md sections 4-7)")
-    idx.add_argument("--groups", metavar="CSV", help="grouping CSV: an iso3 column and a group column (default: the 62 BRI countries in 9 regions)")
-    idx.add_argument("--group-column", dest="group_column", metavar="NAME", help="the group column of --groups (default: detected)")
-    idx.add_argument("--convention", metavar="NAME", help="BMI convention: printed (default), victim_row, beneficiary_row")
-    idx.add_argument("--norm-set", dest="norm_set", metavar="NAME", help="normalise over: all (every country of the table, default) or scope (the grouping's countries)")
+    idx.add_argument(
+        "--groups",
+        metavar="CSV",
+        help="grouping CSV: an iso3 column and a group column (default: the 62 BRI countries in 9 regions)",
+    )
+    idx.add_argument(
+        "--group-column", dest="group_column", metavar="NAME", help="the group column of --groups (default: detected)"
+    )
+    idx.add_argument(
+        "--convention", metavar="NAME", help="BMI convention: printed (default), victim_row, beneficiary_row"
+    )
+    idx.add_argument(
+        "--norm-set",
+        dest="norm_set",
+        metavar="NAME",
+        help="normalise over: all (every country of the table, default) or scope (the grouping's countries)",
+    )
     idx.add_argument("--norm-sign", dest="norm_sign", metavar="NAME", help="normalise: signed (default) or abs values")
-    idx.add_argument("--norm-quantiles", dest="norm_quantiles", metavar=("LO", "HI"), nargs=2, type=float,
-                     help="robust normalisation: min and max at these quantiles, clipped into [0, 1] "
-                     "(e.g. 0.05 0.95; default 0 1: the literal min-max)")
+    idx.add_argument(
+        "--norm-quantiles",
+        dest="norm_quantiles",
+        metavar=("LO", "HI"),
+        nargs=2,
+        type=float,
+        help="robust normalisation: min and max at these quantiles, clipped into [0, 1] "
+        "(e.g. 0.05 0.95; default 0 1: the literal min-max)",
+    )
 
     run = p.add_argument_group("running")
-    run.add_argument("--backend", metavar="NAME", help="auto (default: cupy if a GPU is usable), numpy, cupy, array_api_strict")
-    run.add_argument("-o", "--output", metavar="DIR", help="output folder (default: ./mrioflow-output); "
-                     "written whole when the run completes, a non-empty folder is refused")
-    run.add_argument("--overwrite", action="store_const", const=True,
-                     help="replace the output folder when it holds an earlier mrioflow run")
+    run.add_argument(
+        "--backend", metavar="NAME", help="auto (default: cupy if a GPU is usable), numpy, cupy, array_api_strict"
+    )
+    run.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        help="output folder (default: ./mrioflow-output); "
+        "written whole when the run completes, a non-empty folder is refused",
+    )
+    run.add_argument(
+        "--overwrite",
+        action="store_const",
+        const=True,
+        help="replace the output folder when it holds an earlier mrioflow run",
+    )
     run.add_argument("--config", metavar="TOML", help="configuration file holding these settings (flags override it)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only the final summary")
-    run.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help="show the full traceback on errors")
+    run.add_argument(
+        "--traceback", action="store_true", default=argparse.SUPPRESS, help="show the full traceback on errors"
+    )
     p.set_defaults(handler=_run)
 
 
@@ -107,6 +158,7 @@ def _run(args) -> int:
     config = load_config(args.config) if args.config else {}
     overrides = {k: getattr(args, k, None) for k in (*Settings.keys(), *ALIASES)}
     settings = Settings.build(config, overrides)
+
     def log(msg: str) -> None:  # warnings are shown even with --quiet
         if not args.quiet or msg.startswith("warning"):
             print(msg, file=sys.stderr)
@@ -126,15 +178,25 @@ def _run(args) -> int:
 
 
 def _add_source_options(data) -> None:
-    data.add_argument("--data", metavar="PATH", action="append",
-                      help="the data: any source 'mrioflow.io.read' opens, e.g. a folder of yearly Eora26 files "
-                      "or one zip, a pymrio folder, a .mfcache file (repeat for several one-table sources)")
-    data.add_argument("--format", metavar="NAME",
-                      help="the reader of --data: eora26, pymrio, cache, synthetic or a plugin's "
-                      "(default: recognised from the path)")
+    data.add_argument(
+        "--data",
+        metavar="PATH",
+        action="append",
+        help="the data: any source 'mrioflow.io.read' opens, e.g. a folder of yearly Eora26 files "
+        "or one zip, a pymrio folder, a .mfcache file (repeat for several one-table sources)",
+    )
+    data.add_argument(
+        "--format",
+        metavar="NAME",
+        help="the reader of --data: eora26, pymrio, cache, synthetic or a plugin's (default: recognised from the path)",
+    )
     data.add_argument("--eora26", metavar="PATH", help="Eora26 data (= --data PATH --format eora26)")
-    data.add_argument("--pymrio", metavar="FOLDER", action="append",
-                      help="a pymrio folder (= --data FOLDER --format pymrio; repeatable)")
+    data.add_argument(
+        "--pymrio",
+        metavar="FOLDER",
+        action="append",
+        help="a pymrio folder (= --data FOLDER --format pymrio; repeatable)",
+    )
 
 
 def _add_data_options(p, *, years: bool) -> None:
@@ -145,22 +207,37 @@ def _add_data_options(p, *, years: bool) -> None:
     else:
         data.add_argument("--year", type=int, default=2013, help="year (default: 2013)")
     data.add_argument("--edgar", metavar="FILE", help="EDGAR CH4 file replacing the table's methane")
-    data.add_argument("--edgar-mapping", dest="edgar_mapping", metavar="CSV",
-                      help="EDGAR source -> Eora26 sector mapping (default: the bundled one)")
-    data.add_argument("--stressor", metavar="NAME", action="append",
-                      help="stressor to keep (repeatable; default: every stressor of the table)")
+    data.add_argument(
+        "--edgar-mapping",
+        dest="edgar_mapping",
+        metavar="CSV",
+        help="EDGAR source -> Eora26 sector mapping (default: the bundled one)",
+    )
+    data.add_argument(
+        "--stressor",
+        metavar="NAME",
+        action="append",
+        help="stressor to keep (repeatable; default: every stressor of the table)",
+    )
     data.add_argument("--satellite", metavar="NAME=PATTERN", help=SATELLITE_HELP.replace(" instead of methane", ""))
     data.add_argument("--seed-world", dest="world_seed", type=int, help="seed of the synthetic world (default: 0)")
     data.add_argument("--synthetic-countries", dest="synthetic_countries", type=int, help=argparse.SUPPRESS)
     run = p.add_argument_group("running")
     run.add_argument("--backend", default="auto", help="auto (default), numpy, cupy, array_api_strict")
     run.add_argument("--dtype", default="float64", help="float64 (default) or float32")
-    run.add_argument("--scheduler", metavar="NAME|ADDRESS", type=_scheduler,
-                     help="Dask scheduler: threads, processes, or a scheduler address tcp://host:8786 "
-                          "(default: run here, one task after the other)")
+    run.add_argument(
+        "--scheduler",
+        metavar="NAME|ADDRESS",
+        type=_scheduler,
+        help="Dask scheduler: threads, processes, or a scheduler address tcp://host:8786 "
+        "(default: run here, one task after the other)",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    run.add_argument("--overwrite", action="store_true",
-                     help="replace the output folder when it holds an earlier mrioflow output of this command")
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the output folder when it holds an earlier mrioflow output of this command",
+    )
     run.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
@@ -197,9 +274,15 @@ def _loader(args):
         check_seed(args.world_seed, "--seed-world")
     settings = _source(args)
     options = {k: v for k, v in (("seed", args.world_seed), ("n_countries", args.synthetic_countries)) if v is not None}
-    return loader(data=settings.data[0] if settings.data else None, format=settings.format, options=options,
-                  edgar=args.edgar, edgar_mapping=args.edgar_mapping,
-                  stressor=args.stressor[0] if args.stressor else "CH4", satellite=args.satellite)
+    return loader(
+        data=settings.data[0] if settings.data else None,
+        format=settings.format,
+        options=options,
+        edgar=args.edgar,
+        edgar_mapping=args.edgar_mapping,
+        stressor=args.stressor[0] if args.stressor else "CH4",
+        satellite=args.satellite,
+    )
 
 
 def _provenance(args, command: str, years) -> dict:
@@ -210,9 +293,17 @@ def _provenance(args, command: str, years) -> dict:
     check_target(args.output, kind=command, overwrite=args.overwrite)
     settings = {k: v for k, v in vars(args).items() if k not in ("handler", "argv")}
     source = _source(args)
-    return provenance.study(command, args.argv, settings, data=source.data_sources(), years=years,
-                            options=source.reader_options(), edgar=args.edgar, edgar_mapping=args.edgar_mapping,
-                            groups=getattr(args, "groups", None))
+    return provenance.study(
+        command,
+        args.argv,
+        settings,
+        data=source.data_sources(),
+        years=years,
+        options=source.reader_options(),
+        edgar=args.edgar,
+        edgar_mapping=args.edgar_mapping,
+        groups=getattr(args, "groups", None),
+    )
 
 
 def _report_written(files, out) -> None:
@@ -240,21 +331,31 @@ def add_mc_parser(sub) -> None:
     mc.add_argument("--samples", type=int, default=1000, help="number of samples (default: 1000)")
     mc.add_argument("--intensities", type=_rsd, metavar="RSD", help="stressor intensities S (a number or a CSV)")
     mc.add_argument("--direct", type=float, metavar="RSD", help="direct final-demand emissions F_Y")
-    mc.add_argument("--final-demand", dest="final_demand", type=_rsd, metavar="RSD",
-                    help="final demand Y (a number or a CSV)")
-    mc.add_argument("--transactions", type=_rsd, metavar="RSD",
-                    help="transactions Z (a number or a CSV; a fresh LU per sample)")
+    mc.add_argument(
+        "--final-demand", dest="final_demand", type=_rsd, metavar="RSD", help="final demand Y (a number or a CSV)"
+    )
+    mc.add_argument(
+        "--transactions", type=_rsd, metavar="RSD", help="transactions Z (a number or a CSV; a fresh LU per sample)"
+    )
     mc.add_argument("--seed", type=int, default=0, help="seed of the ensemble (default: 0)")
     mc.add_argument("--batch-size", dest="batch_size", type=int, help="samples per batch / task (default: automatic)")
-    mc.add_argument("--indices", action="store_true",
-                    help="also the distributions of GMI (with P(GMI < 0)) and of the region x region BMI")
-    mc.add_argument("--groups", metavar="CSV", help="grouping for --indices (default: the 62 BRI countries in 9 regions)")
+    mc.add_argument(
+        "--indices",
+        action="store_true",
+        help="also the distributions of GMI (with P(GMI < 0)) and of the region x region BMI",
+    )
+    mc.add_argument(
+        "--groups", metavar="CSV", help="grouping for --indices (default: the 62 BRI countries in 9 regions)"
+    )
     mc.add_argument("--index-stressor", dest="index_stressor", default="CH4", help="stressor of the indices (CH4)")
     mc.add_argument("--convention", default="printed", help="BMI convention (printed, victim_row, beneficiary_row)")
     mc.add_argument("--norm-set", dest="norm_set", default="all", help="all (default) or scope")
     mc.add_argument("--norm-sign", dest="norm_sign", default="signed", help="signed (default) or abs")
-    mc.add_argument("--yes", action="store_true",
-                    help="run even when the ensemble needs more memory than this machine has or over 50 GB of disk")
+    mc.add_argument(
+        "--yes",
+        action="store_true",
+        help="run even when the ensemble needs more memory than this machine has or over 50 GB of disk",
+    )
     mc.add_argument("-o", "--output", default="mrioflow-mc", help="output folder (default: ./mrioflow-mc)")
     p.set_defaults(handler=_mc)
 
@@ -275,20 +376,44 @@ def _mc(args) -> int:
 
     check_year(args.year, "--year")
     check_seed(args.seed, "--seed")
-    perturb = {name: read_rsd(value) if isinstance(value, Path) else value
-               for name, value in [("intensities", args.intensities), ("direct", args.direct),
-                                   ("final_demand", args.final_demand), ("Z", args.transactions)]
-               if value is not None} or {"intensities": 0.3}
+    perturb = {
+        name: read_rsd(value) if isinstance(value, Path) else value
+        for name, value in [
+            ("intensities", args.intensities),
+            ("direct", args.direct),
+            ("final_demand", args.final_demand),
+            ("Z", args.transactions),
+        ]
+        if value is not None
+    } or {"intensities": 0.3}
     indices = None
     if args.indices:
-        indices = {"stressor": args.index_stressor, "groups": args.groups, "convention": args.convention,
-                   "norm_set": args.norm_set, "norm_sign": args.norm_sign}
+        indices = {
+            "stressor": args.index_stressor,
+            "groups": args.groups,
+            "convention": args.convention,
+            "norm_set": args.norm_set,
+            "norm_sign": args.norm_sign,
+        }
     prov = _provenance(args, "mc", [args.year])
     mrio = _loader(args)(args.year)
-    files = run_montecarlo(mrio, args.output, samples=args.samples, perturb=perturb, seed=args.seed,
-                           backend=args.backend, dtype=args.dtype, stressors=args.stressor,
-                           batch_size=args.batch_size, scheduler=args.scheduler, progress=not args.quiet,
-                           indices=indices, yes=args.yes, provenance=prov, overwrite=args.overwrite)
+    files = run_montecarlo(
+        mrio,
+        args.output,
+        samples=args.samples,
+        perturb=perturb,
+        seed=args.seed,
+        backend=args.backend,
+        dtype=args.dtype,
+        stressors=args.stressor,
+        batch_size=args.batch_size,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+        indices=indices,
+        yes=args.yes,
+        provenance=prov,
+        overwrite=args.overwrite,
+    )
     _report_written(files, args.output)
     if mrio.synthetic:
         print("note: SYNTHETIC DATA - not real (the mrioflow synthetic world); use --data for real data")
@@ -319,9 +444,18 @@ def _sweep(args) -> int:
 
     years = [check_year(year, "--years") for year in args.years]
     prov = _provenance(args, "sweep", years)
-    files = run_sweep(years, args.output, load=_loader(args), backend=args.backend, dtype=args.dtype,
-                      stressors=args.stressor, scheduler=args.scheduler, progress=not args.quiet,
-                      provenance=prov, overwrite=args.overwrite)
+    files = run_sweep(
+        years,
+        args.output,
+        load=_loader(args),
+        backend=args.backend,
+        dtype=args.dtype,
+        stressors=args.stressor,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+        provenance=prov,
+        overwrite=args.overwrite,
+    )
     _report_written(files, args.output)
     return 0
 
@@ -347,30 +481,65 @@ def add_bench_parser(sub) -> None:
         "  mrioflow bench --case engine montecarlo readers gpu --markdown report.md",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("compare", nargs="*", metavar="compare A.json B.json",
-                   help="compare two JSON records instead of running")
-    p.add_argument("--case", dest="cases", nargs="+", metavar="NAME", default=["ladder"],
-                   help="cases to run: ladder, engine, montecarlo, readers, gpu (default: ladder)")
-    p.add_argument("--sizes", nargs="+", metavar="SIZE",
-                   help="ladder sizes: presets or RxSxC shapes (default: eora26 exiobase3 eora_full gloria gloria_sut)")
-    p.add_argument("--quick", action="store_true",
-                   help="small sizes, 2 repeats and a small Monte Carlo batch: a few minutes on 2 cores")
-    p.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "array_api_strict"],
-                   help="ladder backend (default: numpy)")
+    p.add_argument(
+        "compare", nargs="*", metavar="compare A.json B.json", help="compare two JSON records instead of running"
+    )
+    p.add_argument(
+        "--case",
+        dest="cases",
+        nargs="+",
+        metavar="NAME",
+        default=["ladder"],
+        help="cases to run: ladder, engine, montecarlo, readers, gpu (default: ladder)",
+    )
+    p.add_argument(
+        "--sizes",
+        nargs="+",
+        metavar="SIZE",
+        help="ladder sizes: presets or RxSxC shapes (default: eora26 exiobase3 eora_full gloria gloria_sut)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes, 2 repeats and a small Monte Carlo batch: a few minutes on 2 cores",
+    )
+    p.add_argument(
+        "--backend",
+        default="numpy",
+        choices=["numpy", "cupy", "array_api_strict"],
+        help="ladder backend (default: numpy)",
+    )
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-    p.add_argument("--in-place", dest="in_place", action="store_true",
-                   help="ladder: only the year, consuming the table in place (for sizes that fit only so)")
-    p.add_argument("--memory-limit", dest="memory_limit", type=float, metavar="GB",
-                   help="ladder: memory a size may use (default: what is available); larger sizes are skipped")
-    p.add_argument("--countries", dest="n_countries", type=int, help="smaller synthetic world for the named "
-                   "cases other than ladder (default: 189 + RoW)")
+    p.add_argument(
+        "--in-place",
+        dest="in_place",
+        action="store_true",
+        help="ladder: only the year, consuming the table in place (for sizes that fit only so)",
+    )
+    p.add_argument(
+        "--memory-limit",
+        dest="memory_limit",
+        type=float,
+        metavar="GB",
+        help="ladder: memory a size may use (default: what is available); larger sizes are skipped",
+    )
+    p.add_argument(
+        "--countries",
+        dest="n_countries",
+        type=int,
+        help="smaller synthetic world for the named cases other than ladder (default: 189 + RoW)",
+    )
     p.add_argument("--repeat", type=int, help="timed repetitions after a warm-up (default: 3; --quick: 2)")
-    p.add_argument("--samples", type=int, help="Monte Carlo batch size timed (default: 16 in the ladder, 64 in "
-                   "the montecarlo case; --quick: 4)")
+    p.add_argument(
+        "--samples",
+        type=int,
+        help="Monte Carlo batch size timed (default: 16 in the ladder, 64 in the montecarlo case; --quick: 4)",
+    )
     p.add_argument("--no-pymrio", dest="pymrio", action="store_false", help="skip the pymrio references")
     p.add_argument("--markdown", metavar="FILE", help="also write the report as Markdown (atomically)")
-    p.add_argument("--json", metavar="FILE", help="also write the record as JSON (atomically; schema in "
-                   "mrioflow.bench.ladder)")
+    p.add_argument(
+        "--json", metavar="FILE", help="also write the record as JSON (atomically; schema in mrioflow.bench.ladder)"
+    )
     p.add_argument("--plot", metavar="FILE", help="also plot time and GFLOP/s against n (PNG)")
     p.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(handler=_bench)
@@ -403,9 +572,17 @@ def _bench(args) -> int:
         return 0
     command = shlex.join(args.argv)
     repeat = args.repeat or (2 if args.quick else 3)
-    options = dict(n_countries=args.n_countries, repeat=repeat, pymrio=args.pymrio, sizes=args.sizes,
-                   quick=args.quick, backend=args.backend, dtype=args.dtype, in_place=args.in_place,
-                   memory_limit=args.memory_limit * 1e9 if args.memory_limit else None)
+    options = dict(
+        n_countries=args.n_countries,
+        repeat=repeat,
+        pymrio=args.pymrio,
+        sizes=args.sizes,
+        quick=args.quick,
+        backend=args.backend,
+        dtype=args.dtype,
+        in_place=args.in_place,
+        memory_limit=args.memory_limit * 1e9 if args.memory_limit else None,
+    )
     if args.samples or args.quick:
         options["samples"] = args.samples or 4
     report = run_cases(args.cases, command=command, **options)
@@ -414,7 +591,9 @@ def _bench(args) -> int:
     if args.markdown:
         atomic_write(args.markdown, lambda p: Path(p).write_text(text + "\n", encoding="utf-8"))
     if args.json:
-        atomic_write(args.json, lambda p: Path(p).write_text(json.dumps(report, indent=2, default=str), encoding="utf-8"))
+        atomic_write(
+            args.json, lambda p: Path(p).write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+        )
     if args.plot and "ladder" in report["cases"]:
         plot([report], args.plot)
     return 0
@@ -432,12 +611,17 @@ def add_cache_parser(sub) -> None:
         epilog="examples:\n  mrioflow cache\n  mrioflow cache --clear-stale\n  mrioflow cache --clear",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--dir", metavar="FOLDER", help="the cache folder (default: $XDG_CACHE_HOME/mrioflow or "
-                   "~/.cache/mrioflow)")
+    p.add_argument(
+        "--dir", metavar="FOLDER", help="the cache folder (default: $XDG_CACHE_HOME/mrioflow or ~/.cache/mrioflow)"
+    )
     what = p.add_mutually_exclusive_group()
     what.add_argument("--clear", action="store_true", help="delete every cached table")
-    what.add_argument("--clear-stale", dest="clear_stale", action="store_true",
-                      help="delete the tables that would not be loaded again (corrupt or another format version)")
+    what.add_argument(
+        "--clear-stale",
+        dest="clear_stale",
+        action="store_true",
+        help="delete the tables that would not be loaded again (corrupt or another format version)",
+    )
     p.set_defaults(handler=_cache)
 
 

@@ -28,8 +28,9 @@ LEVELS = ("region", "country")
 
 def _prepare(res, stressor, value_added, groups, norm_set, norm_sign, level, backend, convention=None):
     check_option("level", level, LEVELS)
-    regions, P, scope = resolve_grouping(res.countries, groups, norm_set=norm_set, norm_sign=norm_sign,
-                                         convention=convention)
+    regions, P, scope = resolve_grouping(
+        res.countries, groups, norm_set=norm_set, norm_sign=norm_sign, convention=convention
+    )
     k, kv = res.stressor_index(stressor), res.stressor_index(value_added)
     b: Backend = get_backend(_default_backend(res) if backend is None else backend)
     E = b.asarray(res.E[k])
@@ -136,8 +137,17 @@ def bmi(
     qs = K.check_quantiles(norm_quantiles)
     B = K.calc_bmi(E, V, convention=convention, norm_mask=norm_mask, norm_sign=norm_sign, norm_quantiles=qs)
     attrs = _attrs(
-        res, regions, index="BMI", stressor=stressor, value_added=value_added, convention=convention,
-        norm_set=norm_set, norm_sign=norm_sign, norm_quantiles=qs, level=level, backend=b.name,
+        res,
+        regions,
+        index="BMI",
+        stressor=stressor,
+        value_added=value_added,
+        convention=convention,
+        norm_set=norm_set,
+        norm_sign=norm_sign,
+        norm_quantiles=qs,
+        level=level,
+        backend=b.name,
     )
     if level == "region":
         G = b.to_host(K.calc_group_matrix(B, P))
@@ -223,8 +233,16 @@ def gmi(
     qs = K.check_quantiles(norm_quantiles)
     g = K.calc_gmi(E, V, norm_mask=norm_mask, norm_sign=norm_sign, norm_quantiles=qs)
     attrs = _attrs(
-        res, regions, index="GMI", stressor=stressor, value_added=value_added,
-        norm_set=norm_set, norm_sign=norm_sign, norm_quantiles=qs, level=level, backend=b.name,
+        res,
+        regions,
+        index="GMI",
+        stressor=stressor,
+        value_added=value_added,
+        norm_set=norm_set,
+        norm_sign=norm_sign,
+        norm_quantiles=qs,
+        level=level,
+        backend=b.name,
     )
     if level == "region":
         out = pd.Series(b.to_host(K.calc_group_vector(g, P)), index=pd.Index(regions.groups, name="region"), name="GMI")

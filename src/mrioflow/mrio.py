@@ -54,18 +54,14 @@ class _Labelled:
 
     def fd_index(self) -> pd.MultiIndex:
         """(country, category) index of the columns of Y."""
-        return pd.MultiIndex.from_product(
-            [self.countries, self.fd_categories], names=["country", "category"]
-        )
+        return pd.MultiIndex.from_product([self.countries, self.fd_categories], names=["country", "category"])
 
     def stressor_position(self, stressor: str) -> int:
         """Row of ``stressor`` in F; a LabelError lists the available ones."""
         try:
             return self.stressors.index(stressor)
         except ValueError:
-            raise LabelError(
-                f"unknown stressor {stressor!r}; this table has: {', '.join(self.stressors)}"
-            ) from None
+            raise LabelError(f"unknown stressor {stressor!r}; this table has: {', '.join(self.stressors)}") from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,15 +125,16 @@ class MRIO(_Labelled):
     Y: np.ndarray
     F: np.ndarray
     F_Y: np.ndarray
-    countries: tuple[str, ...]
-    sectors: tuple[str, ...]
-    fd_categories: tuple[str, ...]
-    stressors: tuple[str, ...]
-    units: tuple[str, ...]
-    country_names: tuple[str, ...] | None = None
+    # Given as any sequences; stored as tuples of str (country_names: the codes when not given).
+    countries: Sequence[str]
+    sectors: Sequence[str]
+    fd_categories: Sequence[str]
+    stressors: Sequence[str]
+    units: Sequence[str]
+    country_names: Sequence[str] | None = None
     year: int | None = None
     source: str = "user data"
-    meta: Mapping = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -178,8 +175,7 @@ class MRIO(_Labelled):
             bad = np.flatnonzero(x < 0)
             where = ", ".join(f"{self._sector_label(i)} ({x[i]:.6g})" for i in bad[:5])
             raise InvalidValueError(
-                f"gross output x = Z 1 + Y 1 must be non-negative; it is negative for "
-                f"{bad.size} sector(s): {where}"
+                f"gross output x = Z 1 + Y 1 must be non-negative; it is negative for {bad.size} sector(s): {where}"
             )
 
     def _sector_label(self, i: int) -> str:
@@ -205,9 +201,14 @@ class MRIO(_Labelled):
     def labels(self) -> TableLabels:
         """The labels alone (JSON-serialisable through ``to_json``)."""
         return TableLabels(
-            countries=self.countries, sectors=self.sectors, fd_categories=self.fd_categories,
-            stressors=self.stressors, units=self.units, country_names=self.country_names,
-            year=self.year, source=self.source,
+            countries=self.countries,
+            sectors=self.sectors,
+            fd_categories=self.fd_categories,
+            stressors=self.stressors,
+            units=self.units,
+            country_names=self.country_names,
+            year=self.year,
+            source=self.source,
             meta={k: v for k, v in self.meta.items() if isinstance(v, str | int | float | bool)},
         )
 

@@ -30,8 +30,17 @@ from .engine.backend import Backend, get_backend
 from .errors import LabelError, MissingDataError, ReaderError
 from .kernels.indices import CONVENTIONS, NORM_SIGNS, calc_group_matrix, check_option
 
-__all__ = ["NORM_SETS", "Regions", "as_regions", "bri", "from_csv", "from_dict", "group_matrix",
-           "norm_mask_on", "resolve_grouping"]
+__all__ = [
+    "NORM_SETS",
+    "Regions",
+    "as_regions",
+    "bri",
+    "from_csv",
+    "from_dict",
+    "group_matrix",
+    "norm_mask_on",
+    "resolve_grouping",
+]
 
 #: Countries an index is computed over and normalised against (docs/method.md section 6).
 NORM_SETS = ("all", "scope")
@@ -100,9 +109,7 @@ class Regions:
         if group_order is not None:
             order = [str(g) for g in group_order]
             if sorted(order) != sorted(groups):
-                raise LabelError(
-                    f"group_order must list each group exactly once; groups are {groups}, got {order}"
-                )
+                raise LabelError(f"group_order must list each group exactly once; groups are {groups}, got {order}")
             groups = order
         self._groups = tuple(groups)
         self.name = str(name)
@@ -184,9 +191,7 @@ class Regions:
         miss = self.missing(countries)
         if miss:
             noun = "country" if len(miss) == 1 else "countries"
-            raise LabelError(
-                f"grouping {self.name!r} has {len(miss)} {noun} not in the table: {', '.join(miss)}"
-            )
+            raise LabelError(f"grouping {self.name!r} has {len(miss)} {noun} not in the table: {', '.join(miss)}")
 
     def membership(self, countries: Sequence[str], *, other: str | None = None) -> np.ndarray:
         """Membership matrix P (G x R) of the table's countries: P[g, r] = 1 if r is in g.
@@ -317,9 +322,7 @@ def from_csv(path: str | os.PathLike, *, group_column: str | None = None, name: 
                 f"{', '.join(GROUP_COLUMNS)} (or pass group_column), found: {', '.join(table.columns)}"
             )
     elif group_column not in table.columns:
-        raise ReaderError(
-            f"{path}: no group column {group_column!r}; found columns: {', '.join(table.columns)}"
-        )
+        raise ReaderError(f"{path}: no group column {group_column!r}; found columns: {', '.join(table.columns)}")
     stem = os.path.splitext(os.path.basename(path))[0]
     return _from_table(table, group_column, name=name or stem, source=path)
 
@@ -356,9 +359,7 @@ def as_regions(groups) -> Regions:
         return from_dict(groups)
     if isinstance(groups, (str, os.PathLike)):
         return from_csv(groups)
-    raise LabelError(
-        f"groups must be a Regions object, a dict, a CSV path or None (BRI), got {type(groups).__name__}"
-    )
+    raise LabelError(f"groups must be a Regions object, a dict, a CSV path or None (BRI), got {type(groups).__name__}")
 
 
 def _from_table(table: pd.DataFrame, group_column: str, *, name: str, source: str) -> Regions:
@@ -371,9 +372,7 @@ def _from_table(table: pd.DataFrame, group_column: str, *, name: str, source: st
         if not group:
             raise ReaderError(f"{source}, line {line}: country {code} has an empty {group_column!r}")
         if code in mapping and mapping[code] != group:
-            raise LabelError(
-                f"{source}, line {line}: country {code} is in two groups: {mapping[code]!r} and {group!r}"
-            )
+            raise LabelError(f"{source}, line {line}: country {code} is in two groups: {mapping[code]!r} and {group!r}")
         mapping[code] = group
 
     def names(col):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from expected_output import expected_files, listing  # noqa: F401  (tests/analysis is on sys.path)
 
 GROUPS_CSV = "iso3,region\nCHN,East\nJPN,East\nKOR,East\nIND,South\nPAK,South\nDEU,West\nFRA,West\nGBR,West\n"

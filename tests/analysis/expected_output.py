@@ -7,14 +7,29 @@ def expected_files(years, stressor="CH4", va="VA"):
     """Every file docs/method.md section 9 and the issue ask for, per year and across years."""
     y0, y1 = years[0], years[-1]
     per_year = [
-        "accounts_country", "accounts_region",              # PBA / CBA by country and region
-        "sectors_country", "sectors_region",                # by sector, both perspectives
-        f"flows_region_{stressor}", f"flows_region_{va}",   # region x region embodied flows
-        "bmi_region", "bmi_country", "gmi_region", "gmi_country", "bmi_ratio_case_spread",
+        "accounts_country",
+        "accounts_region",  # PBA / CBA by country and region
+        "sectors_country",
+        "sectors_region",  # by sector, both perspectives
+        f"flows_region_{stressor}",
+        f"flows_region_{va}",  # region x region embodied flows
+        "bmi_region",
+        "bmi_country",
+        "gmi_region",
+        "gmi_country",
+        "bmi_ratio_case_spread",
     ]
     across = [
-        "accounts_country", "accounts_region", "sectors_country", "sectors_region", "flows_region",
-        "bmi_region", "bmi_region_total", "gmi_region", "gmi_country", "bmi_ratio_case_spread",
+        "accounts_country",
+        "accounts_region",
+        "sectors_country",
+        "sectors_region",
+        "flows_region",
+        "bmi_region",
+        "bmi_region_total",
+        "gmi_region",
+        "gmi_country",
+        "bmi_ratio_case_spread",
     ]
     if len(years) > 1:
         across.append(f"bmi_region_diff_{y0}_{y1}")

@@ -86,7 +86,10 @@ def test_country_outside_grouping_stays_in_network(hand_results):
 @pytest.mark.parametrize(
     "kw, message",
     [
-        ({"convention": "printd"}, "convention must be one of 'printed', 'victim_row', 'beneficiary_row'; got 'printd'"),
+        (
+            {"convention": "printd"},
+            "convention must be one of 'printed', 'victim_row', 'beneficiary_row'; got 'printd'",
+        ),
         ({"norm_set": "bri"}, "norm_set must be one of 'all', 'scope'; got 'bri'"),
         ({"norm_sign": "positive"}, "norm_sign must be one of 'signed', 'abs'; got 'positive'"),
         ({"level": "world"}, "level must be one of 'region', 'country'; got 'world'"),

@@ -9,12 +9,11 @@ import subprocess
 import sys
 
 import pytest
+from expected_output import listing
 
 from mrioflow.analysis import OutputError, OutputFolder, Settings, run
 from mrioflow.analysis.output import MANIFEST
 from mrioflow.errors import OptionError
-
-from expected_output import listing
 
 
 def _settings(out, groups_csv, **kw):
@@ -25,7 +24,9 @@ def _settings(out, groups_csv, **kw):
 def test_rerun_needs_overwrite_and_leaves_one_run(tmp_path, groups_csv):
     out = tmp_path / "out"
     first = run(_settings(out, groups_csv), progress=False)
-    with pytest.raises(OutputError, match=r"out is not empty \(it holds the run output of an earlier run\).*--overwrite"):
+    with pytest.raises(
+        OutputError, match=r"out is not empty \(it holds the run output of an earlier run\).*--overwrite"
+    ):
         run(_settings(out, groups_csv, years=[2021]), progress=False)
     second = run(_settings(out, groups_csv, years=[2021], overwrite=True), progress=False)
     files = listing(out)
@@ -56,10 +57,12 @@ def test_a_foreign_folder_is_never_deleted(tmp_path, groups_csv):
 
 def test_option_errors_create_no_folder(tmp_path, groups_csv):
     out = tmp_path / "out"
-    for bad, message in [(dict(convention="nope"), "convention must be one of"),
-                         (dict(norm_quantiles=(0.5, 0.2)), r"norm_quantiles must satisfy 0 <= lo < hi <= 1"),
-                         (dict(stressor="../x"), "stressor '../x' cannot name an output file"),
-                         (dict(output=""), "output must name a folder, got an empty string")]:
+    for bad, message in [
+        (dict(convention="nope"), "convention must be one of"),
+        (dict(norm_quantiles=(0.5, 0.2)), r"norm_quantiles must satisfy 0 <= lo < hi <= 1"),
+        (dict(stressor="../x"), "stressor '../x' cannot name an output file"),
+        (dict(output=""), "output must name a folder, got an empty string"),
+    ]:
         with pytest.raises(OptionError, match=message):
             Settings.build(overrides={"groups": str(groups_csv), "output": str(out), **bad})
     with pytest.raises(OutputError, match="the output folder is an empty string"):
@@ -96,8 +99,9 @@ def test_staging_folder_of_a_killed_run_is_removed(tmp_path, groups_csv):
     (lookalike / "keep.txt").write_text("not mrioflow's")
     live = tmp_path / ".mrioflow-stage-out-2-beef"
     live.mkdir()
-    (live / MANIFEST).write_text(json.dumps({"writer": "mrioflow", "kind": "run", "host": os.uname().nodename,
-                                             "pid": os.getpid()}))
+    (live / MANIFEST).write_text(
+        json.dumps({"writer": "mrioflow", "kind": "run", "host": os.uname().nodename, "pid": os.getpid()})
+    )
     run(_settings(out, groups_csv), progress=False)
     assert not stage.exists()
     assert lookalike.is_dir() and live.is_dir()
@@ -108,8 +112,23 @@ def test_cli_rerun_and_robust_option(tmp_path, groups_csv):
     from mrioflow.cli import main
 
     out = tmp_path / "out"
-    argv = ["run", "-q", "--groups", str(groups_csv), "--synthetic-countries", "10", "--years", "2013",
-            "--backend", "numpy", "--norm-quantiles", "0.05", "0.95", "-o", str(out)]
+    argv = [
+        "run",
+        "-q",
+        "--groups",
+        str(groups_csv),
+        "--synthetic-countries",
+        "10",
+        "--years",
+        "2013",
+        "--backend",
+        "numpy",
+        "--norm-quantiles",
+        "0.05",
+        "0.95",
+        "-o",
+        str(out),
+    ]
     assert main(argv) == 0
     assert main(argv) == 1  # refused: the folder holds a run
     assert main([*argv, "--overwrite"]) == 0

@@ -7,12 +7,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from expected_output import expected_files, listing
 
 import mrioflow as mf
 from mrioflow.analysis import OutputError, OutputFolder, Settings, atomic_write, run
 from mrioflow.analysis.figures import SYNTHETIC_MARK
-
-from expected_output import expected_files, listing
 
 YEARS = (2013, 2021)
 
@@ -88,7 +87,9 @@ def test_index_tables_are_consistent(small_run):
     tot = pd.read_csv(tables / "bmi_region_total.csv", index_col=0)
     np.testing.assert_allclose(tot["2013"], b13.sum(axis=1), rtol=1e-12)
     bc = pd.read_csv(tables / "bmi_country_2013.csv", index_col=0)
-    assert b13.loc["East", "West"] == pytest.approx(bc.loc[["CHN", "JPN", "KOR"], ["DEU", "FRA", "GBR"]].to_numpy().sum())
+    assert b13.loc["East", "West"] == pytest.approx(
+        bc.loc[["CHN", "JPN", "KOR"], ["DEU", "FRA", "GBR"]].to_numpy().sum()
+    )
     assert not np.any((bc.to_numpy() != 0) & (bc.to_numpy().T != 0))
     gc = pd.read_csv(tables / "gmi_country.csv", index_col=0)
     gr = pd.read_csv(tables / "gmi_region.csv", index_col=0)
@@ -102,7 +103,7 @@ def test_report_is_self_contained_and_says_synthetic(small_run):
     html = (small_run.output / "report.html").read_text(encoding="utf-8")
     assert html.count(SYNTHETIC_MARK) >= 2
     assert html.count('src="data:image/png;base64,') == 9
-    assert "src=\"http" not in html and "<link" not in html
+    assert 'src="http' not in html and "<link" not in html
     for needle in ("Provenance", "Package versions", "Timings", "numpy", np.__version__, "convention=printed"):
         assert needle in html
     prov = json.loads((small_run.output / "provenance.json").read_text())
@@ -208,8 +209,16 @@ def test_unknown_country_in_grouping_fails_before_work(tmp_path):
 
 
 def test_one_year(tmp_path, groups_csv):
-    s = Settings.build(overrides=dict(groups=str(groups_csv), synthetic_countries=10, years=[2013],
-                                      output=str(tmp_path / "o"), convention="victim_row", norm_set="scope"))
+    s = Settings.build(
+        overrides=dict(
+            groups=str(groups_csv),
+            synthetic_countries=10,
+            years=[2013],
+            output=str(tmp_path / "o"),
+            convention="victim_row",
+            norm_set="scope",
+        )
+    )
     summary = run(s, progress=False)
     assert listing(summary.output) == expected_files((2013,))
     b = pd.read_csv(summary.output / "tables" / "bmi_country_2013.csv", index_col=0)

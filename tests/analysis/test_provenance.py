@@ -16,8 +16,17 @@ from mrioflow.analysis import provenance as prov
 
 CODES = ["CHN", "JPN", "KOR", "IND", "PAK", "DEU", "FRA", "GBR", "USA", "BRA"]
 YEARS = list(range(1970, 2023))
-HEADER = ["IPCC_annex", "C_group_IM24_sh", "Country_code_A3", "Name", "ipcc_code_2006_for_standard_report",
-          "ipcc_code_2006_for_standard_report_name", "Substance", "fossil_bio", *[f"Y_{y}" for y in YEARS]]
+HEADER = [
+    "IPCC_annex",
+    "C_group_IM24_sh",
+    "Country_code_A3",
+    "Name",
+    "ipcc_code_2006_for_standard_report",
+    "ipcc_code_2006_for_standard_report_name",
+    "Substance",
+    "fossil_bio",
+    *[f"Y_{y}" for y in YEARS],
+]
 
 
 def _sha(path):
@@ -81,8 +90,24 @@ def test_two_year_eora26_edgar_run_from_the_cli(inputs, tmp_path):
 
     eora, edgar, groups = inputs
     out = tmp_path / "o"
-    argv = ["run", "-q", "--eora26", str(eora), "--years", "2013", "2021", "--edgar", str(edgar),
-            "--groups", str(groups), "--no-cache", "--backend", "numpy", "-o", str(out)]
+    argv = [
+        "run",
+        "-q",
+        "--eora26",
+        str(eora),
+        "--years",
+        "2013",
+        "2021",
+        "--edgar",
+        str(edgar),
+        "--groups",
+        str(groups),
+        "--no-cache",
+        "--backend",
+        "numpy",
+        "-o",
+        str(out),
+    ]
     assert main(argv) == 0
     p = json.loads((out / "provenance.json").read_text())
     _check_inputs(p, eora, edgar, groups)
@@ -96,9 +121,17 @@ def test_two_year_eora26_edgar_run_from_the_cli(inputs, tmp_path):
 
 def test_api_call_records_its_settings(inputs, tmp_path):
     eora, edgar, groups = inputs
-    s = mf.analysis.Settings.build(overrides=dict(eora26=str(eora), years=[2013, 2021], edgar=str(edgar),
-                                                  groups=str(groups), cache=False, backend="numpy",
-                                                  output=str(tmp_path / "o")))
+    s = mf.analysis.Settings.build(
+        overrides=dict(
+            eora26=str(eora),
+            years=[2013, 2021],
+            edgar=str(edgar),
+            groups=str(groups),
+            cache=False,
+            backend="numpy",
+            output=str(tmp_path / "o"),
+        )
+    )
     p = mf.analysis.run(s, progress=False).provenance
     _check_inputs(p, eora, edgar, groups)
     assert p["command line"] is None and "eora26" in p["api call"]
@@ -106,8 +139,9 @@ def test_api_call_records_its_settings(inputs, tmp_path):
 
 def test_a_missing_second_year_fails_before_anything_is_written(inputs, tmp_path):
     eora, _, _ = inputs
-    s = mf.analysis.Settings.build(overrides=dict(eora26=str(eora), years=[2013, 2020], cache=False,
-                                                  output=str(tmp_path / "o")))
+    s = mf.analysis.Settings.build(
+        overrides=dict(eora26=str(eora), years=[2013, 2020], cache=False, output=str(tmp_path / "o"))
+    )
     with pytest.raises(mf.errors.MissingDataError, match="no Eora26 data for 2020"):
         mf.analysis.run(s, progress=False)
     assert list(tmp_path.iterdir()) == []
@@ -130,8 +164,20 @@ def test_sweep_and_mc_record_their_inputs(inputs, tmp_path, command, years):
     eora, edgar, _ = inputs
     out = tmp_path / command
     extra = ["--samples", "4"] if command == "mc" else []
-    argv = [command, "-q", "--eora26", str(eora), *years, "--edgar", str(edgar), "--backend", "numpy",
-            *extra, "-o", str(out)]
+    argv = [
+        command,
+        "-q",
+        "--eora26",
+        str(eora),
+        *years,
+        "--edgar",
+        str(edgar),
+        "--backend",
+        "numpy",
+        *extra,
+        "-o",
+        str(out),
+    ]
     assert main(argv) == 0
     p = json.loads((out / "provenance.json").read_text())
     assert p["command line"] == "mrioflow " + " ".join(argv) and p["edgar used"] is True

@@ -31,8 +31,7 @@ def _hostile_world(year):
 
 
 def _settings(tmp_path, groups):
-    return Settings.build(overrides=dict(groups=str(groups), years=[2013], output=str(tmp_path / "o"),
-                                         backend="numpy"))
+    return Settings.build(overrides=dict(groups=str(groups), years=[2013], output=str(tmp_path / "o"), backend="numpy"))
 
 
 @pytest.fixture
@@ -43,17 +42,43 @@ def hostile_groups(tmp_path):
 
 
 def test_hostile_labels_are_escaped(tmp_path, hostile_groups, monkeypatch):
-    monkeypatch.setattr(pipeline, "_tables", lambda s, r: [(None, lambda: _hostile_world(2013)),
-                                                             (None, lambda: _hostile_world(2021))])
+    monkeypatch.setattr(
+        pipeline, "_tables", lambda s, r: [(None, lambda: _hostile_world(2013)), (None, lambda: _hostile_world(2021))]
+    )
     summary = run(_settings(tmp_path, hostile_groups), progress=False)
     html = (summary.output / "report.html").read_text(encoding="utf-8")
     assert "<img src=x" not in html and "<script" not in html and "onerror=alert(1)>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html  # the label is shown, escaped
     assert "&lt;/table&gt;&lt;script&gt;" in html
     tags = set(re.findall(r"<\s*([a-zA-Z][a-zA-Z0-9]*)", html))
-    assert tags <= {"html", "head", "meta", "title", "style", "body", "div", "h1", "h2", "h3", "p", "b", "code",
-                    "figure", "img", "figcaption", "table", "thead", "tbody", "tr", "th", "td", "dl", "dt", "dd",
-                    "pre"}
+    assert tags <= {
+        "html",
+        "head",
+        "meta",
+        "title",
+        "style",
+        "body",
+        "div",
+        "h1",
+        "h2",
+        "h3",
+        "p",
+        "b",
+        "code",
+        "figure",
+        "img",
+        "figcaption",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "dl",
+        "dt",
+        "dd",
+        "pre",
+    }
     assert html.count("<img ") == len(list((summary.output / "figures").glob("*.png")))
 
 

@@ -56,7 +56,10 @@ def test_config_errors(tmp_path):
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"convention": "victim"}, "convention must be one of 'printed', 'victim_row', 'beneficiary_row'; got 'victim'"),
+        (
+            {"convention": "victim"},
+            "convention must be one of 'printed', 'victim_row', 'beneficiary_row'; got 'victim'",
+        ),
         ({"norm_set": "bri"}, "norm_set must be one of 'all', 'scope'; got 'bri'"),
         ({"norm_sign": "pos"}, "norm_sign must be one of 'signed', 'abs'; got 'pos'"),
         ({"backend": "torch"}, "backend must be one of 'numpy', 'cupy', 'array_api_strict', 'auto'; got 'torch'"),

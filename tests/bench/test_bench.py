@@ -62,7 +62,8 @@ def test_harness_montecarlo_case():
     for target in ("intensities", "final_demand", "intensities_and_final_demand", "Z"):
         assert figures[f"{target}_samples_per_s"] > 0
         assert figures[f"{target}_sample_over_run"] == pytest.approx(
-            1 / figures[f"{target}_samples_per_s"] / figures["engine_run_s"])
+            1 / figures[f"{target}_samples_per_s"] / figures["engine_run_s"]
+        )
 
 
 def test_gpu_case_says_why_it_skips_without_a_gpu():
@@ -88,8 +89,24 @@ def quick_record(tmp_path_factory):
     from mrioflow.bench.ladder import memory_estimate
 
     limit_gb = 1.1 * memory_estimate(200, 30, in_place=False) / 1e9  # fits n = 200, not n = 2,000
-    rc = main(["bench", "--sizes", "10x20x3", "100x20x3", "--repeat", "1", "--samples", "2",
-               "--memory-limit", str(limit_gb), "--json", str(folder / "a.json"), "--plot", str(folder / "a.png")])
+    rc = main(
+        [
+            "bench",
+            "--sizes",
+            "10x20x3",
+            "100x20x3",
+            "--repeat",
+            "1",
+            "--samples",
+            "2",
+            "--memory-limit",
+            str(limit_gb),
+            "--json",
+            str(folder / "a.json"),
+            "--plot",
+            str(folder / "a.png"),
+        ]
+    )
     assert rc == 0
     return folder
 
@@ -133,8 +150,19 @@ def test_compare_table(quick_record, capsys):
         for t in (size.get("operations") or {}).values():
             t["min_s"] *= 2  # machine B: twice as slow
     (quick_record / "b.json").write_text(json.dumps(record))
-    assert main(["bench", "compare", str(quick_record / "a.json"), str(quick_record / "b.json"),
-                 "--plot", str(quick_record / "ab.png")]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "compare",
+                str(quick_record / "a.json"),
+                str(quick_record / "b.json"),
+                "--plot",
+                str(quick_record / "ab.png"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     rows = [line.split() for line in out.splitlines() if line.startswith("10x20x3")]
     assert {r[2] for r in rows} == {"year", "lu", "solve", "montecarlo"}

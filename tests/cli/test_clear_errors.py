@@ -73,7 +73,9 @@ def test_disk_full_while_writing_a_table(tmp_path, monkeypatch):
     out = tmp_path / "out"
     proc = mrioflow("run", *SMALL, "--groups", _groups(tmp_path), "--years", "2013", "-o", out)
     assert proc.returncode == 1
-    assert_one_line_error(proc, rf"cannot write {tmp_path}/\.mrioflow-stage-out-\S+/tables/\w+_2013\.parquet: No space left on device$")
+    assert_one_line_error(
+        proc, rf"cannot write {tmp_path}/\.mrioflow-stage-out-\S+/tables/\w+_2013\.parquet: No space left on device$"
+    )
     assert not list(out.rglob(".mrioflow-tmp-*"))  # the temporary file is gone
 
 
@@ -81,7 +83,9 @@ def test_disk_full_while_storing_a_finished_year(tmp_path, monkeypatch):
     monkeypatch.setattr(np, "savez", _disk_full)
     out = tmp_path / "out"
     proc = mrioflow("sweep", "--years", "2013", *SMALL, "-o", out)
-    assert_one_line_error(proc, rf"cannot write {out}\.years/\S+\.npz: No space left on device; nothing finished is lost")
+    assert_one_line_error(
+        proc, rf"cannot write {out}\.years/\S+\.npz: No space left on device; nothing finished is lost"
+    )
     assert not list(out.rglob(".mrioflow-tmp-*"))
 
 

@@ -50,8 +50,20 @@ def test_installed_script_help_lists_subcommands():
     assert "run" in proc.stdout and "COMMAND" in proc.stdout
     proc = mrioflow("run", "--help")
     assert proc.returncode == 0
-    for opt in ("--eora26", "--years", "--edgar", "--pymrio", "--stressor", "--groups", "--convention",
-                "--norm-set", "--norm-sign", "--backend", "--output", "--config"):
+    for opt in (
+        "--eora26",
+        "--years",
+        "--edgar",
+        "--pymrio",
+        "--stressor",
+        "--groups",
+        "--convention",
+        "--norm-set",
+        "--norm-sign",
+        "--backend",
+        "--output",
+        "--config",
+    ):
         assert opt in proc.stdout
     assert "--synthetic-countries" not in proc.stdout
 
@@ -68,8 +80,25 @@ def test_no_command_is_a_usage_error():
 
 def test_main_in_process_small_world(tmp_path, groups, capsys):
     out = tmp_path / "o"
-    rc = main(["run", "-q", "--groups", str(groups), "--synthetic-countries", "9", "--backend", "numpy",
-               "-o", str(out), "--years", "2013", "2021", "--norm-sign", "abs"])
+    rc = main(
+        [
+            "run",
+            "-q",
+            "--groups",
+            str(groups),
+            "--synthetic-countries",
+            "9",
+            "--backend",
+            "numpy",
+            "-o",
+            str(out),
+            "--years",
+            "2013",
+            "2021",
+            "--norm-sign",
+            "abs",
+        ]
+    )
     assert rc == 0
     printed = capsys.readouterr().out
     assert f"wrote {len(expected_files((2013, 2021)))} files" in printed and "SYNTHETIC" in printed
@@ -168,7 +197,9 @@ def test_eora26_path_matches_the_api(tmp_path):
         worlds[y] = mf.datasets.synthetic(y, countries=codes)
         mf.io.write_eora26(worlds[y], folder, y, zip=True)
     out = tmp_path / "o"
-    proc = mrioflow("run", "-q", "--eora26", folder, "--years", 2013, 2021, "--no-cache", "--backend", "numpy", "-o", out)
+    proc = mrioflow(
+        "run", "-q", "--eora26", folder, "--years", 2013, 2021, "--no-cache", "--backend", "numpy", "-o", out
+    )
     assert proc.returncode == 0, proc.stderr
     assert listing(out) == expected_files((2013, 2021))
     for y in (2013, 2021):

@@ -32,8 +32,10 @@ def test_run_data_is_recognised_and_aliases_agree(sources, tmp_path, capsys):
     common = ["run", "-q", "--groups", str(sources["groups"]), "--backend", "numpy", "--years", "2013"]
     assert main([*common, "--data", str(sources["pymrio"]), "-o", str(tmp_path / "a")]) == 0
     assert main([*common, "--pymrio", str(sources["pymrio"]), "-o", str(tmp_path / "b")]) == 0
-    assert main([*common, "--data", str(sources["eora"]), "--format", "eora26", "--no-cache",
-                 "-o", str(tmp_path / "c")]) == 0
+    assert (
+        main([*common, "--data", str(sources["eora"]), "--format", "eora26", "--no-cache", "-o", str(tmp_path / "c")])
+        == 0
+    )
     capsys.readouterr()
     for out, reader in ((tmp_path / "a", "pymrio"), (tmp_path / "b", "pymrio"), (tmp_path / "c", "eora26")):
         prov = json.loads((out / "provenance.json").read_text())
@@ -47,22 +49,61 @@ def test_run_data_is_recognised_and_aliases_agree(sources, tmp_path, capsys):
 
 
 def test_mc_and_sweep_take_data(sources, tmp_path, capsys):
-    assert main(["mc", "-q", "--data", str(sources["pymrio"]), "--samples", "4", "--backend", "numpy",
-                 "-o", str(tmp_path / "mc")]) == 0
-    assert main(["sweep", "-q", "--data", str(sources["eora"]), "--years", "2013", "--backend", "numpy",
-                 "-o", str(tmp_path / "sw")]) == 0
+    assert (
+        main(
+            [
+                "mc",
+                "-q",
+                "--data",
+                str(sources["pymrio"]),
+                "--samples",
+                "4",
+                "--backend",
+                "numpy",
+                "-o",
+                str(tmp_path / "mc"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "sweep",
+                "-q",
+                "--data",
+                str(sources["eora"]),
+                "--years",
+                "2013",
+                "--backend",
+                "numpy",
+                "-o",
+                str(tmp_path / "sw"),
+            ]
+        )
+        == 0
+    )
     assert "wrote" in capsys.readouterr().out
     assert any((tmp_path / "mc").rglob("mc_summary_CH4_cba*")) and any((tmp_path / "sw").rglob("*"))
 
 
-@pytest.mark.parametrize("args, message", [
-    (["run", "--data", "{eora}", "--eora26", "{eora}"], "give one data source, not eora26 and data"),
-    (["run", "--data", "{groups}"], r"no reader recognises .*groups.csv; give format=NAME \(--format NAME\) with one "
-                                    r"of: eora26: "),
-    (["run", "--data", "{eora}", "--format", "exiobase"], "unknown data format 'exiobase'; available readers: "),
-    (["mc", "--eora26", "{eora}", "--seed-world", "3"], "the eora26 reader takes no option seed; its options: price"),
-    (["sweep", "--years", "2013", "--data", "{eora}", "--data", "{eora}"], "sweep reads one data source, got 2"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "--data", "{eora}", "--eora26", "{eora}"], "give one data source, not eora26 and data"),
+        (
+            ["run", "--data", "{groups}"],
+            r"no reader recognises .*groups.csv; give format=NAME \(--format NAME\) with one "
+            r"of: eora26: ",
+        ),
+        (["run", "--data", "{eora}", "--format", "exiobase"], "unknown data format 'exiobase'; available readers: "),
+        (
+            ["mc", "--eora26", "{eora}", "--seed-world", "3"],
+            "the eora26 reader takes no option seed; its options: price",
+        ),
+        (["sweep", "--years", "2013", "--data", "{eora}", "--data", "{eora}"], "sweep reads one data source, got 2"),
+    ],
+)
 def test_data_errors_are_one_line(sources, tmp_path, capsys, args, message):
     import re
 

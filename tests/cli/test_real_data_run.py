@@ -9,8 +9,17 @@ from cli_runner import run_cli as mrioflow
 import mrioflow as mf
 
 YEARS = list(range(1970, 2023))
-HEADER = ["IPCC_annex", "C_group_IM24_sh", "Country_code_A3", "Name", "ipcc_code_2006_for_standard_report",
-          "ipcc_code_2006_for_standard_report_name", "Substance", "fossil_bio", *[f"Y_{y}" for y in YEARS]]
+HEADER = [
+    "IPCC_annex",
+    "C_group_IM24_sh",
+    "Country_code_A3",
+    "Name",
+    "ipcc_code_2006_for_standard_report",
+    "ipcc_code_2006_for_standard_report_name",
+    "Substance",
+    "fossil_bio",
+    *[f"Y_{y}" for y in YEARS],
+]
 SOURCES = ["3.A.1", "1.B.2", "4.A", "1.A.2", "1.A.4"]  # enteric, fugitive gas, landfills, industry, households
 
 
@@ -31,12 +40,28 @@ def test_edgar_methane_replaces_eora_methane(tmp_path):
     table = _edgar_csv(tmp_path / "edgar.csv", codes, np.random.default_rng(3))
     mapping = tmp_path / "all_to_agriculture.csv"
     bundled = pd.read_csv(mf.data.path("edgar_ch4_to_eora26.csv"))
-    bundled.assign(eora26_sector=np.where(bundled["eora26_sector"] == "final_demand_households",
-                                          "final_demand_households", "1"), weight_rule="all").to_csv(mapping, index=False)
+    bundled.assign(
+        eora26_sector=np.where(bundled["eora26_sector"] == "final_demand_households", "final_demand_households", "1"),
+        weight_rule="all",
+    ).to_csv(mapping, index=False)
 
     for extra, out in [([], tmp_path / "o1"), (["--edgar-mapping", mapping], tmp_path / "o2")]:
-        proc = mrioflow("run", "-q", "--eora26", tmp_path / "eora", "--years", 2021, "--edgar", tmp_path / "edgar.csv",
-                        *extra, "--no-cache", "--backend", "numpy", "-o", out)
+        proc = mrioflow(
+            "run",
+            "-q",
+            "--eora26",
+            tmp_path / "eora",
+            "--years",
+            2021,
+            "--edgar",
+            tmp_path / "edgar.csv",
+            *extra,
+            "--no-cache",
+            "--backend",
+            "numpy",
+            "-o",
+            out,
+        )
         assert proc.returncode == 0, proc.stderr
         assert "XKX" in proc.stderr  # a country in EDGAR but not in the table is reported by code
         acc = pd.read_csv(out / "tables" / "accounts_country_2021.csv")
@@ -46,7 +71,9 @@ def test_edgar_methane_replaces_eora_methane(tmp_path):
         np.testing.assert_allclose(acc.loc[codes, "pba"].to_numpy(), edgar_total.loc[codes].to_numpy(), rtol=1e-9)
         # global balance and conservation: what is consumed is what was emitted
         assert np.isclose(acc["cba"].sum(), acc["pba"].sum(), rtol=1e-9)
-        households = table[(table["ipcc_code_2006_for_standard_report"] == "1.A.4") & table["Country_code_A3"].isin(codes)]
+        households = table[
+            (table["ipcc_code_2006_for_standard_report"] == "1.A.4") & table["Country_code_A3"].isin(codes)
+        ]
         np.testing.assert_allclose(acc["direct"].sum(), households["Y_2021"].sum(), rtol=1e-9)
 
     sectors = pd.read_csv(tmp_path / "o2" / "tables" / "sectors_country_2021.csv")
@@ -60,7 +87,8 @@ def test_edgar_mapping_needs_edgar(tmp_path):
     proc = mrioflow("run", "-q", "--edgar-mapping", tmp_path / "m.csv", "-o", tmp_path / "o")
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
-        "mrioflow: error: edgar_mapping maps an EDGAR file's sources: give edgar as well"]
+        "mrioflow: error: edgar_mapping maps an EDGAR file's sources: give edgar as well"
+    ]
 
 
 def test_run_on_pymrio_folders(tmp_path):
@@ -70,8 +98,9 @@ def test_run_on_pymrio_folders(tmp_path):
     for y, w in worlds.items():
         mf.io.write_pymrio_folder(w, tmp_path / f"pm{y}", table_format="parquet")
     out = tmp_path / "o"
-    proc = mrioflow("run", "-q", "--pymrio", tmp_path / "pm2013", "--pymrio", tmp_path / "pm2021",
-                    "--backend", "numpy", "-o", out)
+    proc = mrioflow(
+        "run", "-q", "--pymrio", tmp_path / "pm2013", "--pymrio", tmp_path / "pm2021", "--backend", "numpy", "-o", out
+    )
     assert proc.returncode == 0, proc.stderr
     for y, w in worlds.items():
         gmi = pd.read_csv(out / "tables" / f"gmi_region_{y}.csv", index_col=0)["GMI"]

@@ -26,8 +26,13 @@ def test_cupy_matches_numpy(world):
     res = mf.Engine("cupy").run(world)
     assert res.backend.name == "cupy" and res.backend.rng_family == "cupy"
     for name in ("E", "M", "F_Y", "x", "E_sector", "E_fd_sector"):
-        np.testing.assert_allclose(getattr(res, name), getattr(ref, name), rtol=1e-10,
-                                   atol=1e-12 * np.abs(getattr(ref, name)).max(), err_msg=name)
+        np.testing.assert_allclose(
+            getattr(res, name),
+            getattr(ref, name),
+            rtol=1e-10,
+            atol=1e-12 * np.abs(getattr(ref, name)).max(),
+            err_msg=name,
+        )
 
 
 def test_cupy_float32(world):
@@ -43,12 +48,23 @@ def test_cupy_pymrio_agreement():
     res = mf.Engine("cupy").run(mf.io.from_pymrio(io))
     label = io.emissions.F.index[0]
     acc = res.accounts(" - ".join(label))
-    np.testing.assert_allclose(acc["cba"].to_numpy(), io.emissions.D_cba_reg.loc[label].to_numpy(dtype=float), rtol=1e-10)
+    np.testing.assert_allclose(
+        acc["cba"].to_numpy(), io.emissions.D_cba_reg.loc[label].to_numpy(dtype=float), rtol=1e-10
+    )
 
 
 def _two_sector(Z, Y):
-    return mf.MRIO(Z=Z, Y=Y, F=np.ones((1, 2)), F_Y=np.zeros((1, 2)), countries=["a", "b"], sectors=["s"],
-                   fd_categories=["hh"], stressors=["CH4"], units=["Gg"])
+    return mf.MRIO(
+        Z=Z,
+        Y=Y,
+        F=np.ones((1, 2)),
+        F_Y=np.zeros((1, 2)),
+        countries=["a", "b"],
+        sectors=["s"],
+        fd_categories=["hh"],
+        stressors=["CH4"],
+        units=["Gg"],
+    )
 
 
 def test_cupy_singular_raises_not_nan():

@@ -24,7 +24,13 @@ def reference(world):
 def test_array_api_strict_matches_numpy(world, reference, device):
     res = mf.Engine(ArrayApiStrictBackend(device=device)).run(world, keep_L=True)
     for name in ("E", "M", "F_Y", "x", "E_sector", "E_fd_sector", "L"):
-        np.testing.assert_allclose(getattr(res, name), getattr(reference, name), rtol=1e-12, atol=1e-12 * np.abs(getattr(reference, name)).max(), err_msg=name)
+        np.testing.assert_allclose(
+            getattr(res, name),
+            getattr(reference, name),
+            rtol=1e-12,
+            atol=1e-12 * np.abs(getattr(reference, name)).max(),
+            err_msg=name,
+        )
 
 
 def test_global_balance(reference):

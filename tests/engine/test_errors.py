@@ -22,8 +22,15 @@ def table(Z, Y, F=None, countries=("a", "b"), **kw):
     """Two countries, one sector, one final-demand category, one stressor."""
     F = np.ones((1, 2)) if F is None else F
     args = dict(
-        Z=Z, Y=Y, F=F, F_Y=np.zeros((1, 2)), countries=countries, sectors=["s"],
-        fd_categories=["hh"], stressors=["CH4"], units=["Gg"],
+        Z=Z,
+        Y=Y,
+        F=F,
+        F_Y=np.zeros((1, 2)),
+        countries=countries,
+        sectors=["s"],
+        fd_categories=["hh"],
+        stressors=["CH4"],
+        units=["Gg"],
     )
     args.update(kw)
     return mf.MRIO(**args)

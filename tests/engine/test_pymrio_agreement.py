@@ -35,8 +35,12 @@ def test_regional_accounts_match_pymrio(reference, results, ext_name):
     ext = getattr(io, ext_name)
     for label in ext.F.index:
         acc = results.accounts(_name(label))
-        for ours, theirs in [("cba", ext.D_cba_reg), ("pba", ext.D_pba_reg),
-                             ("imports", ext.D_imp_reg), ("exports", ext.D_exp_reg)]:
+        for ours, theirs in [
+            ("cba", ext.D_cba_reg),
+            ("pba", ext.D_pba_reg),
+            ("imports", ext.D_imp_reg),
+            ("exports", ext.D_exp_reg),
+        ]:
             expected = theirs.loc[label, list(acc.index)].to_numpy(dtype=float)
             np.testing.assert_allclose(acc[ours].to_numpy(), expected, rtol=RTOL, err_msg=f"{label} {ours}")
 
@@ -68,7 +72,8 @@ def test_sector_level_cba_matches_pymrio(reference, results):
     theirs = io.emissions.D_cba.loc[label]  # (region, sector)
     for region in mrio.countries:
         np.testing.assert_allclose(
-            by_sector[region].to_numpy(), theirs.loc[region].loc[list(by_sector.index)].to_numpy(dtype=float),
+            by_sector[region].to_numpy(),
+            theirs.loc[region].loc[list(by_sector.index)].to_numpy(dtype=float),
             rtol=RTOL,
         )
 

@@ -17,8 +17,17 @@ from mrioflow.errors import InvalidValueError, MemoryLimitError, NonProductiveEr
 
 def table(Z, Y):
     """Two countries, one sector, one final-demand category, one stressor."""
-    return mf.MRIO(Z=Z, Y=Y, F=np.ones((1, 2)), F_Y=np.zeros((1, 2)), countries=("a", "b"), sectors=["s"],
-                   fd_categories=["hh"], stressors=["CH4"], units=["Gg"])
+    return mf.MRIO(
+        Z=Z,
+        Y=Y,
+        F=np.ones((1, 2)),
+        F_Y=np.zeros((1, 2)),
+        countries=("a", "b"),
+        sectors=["s"],
+        fd_categories=["hh"],
+        stressors=["CH4"],
+        units=["Gg"],
+    )
 
 
 BACKENDS = ["numpy", "array_api_strict"]
@@ -30,8 +39,11 @@ def test_non_productive_with_one_tiny_negative_cell(backend):
     does not apply (a negative cell), the spectral-radius criterion refuses it."""
     Z = np.array([[-1e-9, 10.0], [10.0, 0.0]])
     Y = np.array([[0.0, 0.0], [0.0, -5.0]])
-    with pytest.raises(NonProductiveError, match=r"negative cells.*rho\(A\) is about 1\.414.* >= 1.*"
-                                                 r"rho\(\|A\|\) < 1 failed"):
+    with pytest.raises(
+        NonProductiveError,
+        match=r"negative cells.*rho\(A\) is about 1\.414.* >= 1.*"
+        r"rho\(\|A\|\) < 1 failed",
+    ):
         mf.Engine(backend).run(table(Z, Y))
 
 
@@ -73,8 +85,11 @@ def test_check_spectral_radius_directly():
 def test_overflowing_gross_output():
     """Finite cells near the float64 limit: x = Z 1 + Y 1 overflows to inf."""
     Z = np.array([[1e308, 1e308], [1.0, 1.0]])
-    with pytest.raises(InvalidValueError, match=r"gross output x = Z 1 \+ Y 1 is not finite for 1 sector\(s\), "
-                                                r"first a/s \(inf\)"):
+    with pytest.raises(
+        InvalidValueError,
+        match=r"gross output x = Z 1 \+ Y 1 is not finite for 1 sector\(s\), "
+        r"first a/s \(inf\)",
+    ):
         mf.Engine("numpy").run(table(Z, np.ones((2, 2))))
 
 
@@ -87,9 +102,12 @@ def test_overflowing_coefficients():
 
 def test_memory_limit_refuses_with_the_numbers():
     world = mf.datasets.synthetic(2013, seed=1, n_countries=4)
-    with pytest.raises(MemoryLimitError, match=r"needs about .* GB \(1 n x n array\(s\) of .* n = 104 .* but "
-                                               r"1e-06 GB are the memory_limit given; consuming the input in "
-                                               r"place \(Engine.run\(mrio, consume=True\)"):
+    with pytest.raises(
+        MemoryLimitError,
+        match=r"needs about .* GB \(1 n x n array\(s\) of .* n = 104 .* but "
+        r"1e-06 GB are the memory_limit given; consuming the input in "
+        r"place \(Engine.run\(mrio, consume=True\)",
+    ):
         mf.Engine("numpy", memory_limit=1000).run(world)
     need, _ = estimate_run_bytes(world, mf.Engine("numpy").backend)
     lean, _ = estimate_run_bytes(world, mf.Engine("numpy").backend, consume=True)

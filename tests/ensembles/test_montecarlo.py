@@ -41,18 +41,26 @@ def test_intensity_mean_matches_lognormal_expectation(world):
 
 def test_moments_match_samples(world):
     """Batch-wise reduced moments equal moments of the kept account samples."""
-    res = mf.montecarlo(world, samples=50, perturb={"intensities": 0.2}, seed=3, backend="numpy",
-                        batch_size=7, progress=False)
+    res = mf.montecarlo(
+        world, samples=50, perturb={"intensities": 0.2}, seed=3, backend="numpy", batch_size=7, progress=False
+    )
     cba_from_flows = res.flows_mean.sum(axis=1) + res.nominal.F_Y  # mean over samples of column sums
     np.testing.assert_allclose(cba_from_flows, res.accounts["cba"].mean(axis=0), rtol=1e-10)
 
 
 def test_zero_rsd_reproduces_the_nominal_run(world):
-    res = mf.montecarlo(world, samples=3, perturb={"intensities": 0.0, "final_demand": 0.0, "Z": 0.0, "direct": 0.0},
-                        backend="numpy", progress=False)
+    res = mf.montecarlo(
+        world,
+        samples=3,
+        perturb={"intensities": 0.0, "final_demand": 0.0, "Z": 0.0, "direct": 0.0},
+        backend="numpy",
+        progress=False,
+    )
     for name in ("pba", "cba", "imports", "exports"):
         for k, s in enumerate(world.stressors):
-            np.testing.assert_allclose(res.accounts[name][:, k], np.broadcast_to(res.nominal.accounts(s)[name].to_numpy(), (3, 8)), rtol=1e-10)
+            np.testing.assert_allclose(
+                res.accounts[name][:, k], np.broadcast_to(res.nominal.accounts(s)[name].to_numpy(), (3, 8)), rtol=1e-10
+            )
 
 
 def test_perturbed_transactions_keep_the_table_balanced(world):
@@ -75,8 +83,9 @@ def test_final_demand_shock_scales_with_demand(world):
 
 
 def test_final_demand_by_W_equals_the_solve_per_batch(world, monkeypatch):
-    kw = dict(samples=7, perturb={"final_demand": 0.3, "direct": 0.2}, seed=3, batch_size=3, backend="numpy",
-              progress=False)
+    kw = dict(
+        samples=7, perturb={"final_demand": 0.3, "direct": 0.2}, seed=3, batch_size=3, backend="numpy", progress=False
+    )
     by_w = mf.montecarlo(world, **kw)
     monkeypatch.setattr(mc_module, "_W_SHARE", 0.0)  # W never small enough: a solve per batch
     by_solve = mf.montecarlo(world, **kw)
@@ -110,8 +119,9 @@ def test_reproducible_and_independent_of_scheduler(world):
 
 
 def test_resume_computes_only_missing_batches(world, tmp_path, monkeypatch):
-    kw = dict(samples=9, perturb={"intensities": 0.3}, seed=2, backend="numpy", batch_size=3,
-              out_dir=tmp_path, progress=False)
+    kw = dict(
+        samples=9, perturb={"intensities": 0.3}, seed=2, backend="numpy", batch_size=3, out_dir=tmp_path, progress=False
+    )
     first = mf.montecarlo(world, **kw)
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == ["batch_000000.npz", "batch_000001.npz", "batch_000002.npz", "manifest.json"]
@@ -154,14 +164,14 @@ def test_per_sector_rsd(world):
 def test_per_sector_rsd_by_name(world):
     rsd = np.linspace(0.0, 0.5, world.n_sectors)
     by_name = pd.Series(rsd[::-1], index=world.sectors[::-1])  # any order
-    np.testing.assert_array_equal(
-        mc_module._expand_rsd("Z", by_name, world), mc_module._expand_rsd("Z", rsd, world)
-    )
+    np.testing.assert_array_equal(mc_module._expand_rsd("Z", by_name, world), mc_module._expand_rsd("Z", rsd, world))
     wrong = by_name.rename(index={world.sectors[0]: "Agricultur"})
     with pytest.raises(LabelError, match=r"each of the \d+ sectors once \(unknown: 'Agricultur'; missing: '"):
         mf.montecarlo(world, samples=2, perturb={"intensities": wrong}, backend="numpy")
     with pytest.raises(LabelError, match=r"repeated: "):
-        mf.montecarlo(world, samples=2, perturb={"intensities": pd.concat([by_name, by_name.iloc[:1]])}, backend="numpy")
+        mf.montecarlo(
+            world, samples=2, perturb={"intensities": pd.concat([by_name, by_name.iloc[:1]])}, backend="numpy"
+        )
     text = by_name.astype(object)
     text.iloc[2] = "high"
     with pytest.raises(OptionError, match=r"rsd for 'intensities': sector .* has value 'high', not a number"):
@@ -183,8 +193,11 @@ def test_errors(world):
         mf.montecarlo(world, samples=2, seed=-1, backend="numpy")
     with pytest.raises(OptionError, match="batch_size must be an integer >= 1, got 2.5"):
         mf.montecarlo(world, samples=2, batch_size=2.5, backend="numpy")
-    with pytest.raises(OptionError, match=r"scheduler must be None, one of \('sync', 'synchronous', 'threads', "
-                       r"'processes'\), a Dask scheduler address .* got 'process'"):
+    with pytest.raises(
+        OptionError,
+        match=r"scheduler must be None, one of \('sync', 'synchronous', 'threads', "
+        r"'processes'\), a Dask scheduler address .* got 'process'",
+    ):
         mf.montecarlo(world, samples=2, scheduler="process", backend="numpy")
     with pytest.raises(OptionError, match="dtype 'float32' disagrees with the backend's dtype 'float64'"):
         mf.montecarlo(world, samples=2, backend=ArrayApiStrictBackend(), dtype="float32")
@@ -197,16 +210,26 @@ def bri_world():
 
 def test_indices_per_sample(bri_world):
     opts = {"convention": "victim_row", "norm_set": "scope"}
-    res = mf.montecarlo(bri_world, samples=12, perturb={"intensities": 0.3}, seed=2, backend="numpy",
-                        batch_size=5, progress=False, indices=opts)
+    res = mf.montecarlo(
+        bri_world,
+        samples=12,
+        perturb={"intensities": 0.3},
+        seed=2,
+        backend="numpy",
+        batch_size=5,
+        progress=False,
+        indices=opts,
+    )
     groups = mf.regions.bri()
     nominal = res.nominal
     # the nominal indices are those of the labelled API on the unperturbed run
     gmi = res.gmi_summary("region")
-    np.testing.assert_allclose(gmi["nominal"].to_numpy(),
-                               mf.indices.gmi(nominal, "CH4", groups, norm_set="scope").to_numpy(), rtol=1e-12)
-    np.testing.assert_allclose(res.bmi_summary("nominal").to_numpy(),
-                               mf.indices.bmi(nominal, "CH4", groups, **opts).to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        gmi["nominal"].to_numpy(), mf.indices.gmi(nominal, "CH4", groups, norm_set="scope").to_numpy(), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        res.bmi_summary("nominal").to_numpy(), mf.indices.bmi(nominal, "CH4", groups, **opts).to_numpy(), rtol=1e-12
+    )
     # every sample obeys the index ranges; regions are sums of their members
     assert res.gmi.shape == (12, bri_world.n_countries) and res.bmi_region.shape == (12, 9, 9)
     assert np.all(np.abs(res.gmi) <= 3) and np.all(res.bmi_region >= 0)
@@ -219,8 +242,9 @@ def test_indices_per_sample(bri_world):
 
 
 def test_indices_without_spread_equal_the_nominal(bri_world):
-    res = mf.montecarlo(bri_world, samples=4, perturb={"intensities": 1e-12}, backend="numpy", progress=False,
-                        indices={})
+    res = mf.montecarlo(
+        bri_world, samples=4, perturb={"intensities": 1e-12}, backend="numpy", progress=False, indices={}
+    )
     np.testing.assert_allclose(res.gmi, np.broadcast_to(res.nominal_gmi, res.gmi.shape), atol=1e-9)
     s = res.gmi_summary("country")
     np.testing.assert_array_equal(s["P(GMI < 0)"].to_numpy(), (s["nominal"] < 0).to_numpy().astype(float))

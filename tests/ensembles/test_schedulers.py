@@ -26,15 +26,22 @@ def _world(year=2013):
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=40) as c:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    ) as c:
         yield c
 
 
 def test_ensemble_and_sweep_on_a_local_cluster(cluster):
     world = _world()
-    kw = dict(samples=9, perturb={"intensities": 0.3, "final_demand": 0.1}, seed=7, batch_size=2, backend="numpy",
-              progress=False)
+    kw = dict(
+        samples=9,
+        perturb={"intensities": 0.3, "final_demand": 0.1},
+        seed=7,
+        batch_size=2,
+        backend="numpy",
+        progress=False,
+    )
     here = mf.montecarlo(world, **kw)
     with distributed.Client(cluster) as client:
         there = mf.montecarlo(world, scheduler=client, **kw)
@@ -43,8 +50,7 @@ def test_ensemble_and_sweep_on_a_local_cluster(cluster):
         np.testing.assert_array_equal(there.accounts[name], here.accounts[name])
 
     # by address: the run makes its own Client and closes it
-    swept = mf.sweep([2013, 2014], loader=_world, backend="numpy", scheduler=cluster.scheduler_address,
-                     progress=False)
+    swept = mf.sweep([2013, 2014], loader=_world, backend="numpy", scheduler=cluster.scheduler_address, progress=False)
     for year in (2013, 2014):
         ref = mf.Engine("numpy").run(_world(year), sector_flows=False)
         np.testing.assert_allclose(swept[year].E, ref.E, rtol=1e-13)

@@ -26,11 +26,14 @@ def _same(a, b):
         np.testing.assert_array_equal(a.accounts[name], b.accounts[name])
 
 
-@pytest.mark.parametrize("perturb", [
-    {"intensities": 0.3, "direct": 0.2},
-    {"final_demand": 0.2},  # E = W Yr
-    {"final_demand": 0.2, "intensities": 0.1},  # one solve per batch
-])
+@pytest.mark.parametrize(
+    "perturb",
+    [
+        {"intensities": 0.3, "direct": 0.2},
+        {"final_demand": 0.2},  # E = W Yr
+        {"final_demand": 0.2, "intensities": 0.1},  # one solve per batch
+    ],
+)
 def test_same_seed_same_samples_whatever_the_batch_size(world, perturb):
     kw = dict(samples=64, perturb=perturb, seed=5, backend="numpy", progress=False)
     ref = mf.montecarlo(world, batch_size=64, **kw)
@@ -52,8 +55,14 @@ def test_threads_and_processes_give_the_same_samples(world):
 
 
 def test_resumed_run_equals_an_uninterrupted_one(world, tmp_path, monkeypatch):
-    kw = dict(samples=10, perturb={"intensities": 0.3, "final_demand": 0.1}, seed=3, backend="numpy",
-              batch_size=3, progress=False)
+    kw = dict(
+        samples=10,
+        perturb={"intensities": 0.3, "final_demand": 0.1},
+        seed=3,
+        backend="numpy",
+        batch_size=3,
+        progress=False,
+    )
     whole = mf.montecarlo(world, **kw)
     original = mc_module._BatchRunner.__call__
 
@@ -120,8 +129,13 @@ def test_store_folder_problems_are_one_line(world, tmp_path):
         mf.montecarlo(world, out_dir=alien, **kw)
 
     swept = tmp_path / "swept"
-    mf.sweep([2013], backend="numpy", out_dir=swept, progress=False,
-             loader=lambda y: mf.datasets.synthetic(year=y, n_countries=4))
+    mf.sweep(
+        [2013],
+        backend="numpy",
+        out_dir=swept,
+        progress=False,
+        loader=lambda y: mf.datasets.synthetic(year=y, n_countries=4),
+    )
     with pytest.raises(StoreError, match="holds a sweep, not a Monte Carlo ensemble"):
         mf.montecarlo(world, out_dir=swept, **kw)
 
@@ -133,7 +147,9 @@ def test_disk_full_names_the_file(world, tmp_path, monkeypatch):
     mf.montecarlo(world, samples=2, seed=1, backend="numpy", progress=False, out_dir=tmp_path, batch_size=1)
     (tmp_path / "batch_000001.npz").unlink()
     monkeypatch.setattr(np, "savez", full)
-    with pytest.raises(StoreError, match=r"cannot write \S+batch_000001.npz: No space left on device; nothing finished is lost"):
+    with pytest.raises(
+        StoreError, match=r"cannot write \S+batch_000001.npz: No space left on device; nothing finished is lost"
+    ):
         mf.montecarlo(world, samples=2, seed=1, backend="numpy", progress=False, out_dir=tmp_path, batch_size=1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["batch_000000.npz", "manifest.json"]
 
@@ -178,5 +194,8 @@ def test_backends_pickle_as_the_same_kind_device_and_dtype():
         again = pickle.loads(pickle.dumps(b))
         assert (type(again), again.device_name, again.dtype_name) == (type(b), b.device_name, "float32")
         assert again.spec() == b.spec()
-    assert ArrayApiStrictBackend(device="device1").spec() == {"name": "array_api_strict", "dtype": "float64",
-                                                              "device": "device1"}
+    assert ArrayApiStrictBackend(device="device1").spec() == {
+        "name": "array_api_strict",
+        "dtype": "float64",
+        "device": "device1",
+    }

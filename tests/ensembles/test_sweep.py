@@ -43,8 +43,11 @@ def test_resume_skips_finished_years(tmp_path, monkeypatch):
     mf.sweep([2013, 2014], loader, backend="numpy", out_dir=tmp_path, progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "year_2013.npz", "year_2014.npz"]
     seen = []
-    monkeypatch.setattr(sweep_module._YearRunner, "__call__",
-                        lambda self, y, f=sweep_module._YearRunner.__call__: seen.append(y) or f(self, y))
+    monkeypatch.setattr(
+        sweep_module._YearRunner,
+        "__call__",
+        lambda self, y, f=sweep_module._YearRunner.__call__: seen.append(y) or f(self, y),
+    )
     again = mf.sweep([2013, 2014, 2015], loader, backend="numpy", out_dir=tmp_path, progress=False)
     assert seen == [2015]
     ref = mf.Engine("numpy").run(loader(2013))
@@ -69,11 +72,21 @@ def test_errors():
 def test_resume_refuses_another_table_for_a_finished_year(tmp_path):
     """Same loader function, other arguments (another world): refused, naming the loader;
     same description but another table (a loader whose data changed): refused, naming the year."""
-    mf.sweep([2013], functools.partial(mf.datasets.synthetic, n_countries=5, seed=1), backend="numpy",
-             out_dir=tmp_path, progress=False)
+    mf.sweep(
+        [2013],
+        functools.partial(mf.datasets.synthetic, n_countries=5, seed=1),
+        backend="numpy",
+        out_dir=tmp_path,
+        progress=False,
+    )
     with pytest.raises(StoreError, match="whose loader differs"):
-        mf.sweep([2013], functools.partial(mf.datasets.synthetic, n_countries=5, seed=2), backend="numpy",
-                 out_dir=tmp_path, progress=False)
+        mf.sweep(
+            [2013],
+            functools.partial(mf.datasets.synthetic, n_countries=5, seed=2),
+            backend="numpy",
+            out_dir=tmp_path,
+            progress=False,
+        )
     data = {"seed": 1}
 
     def changing(year):

@@ -86,19 +86,25 @@ def make_eora_arrays(seed: int = 0, countries=COUNTRIES):
     N, M = R * S + 1, R * c + 1
     T = rng.gamma(0.5, 100.0, (N, N)) * (rng.random((N, N)) < 0.6)
     FD = rng.gamma(0.8, 500.0, (N, M)) * (rng.random((N, M)) < 0.7)
-    FD[:, 4:M - 1:c] *= np.where(rng.random((N, R)) < 0.4, -0.1, 0.1)  # inventory changes, both signs
+    FD[:, 4 : M - 1 : c] *= np.where(rng.random((N, R)) < 0.4, -0.1, 0.1)  # inventory changes, both signs
     VA = rng.normal(50.0, 30.0, (6, N))  # some items negative (subsidies)
     VA[2] = -np.abs(VA[2])
     Q = rng.gamma(0.7, 3.0, (len(Q_LABELS), N)) * (rng.random((len(Q_LABELS), N)) < 0.8)
     QY = np.zeros((len(Q_LABELS), M))
-    QY[:, 0:M - 1:c] = rng.gamma(0.7, 2.0, (len(Q_LABELS), R))  # household direct emissions
+    QY[:, 0 : M - 1 : c] = rng.gamma(0.7, 2.0, (len(Q_LABELS), R))  # household direct emissions
     QY[:, M - 1] = rng.gamma(0.7, 2.0, len(Q_LABELS))
     return T, FD, VA, Q, QY
 
 
 def write_eora_files(
-    folder: Path, year: int = 2013, price: str = "bp", *, seed: int = 0, trailing: bool = False,
-    eol: str = "\n", countries=COUNTRIES,
+    folder: Path,
+    year: int = 2013,
+    price: str = "bp",
+    *,
+    seed: int = 0,
+    trailing: bool = False,
+    eol: str = "\n",
+    countries=COUNTRIES,
 ) -> EoraFiles:
     """Write the nine files of one Eora26 year into ``folder`` (plain text, exact layout)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -137,5 +143,3 @@ def zip_folder(files: EoraFiles, target: Path) -> Path:
         for p in sorted(files.folder.iterdir()):
             zf.write(p, p.name)
     return z
-
-

@@ -11,7 +11,14 @@ def test_bench_readers_small(tmp_path):
     pytest.importorskip("pymrio")
     res = bench_readers(n_countries=3, repeat=1, workdir=tmp_path)
     assert res["n"] == 2 * 26 + 1  # two countries + Eora's single RoW row
-    for key in ("parse_s", "pymrio_parse_s", "cached_load_s", "cache_write_s", "pymrio_over_parse", "cached_over_parse"):
+    for key in (
+        "parse_s",
+        "pymrio_parse_s",
+        "cached_load_s",
+        "cache_write_s",
+        "pymrio_over_parse",
+        "cached_over_parse",
+    ):
         assert res[key] > 0
     assert (tmp_path / "eora" / "Eora26_2013_bp_T.txt").is_file()
 

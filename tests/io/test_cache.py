@@ -253,13 +253,15 @@ def test_malformed_headers_are_listed_as_corrupt(cache_dir, capsys):
         "garbage": b"nonsense",
         "short": cache_mod._MAGIC + struct.pack("<QQ", 1000, 0) + b"{}",
         "list": cache_mod._MAGIC + struct.pack("<QQ", 2, __import__("xxhash").xxh3_64_intdigest(b"[]")) + b"[]",
-        "badutf8": cache_mod._MAGIC + struct.pack("<QQ", 2, __import__("xxhash").xxh3_64_intdigest(b"\xff\xfe"))
+        "badutf8": cache_mod._MAGIC
+        + struct.pack("<QQ", 2, __import__("xxhash").xxh3_64_intdigest(b"\xff\xfe"))
         + b"\xff\xfe",
     }
     for name, raw in cases.items():
         (cache_dir / f"{name}{cache_mod.SUFFIX}").write_bytes(raw)
-    states = dict(zip(cache_mod.list_cache(cache_dir)["file"].map(os.path.basename),
-                      cache_mod.list_cache(cache_dir)["state"]))
+    states = dict(
+        zip(cache_mod.list_cache(cache_dir)["file"].map(os.path.basename), cache_mod.list_cache(cache_dir)["state"])
+    )
     assert states == {
         "badutf8.mfcache": states["badutf8.mfcache"],
         "garbage.mfcache": "corrupt: not a mrioflow cache file",

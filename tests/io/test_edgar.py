@@ -14,8 +14,15 @@ from mrioflow.io import attach_edgar, read_edgar
 
 YEARS = list(range(1970, 2023))
 HEADER = [
-    "IPCC_annex", "C_group_IM24_sh", "Country_code_A3", "Name", "ipcc_code_2006_for_standard_report",
-    "ipcc_code_2006_for_standard_report_name", "Substance", "fossil_bio", *[f"Y_{y}" for y in YEARS],
+    "IPCC_annex",
+    "C_group_IM24_sh",
+    "Country_code_A3",
+    "Name",
+    "ipcc_code_2006_for_standard_report",
+    "ipcc_code_2006_for_standard_report_name",
+    "Substance",
+    "fossil_bio",
+    *[f"Y_{y}" for y in YEARS],
 ]
 SOURCES = [  # (code, name, fossil_bio)
     ("1.A.1.a", "Main activity electricity and heat production", "fossil"),
@@ -27,8 +34,13 @@ SOURCES = [  # (code, name, fossil_bio)
     ("4.A", "Solid waste disposal", "bio"),
 ]
 COUNTRY_ROWS = [  # EDGAR ISO3 codes: SDN/SSD are Eora's SUD/SDS; XKX has no Eora country
-    ("AFG", "Afghanistan"), ("SDN", "Sudan"), ("SSD", "South Sudan"), ("CHN", "China"),
-    ("XKX", "Kosovo"), ("AIR", "International Aviation"), ("SEA", "International Shipping"),
+    ("AFG", "Afghanistan"),
+    ("SDN", "Sudan"),
+    ("SSD", "South Sudan"),
+    ("CHN", "China"),
+    ("XKX", "Kosovo"),
+    ("AIR", "International Aviation"),
+    ("SEA", "International Shipping"),
 ]
 
 
@@ -42,14 +54,34 @@ def _edgar_rows(seed=0):
             vals = rng.gamma(1.0, 50.0, len(YEARS))
             vals[rng.random(len(YEARS)) < 0.1] = np.nan  # EDGAR leaves some cells empty
             rows.append(["Non-Annex_I", "Rest", code, name, src, sname, "CH4", fb, *vals])
-    rows.append(["Non-Annex_I", "Rest", "CHN", "China", "1.A.1.a", "Main activity", "N2O", "fossil",
-                 *rng.gamma(1.0, 5.0, len(YEARS))])
+    rows.append(
+        [
+            "Non-Annex_I",
+            "Rest",
+            "CHN",
+            "China",
+            "1.A.1.a",
+            "Main activity",
+            "N2O",
+            "fossil",
+            *rng.gamma(1.0, 5.0, len(YEARS)),
+        ]
+    )
     return pd.DataFrame(rows, columns=HEADER)
 
 
 def _title_block():
-    return [["Emissions Database for Global Atmospheric Research"], ["EDGAR v8.0 CH4"], ["Gg"],
-            [], ["Country x IPCC 2006 source"], [], [], [], []]
+    return [
+        ["Emissions Database for Global Atmospheric Research"],
+        ["EDGAR v8.0 CH4"],
+        ["Gg"],
+        [],
+        ["Country x IPCC 2006 source"],
+        [],
+        [],
+        [],
+        [],
+    ]
 
 
 @pytest.fixture
@@ -116,7 +148,9 @@ def test_read_xlsx_and_csv_agree(edgar_xlsx, edgar_csv, edgar_table):
 
 def test_unknown_year_lists_the_years(edgar_xlsx, edgar_csv):
     for p in (edgar_xlsx, edgar_csv):
-        with pytest.raises(MissingDataError, match=r"no column Y_2030: year 2030 is not in this EDGAR file; years available: 1970-2022"):
+        with pytest.raises(
+            MissingDataError, match=r"no column Y_2030: year 2030 is not in this EDGAR file; years available: 1970-2022"
+        ):
             read_edgar(p, year=2030)
 
 
@@ -219,8 +253,9 @@ def test_zero_output_sectors_split_equally(world, edgar_csv):
     w = world.replace(Z=Z, Y=Y)
     assert not w.x[rows].any()
     chn = (edgar.country == "CHN") & (edgar.ipcc_code == "1.A.2")  # one value of CHN for source 1.A.2
-    edgar = pd.concat([edgar[~chn], pd.DataFrame([{"country": "CHN", "ipcc_code": "1.A.2", "value": 7.5}])],
-                      ignore_index=True)
+    edgar = pd.concat(
+        [edgar[~chn], pd.DataFrame([{"country": "CHN", "ipcc_code": "1.A.2", "value": 7.5}])], ignore_index=True
+    )
     out, _ = _attach(w, edgar)
     F = out.F[out.stressor_position("CH4")].reshape(-1, S)
     np.testing.assert_allclose(F[r, secs], 7.5 / len(secs), rtol=1e-14)
@@ -258,7 +293,9 @@ def test_unmapped_source_is_an_error(world, edgar_table, tmp_path):
     t = edgar_table.copy()
     t.loc[0, "ipcc_code_2006_for_standard_report"] = "9.Z"
     edgar = read_edgar(_write_csv(tmp_path / "e.csv", t), year=2013)
-    with pytest.raises(LabelError, match=r"EDGAR sources with no row in the mapping \(bundled edgar_ch4_to_eora26.csv\): 9.Z \("):
+    with pytest.raises(
+        LabelError, match=r"EDGAR sources with no row in the mapping \(bundled edgar_ch4_to_eora26.csv\): 9.Z \("
+    ):
         attach_edgar(world, edgar)
 
 
@@ -306,8 +343,10 @@ def test_negative_or_non_finite_values_are_errors(tmp_path, edgar_table, value, 
     i = int(np.flatnonzero((bad.Country_code_A3 == "CHN") & (bad.ipcc_code_2006_for_standard_report == "3.C.7"))[0])
     bad.loc[i, "Y_2013"] = value
     line = 11 + i  # title rows 1-9, header on row 10
-    want = (rf"row {line}: {kind} value {value} for country CHN \(China\), sector 3.C.7 \(Rice cultivation\), "
-            rf"year 2013; EDGAR emissions are numbers >= 0")
+    want = (
+        rf"row {line}: {kind} value {value} for country CHN \(China\), sector 3.C.7 \(Rice cultivation\), "
+        rf"year 2013; EDGAR emissions are numbers >= 0"
+    )
     for p in (_write_csv(tmp_path / "bad.csv", bad), _write_xlsx(tmp_path / "bad.xlsx", bad, _totals(edgar_table))):
         with pytest.raises(InvalidValueError, match=rf"{p.name}, " + want):
             read_edgar(p, year=2013)
@@ -324,17 +363,23 @@ def test_totals_sheet_cross_check_warns_naming_the_countries(tmp_path, edgar_tab
     off.loc[chn, "Y_2013"] *= 1.002  # 0.2 %: more than 0.1 %
     afg = (off.Country_code_A3 == "AFG") & (off.Substance == "CH4")
     off.loc[afg, "Y_2013"] *= 1.0005  # 0.05 %: within 0.1 %
-    with pytest.warns(UserWarning, match=r"off.xlsx: 1 country total\(s\) of CH4 in 2013 differ by more than 0.1 % "
-                                         r"between the sheets: CHN \("):
+    with pytest.warns(
+        UserWarning,
+        match=r"off.xlsx: 1 country total\(s\) of CH4 in 2013 differ by more than 0.1 % "
+        r"between the sheets: CHN \(",
+    ):
         read_edgar(_write_xlsx(tmp_path / "off.xlsx", edgar_table, off), year=2013)
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "the EDGAR mapping is empty"),
-    (b"  \n\n", "the EDGAR mapping is empty"),
-    (b"PK\x03\x04\x00\x00binary", "the EDGAR mapping is a binary file, not text"),
-    (b"\xff\xfe\xfa garbage", "cannot read the EDGAR mapping \\(UnicodeDecodeError"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "the EDGAR mapping is empty"),
+        (b"  \n\n", "the EDGAR mapping is empty"),
+        (b"PK\x03\x04\x00\x00binary", "the EDGAR mapping is a binary file, not text"),
+        (b"\xff\xfe\xfa garbage", "cannot read the EDGAR mapping \\(UnicodeDecodeError"),
+    ],
+)
 def test_empty_or_binary_mapping_is_one_line(world, edgar_csv, tmp_path, content, message):
     m = tmp_path / "mapping.csv"
     m.write_bytes(content)

@@ -9,14 +9,13 @@ import zipfile
 
 import numpy as np
 import pytest
+from io_fixtures import CATEGORIES, CH4_ROWS, CO2_ROWS, COUNTRIES, N2O_ROWS, SECTORS, write_eora_files, zip_folder
 
 import mrioflow as mf
+from mrioflow._files import leftover_temporaries
 from mrioflow.errors import LabelError, MissingDataError, OptionError, ReaderError
 from mrioflow.io import eora26 as eora_mod
-from mrioflow._files import leftover_temporaries
 from mrioflow.io import read_eora26, write_eora26
-
-from io_fixtures import CATEGORIES, CH4_ROWS, CO2_ROWS, COUNTRIES, N2O_ROWS, SECTORS, write_eora_files, zip_folder
 
 S, C = len(SECTORS), len(CATEGORIES)
 
@@ -34,8 +33,10 @@ def parser_path(request, monkeypatch):
     return request.param
 
 
-@pytest.mark.skipif(not os.environ.get("MRIOFLOW_REQUIRE_PARSER"),
-                    reason="checked where MRIOFLOW_REQUIRE_PARSER is set (CI); the parser is optional")
+@pytest.mark.skipif(
+    not os.environ.get("MRIOFLOW_REQUIRE_PARSER"),
+    reason="checked where MRIOFLOW_REQUIRE_PARSER is set (CI); the parser is optional",
+)
 def test_compiled_parser_is_built():
     # setup.py builds it wherever a C++17 compiler is present (as on CI); without it
     # read_eora26 still works, on pyarrow, about half as fast (docs/benchmarks.md).
@@ -67,8 +68,12 @@ def test_reads_unpacked_folder(eora):
         "I-GHG-CH4 emissions (Gg) | Rice cultivation",
         "I-GHG-CH4 emissions (Gg) | Fugitive emissions from oil and gas",
     ]
-    assert m.meta["q_indicators"] == {"Energy Usage (TJ)": 1, "I-GHG-CO2 emissions (Gg)": 3,
-                                      "I-GHG-CH4 emissions (Gg)": 6, "I-GHG-N2O emissions (Gg)": 3}
+    assert m.meta["q_indicators"] == {
+        "Energy Usage (TJ)": 1,
+        "I-GHG-CO2 emissions (Gg)": 3,
+        "I-GHG-CH4 emissions (Gg)": 6,
+        "I-GHG-N2O emissions (Gg)": 3,
+    }
     assert "dropped" in m.meta["row"]
 
 
@@ -103,13 +108,18 @@ def test_same_values_as_pymrio_parse_eora26(eora):
 
 def test_satellites_select_other_rows(eora):
     n = eora.n
-    m = read_eora26(eora.folder, 2013, cache=False, satellites={
-        "CO2": "I-GHG-CO2 ",  # an indicator pattern: every CO2 category, Memo excluded
-        "Energy": r"^Energy",
-        "N2O_soils": ("I-GHG-N2O", "Agricultural soils"),  # indicator and category
-        "CH4_rice": "I-GHG-CH4 | ^Rice",  # the same as a string
-        "CH4_memo": ("I-GHG-CH4", "^Memo:"),  # Memo rows only when the category pattern names them
-    })
+    m = read_eora26(
+        eora.folder,
+        2013,
+        cache=False,
+        satellites={
+            "CO2": "I-GHG-CO2 ",  # an indicator pattern: every CO2 category, Memo excluded
+            "Energy": r"^Energy",
+            "N2O_soils": ("I-GHG-N2O", "Agricultural soils"),  # indicator and category
+            "CH4_rice": "I-GHG-CH4 | ^Rice",  # the same as a string
+            "CH4_memo": ("I-GHG-CH4", "^Memo:"),  # Memo rows only when the category pattern names them
+        },
+    )
     assert m.stressors == ("CH4", "VA", "CO2", "Energy", "N2O_soils", "CH4_rice", "CH4_memo")
     assert m.units == ("Gg", "kUSD", "Gg", "TJ", "Gg", "Gg", "Gg")
     np.testing.assert_allclose(m.F[2], eora.Q[CO2_ROWS, :n].sum(axis=0), rtol=1e-13)
@@ -124,8 +134,11 @@ def test_satellites_select_other_rows(eora):
 
 
 def test_satellite_errors(eora):
-    with pytest.raises(LabelError, match=r"no row matches satellite 'SO2' \(indicator pattern 'SO2'; Memo rows "
-                       r"excluded\); indicators found: Energy Usage \(TJ\) \(1 row\), I-GHG-CO2 emissions \(Gg\) \(3 rows\)"):
+    with pytest.raises(
+        LabelError,
+        match=r"no row matches satellite 'SO2' \(indicator pattern 'SO2'; Memo rows "
+        r"excluded\); indicators found: Energy Usage \(TJ\) \(1 row\), I-GHG-CO2 emissions \(Gg\) \(3 rows\)",
+    ):
         read_eora26(eora.folder, 2013, cache=False, satellites={"SO2": "SO2"})
     with pytest.raises(LabelError, match=r"satellite 'x' \(indicator pattern 'CO2' and category pattern 'Rice'"):
         read_eora26(eora.folder, 2013, cache=False, satellites={"x": ("CO2", "Rice")})
@@ -240,7 +253,10 @@ def test_matrix_shape_disagrees_with_labels(eora):
     lines = p.read_text().splitlines(keepends=True)
     p.write_text("".join(lines[:-1]))  # one row short
     N, M = eora.n + 1, eora.m + 1
-    msg = rf"Eora26_2013_bp_FD.txt: the matrix has shape \({N - 1}, {M}\) but labels_T.txt x labels_FD.txt give shape \({N}, {M}\)"
+    msg = (
+        rf"Eora26_2013_bp_FD.txt: the matrix has shape \({N - 1}, {M}\) "
+        rf"but labels_T.txt x labels_FD.txt give shape \({N}, {M}\)"
+    )
     with pytest.raises(ReaderError, match=msg):
         read_eora26(eora.folder, 2013, cache=False)
 
@@ -250,7 +266,10 @@ def test_matrix_columns_disagree_with_labels(eora):
     rows = [ln.split("\t")[:-1] for ln in p.read_text().splitlines()]
     p.write_text("".join("\t".join(r) + "\n" for r in rows))
     N = eora.n + 1
-    with pytest.raises(ReaderError, match=rf"Eora26_2013_bp_T.txt: the matrix has shape \({N}, {N - 1}\) but .* give shape \({N}, {N}\)"):
+    with pytest.raises(
+        ReaderError,
+        match=rf"Eora26_2013_bp_T.txt: the matrix has shape \({N}, {N - 1}\) but .* give shape \({N}, {N}\)",
+    ):
         read_eora26(eora.folder, 2013, cache=False)
 
 
@@ -277,7 +296,9 @@ def test_empty_cell_in_selected_q_row(eora):
     lines = [ln.split("\t") for ln in p.read_text().splitlines()]
     lines[CH4_ROWS[1]][7] = ""
     p.write_text("\n".join("\t".join(r) for r in lines) + "\n")
-    with pytest.raises(ReaderError, match=rf"Eora26_2013_bp_Q.txt: non-numeric cell '' at line {CH4_ROWS[1] + 1}, column 8"):
+    with pytest.raises(
+        ReaderError, match=rf"Eora26_2013_bp_Q.txt: non-numeric cell '' at line {CH4_ROWS[1] + 1}, column 8"
+    ):
         read_eora26(eora.folder, 2013, cache=False)
 
 
@@ -302,7 +323,9 @@ def test_bad_labels(eora):
 def test_labels_of_fd_and_t_disagree(eora):
     p = eora.folder / "labels_FD.txt"
     p.write_text(p.read_text().replace("\tCHN\t", "\tIND\t"))
-    with pytest.raises(LabelError, match=r"labels_FD.txt and labels_T.txt list different countries \(in one only: CHN, IND\)"):
+    with pytest.raises(
+        LabelError, match=r"labels_FD.txt and labels_T.txt list different countries \(in one only: CHN, IND\)"
+    ):
         read_eora26(eora.folder, 2013, cache=False)
 
 

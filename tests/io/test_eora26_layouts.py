@@ -62,7 +62,7 @@ def test_methane_is_the_non_memo_ch4_rows_in_the_reader_and_the_run(tmp_path, ca
         # households' direct emissions from the same rows of QY
         own = sum(float(f.Q[r, j]) for r in CH4_ROWS for j in range(i * S, (i + 1) * S))
         direct = sum(float(f.QY[r, j]) for r in CH4_ROWS for j in range(i * C, (i + 1) * C))
-        assert m.F[0, i * S:(i + 1) * S].sum() == pytest.approx(own, rel=1e-12)
+        assert m.F[0, i * S : (i + 1) * S].sum() == pytest.approx(own, rel=1e-12)
         assert acc.loc[code, "pba"] == pytest.approx(own + direct, rel=1e-12)
         assert acc.loc[code, "direct"] == pytest.approx(direct, rel=1e-12)
         memo = sum(float(f.Q[r, j]) for r in (7, 9) for j in range(i * S, (i + 1) * S))
@@ -103,8 +103,11 @@ def _write_pymrio_layout(folder, year=2010, seed=11):
 
     stem = f"Eora26_{year}_bp"
     files = {
-        f"{stem}_T.txt": fmt(Z), f"{stem}_FD.txt": fmt(Y), f"{stem}_VA.txt": fmt(VA),
-        f"{stem}_Q.txt": fmt(Q), f"{stem}_QY.txt": fmt(QY),
+        f"{stem}_T.txt": fmt(Z),
+        f"{stem}_FD.txt": fmt(Y),
+        f"{stem}_VA.txt": fmt(VA),
+        f"{stem}_Q.txt": fmt(Q),
+        f"{stem}_QY.txt": fmt(QY),
         "labels_T.txt": "".join(f"Region {r[3:]}\t{r}\tIndustries\t{s}\n" for r in REGIONS for s in PM_SECTORS),
         "labels_FD.txt": "".join(f"Region {r[3:]}\t{r}\tFinal Demand\t{c}\n" for r in REGIONS for c in PM_CATEGORIES),
         "labels_VA.txt": "Primary Inputs\tValue Added\n",
@@ -161,12 +164,20 @@ def test_pymrio_layout_agrees_with_pymrio_parse_and_calc_all(pm_layout):
         np.testing.assert_allclose(m.F[k], ref.Q.F.loc[label, rows].to_numpy(dtype=float), **tol)
         np.testing.assert_allclose(m.F_Y[k], ref.Q.F_Y.loc[label, cols].to_numpy(dtype=float), **tol)
         acc = res.accounts(name)
-        for ours, theirs in [("cba", ref.Q.D_cba_reg), ("pba", ref.Q.D_pba_reg),
-                             ("imports", ref.Q.D_imp_reg), ("exports", ref.Q.D_exp_reg)]:
-            np.testing.assert_allclose(acc[ours].to_numpy(), theirs.loc[label, REGIONS].to_numpy(dtype=float),
-                                       err_msg=f"{name} {ours}", **tol)
-        np.testing.assert_allclose(res.multipliers().loc[name].to_numpy(),
-                                   ref.Q.M.loc[label, list(res.multipliers().columns)].to_numpy(dtype=float), **tol)
+        for ours, theirs in [
+            ("cba", ref.Q.D_cba_reg),
+            ("pba", ref.Q.D_pba_reg),
+            ("imports", ref.Q.D_imp_reg),
+            ("exports", ref.Q.D_exp_reg),
+        ]:
+            np.testing.assert_allclose(
+                acc[ours].to_numpy(), theirs.loc[label, REGIONS].to_numpy(dtype=float), err_msg=f"{name} {ours}", **tol
+            )
+        np.testing.assert_allclose(
+            res.multipliers().loc[name].to_numpy(),
+            ref.Q.M.loc[label, list(res.multipliers().columns)].to_numpy(dtype=float),
+            **tol,
+        )
     va = res.accounts("VA")
     np.testing.assert_allclose(va["cba"].to_numpy(), ref.VA.D_cba_reg.loc[:, REGIONS].sum().to_numpy(), **tol)
     np.testing.assert_allclose(va["pba"].to_numpy(), ref.VA.D_pba_reg.loc[:, REGIONS].sum().to_numpy(), **tol)
@@ -183,15 +194,16 @@ def test_run_without_methane_says_how_to_choose_a_satellite(pm_layout, tmp_path,
     assert "--satellite 'CO2=I-GHG-CO2'" in err and "--edgar FILE" in err
 
     out = tmp_path / "o2"
-    code, err = _run(capsys, "--eora26", folder, "--years", 2010, "--groups", groups, "--satellite", "CO2=I-GHG-CO2",
-                     "-o", out)
+    code, err = _run(
+        capsys, "--eora26", folder, "--years", 2010, "--groups", groups, "--satellite", "CO2=I-GHG-CO2", "-o", out
+    )
     assert code == 0, err
     acc = pd.read_csv(out / "tables" / "accounts_country_2010.csv")
     assert set(acc["stressor"]) == {"CO2", "VA"}
     co2 = acc[acc["stressor"] == "CO2"].set_index("country")
     n_s, n_c = len(PM_SECTORS), len(PM_CATEGORIES)
     for i, r in enumerate(REGIONS):
-        expected = Q[:, i * n_s:(i + 1) * n_s].sum() + QY[:, i * n_c:(i + 1) * n_c].sum()
+        expected = Q[:, i * n_s : (i + 1) * n_s].sum() + QY[:, i * n_c : (i + 1) * n_c].sum()
         assert co2.loc[r, "pba"] == pytest.approx(expected, rel=1e-12)
         assert co2.loc[r, "unit"] == "kg"
 
@@ -200,11 +212,13 @@ def test_satellite_option_errors(pm_layout, tmp_path, capsys):
     folder, _ = pm_layout
     code, err = _run(capsys, "--satellite", "CO2=I-GHG-CO2", "-o", tmp_path / "o")
     assert code == 1 and "give eora26 as well" in err
-    code, err = _run(capsys, "--eora26", folder, "--years", 2010, "--satellite", "I-GHG-CO2 | emission_type1",
-                     "-o", tmp_path / "o")
+    code, err = _run(
+        capsys, "--eora26", folder, "--years", 2010, "--satellite", "I-GHG-CO2 | emission_type1", "-o", tmp_path / "o"
+    )
     assert code == 1 and "name the stressor it selects as NAME=PATTERN" in err
-    code, err = _run(capsys, "--eora26", folder, "--years", 2010, "--stressor", "N2O", "--satellite", "CO2=CO2",
-                     "-o", tmp_path / "o")
+    code, err = _run(
+        capsys, "--eora26", folder, "--years", 2010, "--stressor", "N2O", "--satellite", "CO2=CO2", "-o", tmp_path / "o"
+    )
     assert code == 1 and "stressor 'N2O' and satellite 'CO2=CO2' name two stressors" in err
     settings = mf.analysis.Settings.build(overrides={"eora26": str(folder), "satellite": "N2O=I-GHG-N2O"})
     assert settings.stressor == "N2O" and settings.satellite == "N2O=I-GHG-N2O"
@@ -219,8 +233,19 @@ def test_satellite_option_errors(pm_layout, tmp_path, capsys):
 def test_satellite_matching_nothing_in_the_run(pm_layout, tmp_path, capsys):
     folder, _ = pm_layout
     groups = _groups(tmp_path / "groups.csv", REGIONS)
-    code, err = _run(capsys, "--eora26", folder, "--years", 2010, "--groups", groups, "--satellite", "CH4=I-GHG-CH4",
-                     "-o", tmp_path / "o")
+    code, err = _run(
+        capsys,
+        "--eora26",
+        folder,
+        "--years",
+        2010,
+        "--groups",
+        groups,
+        "--satellite",
+        "CH4=I-GHG-CH4",
+        "-o",
+        tmp_path / "o",
+    )
     assert code == 1 and err.count("\n") == 1
     assert "no row matches satellite 'CH4' (indicator pattern 'I-GHG-CH4'" in err
     assert "indicators found: I-GHG-CO2 emissions (kg) (2 rows)" in err
@@ -228,15 +253,45 @@ def test_satellite_matching_nothing_in_the_run(pm_layout, tmp_path, capsys):
 
 def test_mc_and_sweep_take_a_satellite(pm_layout, tmp_path, capsys):
     folder, (*_, Q, QY) = pm_layout
-    code = cli.main(["sweep", "-q", "--eora26", str(folder), "--years", "2010", "--satellite", "CO2=I-GHG-CO2",
-                     "--backend", "numpy", "-o", str(tmp_path / "sweep")])
+    code = cli.main(
+        [
+            "sweep",
+            "-q",
+            "--eora26",
+            str(folder),
+            "--years",
+            "2010",
+            "--satellite",
+            "CO2=I-GHG-CO2",
+            "--backend",
+            "numpy",
+            "-o",
+            str(tmp_path / "sweep"),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
-    code = cli.main(["mc", "-q", "--eora26", str(folder), "--year", "2010", "--satellite", "CO2=I-GHG-CO2",
-                     "--samples", "4", "--backend", "numpy", "-o", str(tmp_path / "mc")])
+    code = cli.main(
+        [
+            "mc",
+            "-q",
+            "--eora26",
+            str(folder),
+            "--year",
+            "2010",
+            "--satellite",
+            "CO2=I-GHG-CO2",
+            "--samples",
+            "4",
+            "--backend",
+            "numpy",
+            "-o",
+            str(tmp_path / "mc"),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     summary = pd.read_csv(tmp_path / "mc" / "tables" / "mc_summary_CO2_pba.csv", index_col=0)
     n_s, n_c = len(PM_SECTORS), len(PM_CATEGORIES)
-    expected = [Q[:, i * n_s:(i + 1) * n_s].sum() + QY[:, i * n_c:(i + 1) * n_c].sum() for i in range(len(REGIONS))]
+    expected = [Q[:, i * n_s : (i + 1) * n_s].sum() + QY[:, i * n_c : (i + 1) * n_c].sum() for i in range(len(REGIONS))]
     np.testing.assert_allclose(summary.loc[REGIONS, "nominal"].to_numpy(), expected, rtol=1e-12)
     code = cli.main(["sweep", "-q", "--eora26", str(folder), "--years", "2010", "-o", str(tmp_path / "s2")])
     err = capsys.readouterr().err
@@ -251,8 +306,11 @@ def test_zip_holding_a_file_twice_is_refused_naming_both(tmp_path):
     z = zip_folder(f, tmp_path / "dl")
     with zipfile.ZipFile(z, "a") as zf:
         zf.write(f.folder / "Eora26_2013_bp_T.txt", "Eora26_2013_bp/Eora26_2013_bp_T.txt")
-    with pytest.raises(ReaderError, match=r"Eora26_2013_bp.zip holds Eora26_2013_bp_T.txt 2 times "
-                       r"\(Eora26_2013_bp_T.txt, Eora26_2013_bp/Eora26_2013_bp_T.txt\); cannot tell which"):
+    with pytest.raises(
+        ReaderError,
+        match=r"Eora26_2013_bp.zip holds Eora26_2013_bp_T.txt 2 times "
+        r"\(Eora26_2013_bp_T.txt, Eora26_2013_bp/Eora26_2013_bp_T.txt\); cannot tell which",
+    ):
         read_eora26(z, 2013, cache=False)
     z2 = zip_folder(f, tmp_path / "dl2")
     with zipfile.ZipFile(z2, "a") as zf:
@@ -283,9 +341,12 @@ def test_zip_bomb_is_refused_before_reading(tmp_path, monkeypatch):
     monkeypatch.setattr(zipfile.ZipFile, "read", recording_read)
     N = len(COUNTRIES) * S + 1
     limit = N * N * 64 + 1024
-    with pytest.raises(ReaderError, match=rf"Eora26_2013_bp.zip:Eora26_2013_bp_T.txt: 8,388,608 bytes uncompressed, "
-                       rf"more than the {N} x {N} cells of labels_T.txt x labels_T.txt take at 64 bytes per cell "
-                       rf"\({limit:,} bytes\); refusing to read it"):
+    with pytest.raises(
+        ReaderError,
+        match=rf"Eora26_2013_bp.zip:Eora26_2013_bp_T.txt: 8,388,608 bytes uncompressed, "
+        rf"more than the {N} x {N} cells of labels_T.txt x labels_T.txt take at 64 bytes per cell "
+        rf"\({limit:,} bytes\); refusing to read it",
+    ):
         read_eora26(z, 2013, cache=False)
     assert "labels_T.txt" in read and "Eora26_2013_bp_T.txt" not in read  # refused before decompressing
 
@@ -296,8 +357,11 @@ def test_label_file_bomb_is_refused(tmp_path, monkeypatch):
     z = zip_folder(f, tmp_path / "dl")
     _bomb(z, "labels_Q.txt", 2 << 20)
     monkeypatch.setattr(eora_mod, "_MAX_LABEL_BYTES", 1 << 20)  # 64 MiB in use: a smaller bomb for the test
-    with pytest.raises(ReaderError, match=r"labels_Q.txt: 2,097,152 bytes uncompressed, more than a label file may "
-                       r"hold \(1,048,576 bytes\)"):
+    with pytest.raises(
+        ReaderError,
+        match=r"labels_Q.txt: 2,097,152 bytes uncompressed, more than a label file may "
+        r"hold \(1,048,576 bytes\)",
+    ):
         read_eora26(z, 2013, cache=False)
 
 

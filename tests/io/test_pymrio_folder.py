@@ -53,8 +53,7 @@ def test_reads_a_folder_pymrio_wrote(tmp_path, fmt):
     np.testing.assert_allclose(m.Y, direct.Y, rtol=1e-10)
     for s in direct.stressors:  # extensions come in folder-name order
         np.testing.assert_allclose(m.F[m.stressor_position(s)], direct.F[direct.stressor_position(s)], rtol=1e-10)
-        np.testing.assert_allclose(m.F_Y[m.stressor_position(s)], direct.F_Y[direct.stressor_position(s)],
-                                   rtol=1e-10)
+        np.testing.assert_allclose(m.F_Y[m.stressor_position(s)], direct.F_Y[direct.stressor_position(s)], rtol=1e-10)
         assert m.units[m.stressor_position(s)] == direct.units[direct.stressor_position(s)]
     assert m.year is None  # no mrioflow.json: pymrio does not keep the year
 
@@ -85,8 +84,11 @@ def test_write_refuses_a_folder_mrioflow_did_not_write(world, tmp_path, monkeypa
     user = tmp_path / "thesis"
     user.mkdir()
     (user / "chapter1.tex").write_text("years of work")
-    with pytest.raises(OptionError, match=r"thesis is not empty and is not a pymrio folder written by mrioflow "
-                                          r"\(it holds chapter1.tex\); nothing is overwritten"):
+    with pytest.raises(
+        OptionError,
+        match=r"thesis is not empty and is not a pymrio folder written by mrioflow "
+        r"\(it holds chapter1.tex\); nothing is overwritten",
+    ):
         write_pymrio_folder(world, user)
     assert (user / "chapter1.tex").read_text() == "years of work"
     monkeypatch.chdir(user)
@@ -128,8 +130,11 @@ def test_pickled_tables_are_refused_never_loaded(world, tmp_path):
             return (open, (str(witness), "w"))
 
     (out / "Z.pkl").write_bytes(pickle.dumps(Payload()))
-    with pytest.raises(ReaderError, match=r"Z.pkl: mrioflow never loads pickle files \(unpickling can run any "
-                                          r"code\); save the system with save_all\(table_format='txt'\)"):
+    with pytest.raises(
+        ReaderError,
+        match=r"Z.pkl: mrioflow never loads pickle files \(unpickling can run any "
+        r"code\); save the system with save_all\(table_format='txt'\)",
+    ):
         read_pymrio_folder(out)
     assert not witness.exists()
 
@@ -154,24 +159,36 @@ def test_from_pymrio_names_every_label_that_does_not_match(world):
 
     io = _system(world)
     io.Y = io.Y.rename(index={"Agriculture": "Agricultre"}, level=1)
-    with pytest.raises(LabelError, match=r"Y's rows has 4 label\(s\) that are not Z's \(region, sector\) rows: "
-                                         r"\('AFG', 'Agricultre'\)"):
+    with pytest.raises(
+        LabelError,
+        match=r"Y's rows has 4 label\(s\) that are not Z's \(region, sector\) rows: "
+        r"\('AFG', 'Agricultre'\)",
+    ):
         mf.io.from_pymrio(io)
     io = _system(world)
     ext = io.satellite
     ext.F = ext.F.drop(columns=[("CHN", "Fishing")])
-    with pytest.raises(LabelError, match=r"extension 'satellite': F's columns has 1 of Z's \(region, sector\) rows "
-                                         r"missing: \('CHN', 'Fishing'\)"):
+    with pytest.raises(
+        LabelError,
+        match=r"extension 'satellite': F's columns has 1 of Z's \(region, sector\) rows "
+        r"missing: \('CHN', 'Fishing'\)",
+    ):
         mf.io.from_pymrio(io)
     io = _system(world)
     io.satellite.unit = io.satellite.unit.rename(index={"CH4": "CH5"})
-    with pytest.raises(LabelError, match=r"extension 'satellite': unit's rows has 1 label\(s\) that are not F's "
-                                         r"rows: 'CH5'"):
+    with pytest.raises(
+        LabelError,
+        match=r"extension 'satellite': unit's rows has 1 label\(s\) that are not F's "
+        r"rows: 'CH5'",
+    ):
         mf.io.from_pymrio(io)
     io = _system(world)
     io.Y = io.Y.drop(columns=[("IND", io.Y.columns[0][1])])
-    with pytest.raises(LabelError, match=r"Y's columns has 1 of regions x final-demand categories missing: "
-                                         r"\('IND', 'Household final consumption P.3h'\)"):
+    with pytest.raises(
+        LabelError,
+        match=r"Y's columns has 1 of regions x final-demand categories missing: "
+        r"\('IND', 'Household final consumption P.3h'\)",
+    ):
         mf.io.from_pymrio(io)
 
 
@@ -181,8 +198,11 @@ def test_nan_in_z_is_a_value_error_naming_the_cell(world):
     io = _system(world)
     io.Z.iloc[3, 7] = np.nan
     row, col = io.Z.index[3], io.Z.columns[7]
-    with pytest.raises(InvalidValueError, match=rf"Z has 1 non-finite value\(s\) \(NaN or inf\); first at row "
-                                                rf"\('{row[0]}', '{row[1]}'\), column \('{col[0]}', '{col[1]}'\): nan"):
+    with pytest.raises(
+        InvalidValueError,
+        match=rf"Z has 1 non-finite value\(s\) \(NaN or inf\); first at row "
+        rf"\('{row[0]}', '{row[1]}'\), column \('{col[0]}', '{col[1]}'\): nan",
+    ):
         mf.io.from_pymrio(io)
 
 
@@ -191,6 +211,9 @@ def test_hostile_year_in_mrioflow_json_is_refused(world, tmp_path):
     info = json.loads((out / "mrioflow.json").read_text())
     info["year"] = "<img src=x onerror=alert(1)>"
     (out / "mrioflow.json").write_text(json.dumps(info))
-    with pytest.raises(ReaderError, match=r"mrioflow.json: not a valid mrioflow.json \(the year must be a whole "
-                                          r"number, got '<img src=x onerror=alert\(1\)>'\)"):
+    with pytest.raises(
+        ReaderError,
+        match=r"mrioflow.json: not a valid mrioflow.json \(the year must be a whole "
+        r"number, got '<img src=x onerror=alert\(1\)>'\)",
+    ):
         read_pymrio_folder(out)

@@ -57,14 +57,20 @@ def test_read_errors(tmp_path, eora):
     with pytest.raises(MissingDataError, match="data not found: .*nowhere does not exist"):
         mf.io.read(tmp_path / "nowhere")
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(ReaderError, match=r"no reader recognises .*notes.txt; give format=NAME \(--format NAME\) "
-                                          r"with one of: eora26: Eora26 .*; pymrio: a pymrio folder .*; cache: .*; "
-                                          r"synthetic: the synthetic"):
+    with pytest.raises(
+        ReaderError,
+        match=r"no reader recognises .*notes.txt; give format=NAME \(--format NAME\) "
+        r"with one of: eora26: Eora26 .*; pymrio: a pymrio folder .*; cache: .*; "
+        r"synthetic: the synthetic",
+    ):
         mf.io.read(tmp_path / "notes.txt")
     with pytest.raises(OptionError, match=r"unknown data format 'exio'; available readers: eora26: "):
         mf.io.read(tmp_path / "notes.txt", format="exio")
-    with pytest.raises(OptionError, match=r"the eora26 reader takes no option colour; its options: price, "
-                                          r"keep_row, satellites"):
+    with pytest.raises(
+        OptionError,
+        match=r"the eora26 reader takes no option colour; its options: price, "
+        r"keep_row, satellites",
+    ):
         mf.io.read(eora.folder, year=2013, colour="red")
     with pytest.raises(OptionError, match=r"the eora26 reader needs a year"):
         mf.io.read(eora.folder, cache=False)
@@ -128,8 +134,9 @@ def toy_plugin(tmp_path, monkeypatch):
     info = site / "toy_mrio-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-mrio\nVersion: 1.0\n", encoding="utf-8")
-    (info / "entry_points.txt").write_text(f"[{registry.ENTRY_POINT_GROUP}]\ntoy = toy_mrio:ToyReader\n",
-                                           encoding="utf-8")
+    (info / "entry_points.txt").write_text(
+        f"[{registry.ENTRY_POINT_GROUP}]\ntoy = toy_mrio:ToyReader\n", encoding="utf-8"
+    )
     monkeypatch.syspath_prepend(str(site))
     importlib.invalidate_caches()
     yield site
@@ -151,8 +158,17 @@ def test_entry_point_reader_runs_the_pipeline(toy_plugin, tmp_path):
 
     groups = tmp_path / "groups.csv"
     groups.write_text("iso3,region\nCHN,East\nIND,South\nDEU,West\n", encoding="utf-8")
-    settings = Settings.build(None, dict(data=[str(spec)], options={"scale": 2.0}, years=[2013, 2014],
-                                         groups=str(groups), output=str(tmp_path / "out"), backend="numpy"))
+    settings = Settings.build(
+        None,
+        dict(
+            data=[str(spec)],
+            options={"scale": 2.0},
+            years=[2013, 2014],
+            groups=str(groups),
+            output=str(tmp_path / "out"),
+            backend="numpy",
+        ),
+    )
     assert settings.source == "toy"
     summary = run(settings, progress=False)
     assert summary.years == [2013, 2014] and summary.synthetic  # made from the synthetic world, still marked
@@ -171,8 +187,9 @@ def test_broken_plugin_warns_and_the_rest_works(tmp_path, monkeypatch):
     info = site / "broken-1.0.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken\nVersion: 1.0\n", encoding="utf-8")
-    (info / "entry_points.txt").write_text(f"[{registry.ENTRY_POINT_GROUP}]\nbad = no_such_module:Reader\n",
-                                           encoding="utf-8")
+    (info / "entry_points.txt").write_text(
+        f"[{registry.ENTRY_POINT_GROUP}]\nbad = no_such_module:Reader\n", encoding="utf-8"
+    )
     monkeypatch.syspath_prepend(str(site))
     with pytest.warns(RuntimeWarning, match=r"the reader 'bad' \(no_such_module:Reader\) .* could not be loaded"):
         readers = mf.io.list_readers()

@@ -244,9 +244,7 @@ def test_bmi_on_device1(strict_device1):
     """array-api-strict on a non-default device: no array may fall back to the CPU device."""
     ns = strict_device1
     E, V = _flows(EBAR4, VBAR4)
-    got = ns.to_host(
-        K.calc_bmi(ns.asarray(E), ns.asarray(V), convention="victim_row", norm_mask=ns.asarray(SCOPE))
-    )
+    got = ns.to_host(K.calc_bmi(ns.asarray(E), ns.asarray(V), convention="victim_row", norm_mask=ns.asarray(SCOPE)))
     ref = K.calc_bmi(E, V, convention="victim_row", norm_mask=SCOPE)
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
     g = ns.to_host(K.calc_gmi(ns.asarray(E), ns.asarray(V), norm_mask=ns.asarray(SCOPE)))
@@ -404,7 +402,9 @@ def test_scope_mask_on_synthetic_world(world_flows):
 
 def test_unknown_convention_lists_valid_ones(xp):
     E, V = _flows(EBAR4, VBAR4)
-    with pytest.raises(OptionError, match=r"convention must be one of 'printed', 'victim_row', 'beneficiary_row'; got 'victim'"):
+    with pytest.raises(
+        OptionError, match=r"convention must be one of 'printed', 'victim_row', 'beneficiary_row'; got 'victim'"
+    ):
         K.calc_bmi(xp.asarray(E), xp.asarray(V), convention="victim")
 
 
@@ -489,12 +489,15 @@ def test_gmi_robust_normalisation_by_hand(xp):
     np.testing.assert_allclose(got, [-2, -0.85, 1, 1.9], rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("bad, message", [
-    ((0.9, 0.1), r"norm_quantiles must satisfy 0 <= lo < hi <= 1, got \(0.9, 0.1\)"),
-    ((-0.1, 1.0), r"norm_quantiles must satisfy 0 <= lo < hi <= 1, got \(-0.1, 1\)"),
-    (("a", "b"), r"norm_quantiles must be two numbers \(lo, hi\), got \('a', 'b'\)"),
-    (0.05, r"norm_quantiles must be two numbers \(lo, hi\), got 0.05"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ((0.9, 0.1), r"norm_quantiles must satisfy 0 <= lo < hi <= 1, got \(0.9, 0.1\)"),
+        ((-0.1, 1.0), r"norm_quantiles must satisfy 0 <= lo < hi <= 1, got \(-0.1, 1\)"),
+        (("a", "b"), r"norm_quantiles must be two numbers \(lo, hi\), got \('a', 'b'\)"),
+        (0.05, r"norm_quantiles must be two numbers \(lo, hi\), got 0.05"),
+    ],
+)
 def test_bad_norm_quantiles(xp, bad, message):
     E, V = _flows(EBAR4, VBAR4)
     with pytest.raises(OptionError, match=message):

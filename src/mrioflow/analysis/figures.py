@@ -27,9 +27,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
 __all__ = ["SYNTHETIC_MARK", "make_all", "sector_colour"]
 
@@ -79,10 +79,29 @@ def _tick_size(n_labels: int) -> float:
 def _mark(fig, synthetic: bool) -> None:
     if not synthetic:
         return
-    fig.text(0.5, 0.5, SYNTHETIC_MARK, ha="center", va="center", rotation=25, fontsize=36,
-             color="red", alpha=0.16, fontweight="bold", zorder=100)
-    fig.text(0.995, 0.005, SYNTHETIC_MARK + " (mrioflow synthetic world)", ha="right", va="bottom",
-             fontsize=9, color="red", fontweight="bold")
+    fig.text(
+        0.5,
+        0.5,
+        SYNTHETIC_MARK,
+        ha="center",
+        va="center",
+        rotation=25,
+        fontsize=36,
+        color="red",
+        alpha=0.16,
+        fontweight="bold",
+        zorder=100,
+    )
+    fig.text(
+        0.995,
+        0.005,
+        SYNTHETIC_MARK + " (mrioflow synthetic world)",
+        ha="right",
+        va="bottom",
+        fontsize=9,
+        color="red",
+        fontweight="bold",
+    )
 
 
 def _scale(unit: str, values) -> tuple[float, str]:
@@ -127,8 +146,14 @@ def _sectors_figure(across, stressor, years, synthetic, regions_order):
     sec = sec.assign(sector=sec["sector"].where(sec["sector"].isin(top), OTHER_SECTORS))
     keys = top + ([OTHER_SECTORS] if (sec["sector"] == OTHER_SECTORS).any() else [])
     panels = [(y, persp) for y in years for persp in ("production", "consumption")]
-    fig, axes, ncols = _grid(len(panels), columns=2 if len(years) <= 2 else 4, width=5.6,
-                             height=0.32 * len(regions_order) + 1.6, sharex=True, sharey=True)
+    fig, axes, ncols = _grid(
+        len(panels),
+        columns=2 if len(years) <= 2 else 4,
+        width=5.6,
+        height=0.32 * len(regions_order) + 1.6,
+        sharex=True,
+        sharey=True,
+    )
     ypos = np.arange(len(regions_order))
     size = _tick_size(len(regions_order))
     for ax, (y, persp) in zip(axes, panels):
@@ -172,8 +197,7 @@ def _heatmap(ax, m: pd.DataFrame, cmap, vmin, vmax, fmt="{:.2f}"):
             shade = norm(v)
             dark = shade > 0.6 if cmap != "RdBu_r" else abs(shade - 0.5) > 0.32
             text = fmt.format(0.0).lstrip("+") if abs(v) < 0.005 else fmt.format(v)
-            ax.text(s, r, text, ha="center", va="center", fontsize=8.5,
-                    color="white" if dark else "black")
+            ax.text(s, r, text, ha="center", va="center", fontsize=8.5, color="white" if dark else "black")
     ax.set_xticks(range(a.shape[1]), list(m.columns), rotation=35, ha="right", fontsize=9)
     ax.set_yticks(range(G), list(m.index), fontsize=9)
     return im
@@ -194,7 +218,9 @@ def _bmi_figure(m: pd.DataFrame, year, settings, vmax, synthetic):
     ax.set_title(
         f"Bilateral methane inequality index (BMI), {settings.stressor}, {year}\n"
         f"convention={settings.convention}, norm_set={settings.norm_set}, norm_sign={settings.norm_sign}"
-        + ("" if tuple(settings.norm_quantiles) == (0.0, 1.0) else f", norm_quantiles={tuple(settings.norm_quantiles)}"),
+        + (
+            "" if tuple(settings.norm_quantiles) == (0.0, 1.0) else f", norm_quantiles={tuple(settings.norm_quantiles)}"
+        ),
         fontsize=11,
     )
     fig.tight_layout(rect=(0, 0.02, 1, 1))
@@ -238,23 +264,34 @@ def _flows_figure(across, stressor, years, synthetic, order):
     cell_font = 7.5 if G <= 10 else max(4.5, 7.5 - 0.25 * (G - 10))
     im = None
     for i, (ax, y) in enumerate(zip(axes, years)):
-        d = fl[fl["year"] == y].pivot_table(index="producing region", columns="consuming region", values="value",
-                                           aggfunc="sum")
+        d = fl[fl["year"] == y].pivot_table(
+            index="producing region", columns="consuming region", values="value", aggfunc="sum"
+        )
         m = d.reindex(index=ranked, columns=ranked).fillna(0.0).to_numpy() * factor
         im = ax.imshow(np.where(m > 0, m, np.nan), cmap="viridis", norm=norm, aspect="auto")
         for r in range(G):
             for c in range(G):
                 v = m[r, c]
                 if v >= 0.01 * 10 ** np.floor(np.log10(vmax)) / 10:  # smaller cells: colour only
-                    ax.text(c, r, _compact(v), ha="center", va="center", fontsize=cell_font,
-                            color="white" if norm(v) < 0.6 else "black")
+                    ax.text(
+                        c,
+                        r,
+                        _compact(v),
+                        ha="center",
+                        va="center",
+                        fontsize=cell_font,
+                        color="white" if norm(v) < 0.6 else "black",
+                    )
         ax.set_xticks(range(G), ranked, rotation=45, ha="right", fontsize=size)
         ax.set_yticks(range(G), ranked if i % ncols == 0 else [], fontsize=size)
         ax.set_title(str(y), fontsize=11)
     cb = fig.colorbar(im, ax=axes, shrink=0.8, pad=0.02)
     cb.set_label(f"embodied {stressor} ({label})", fontsize=9)
-    fig.suptitle(f"Embodied {stressor} flows between regions: row = region where it is emitted, column = region "
-                 "whose final demand causes it (sorted by production)", fontsize=11)
+    fig.suptitle(
+        f"Embodied {stressor} flows between regions: row = region where it is emitted, column = region "
+        "whose final demand causes it (sorted by production)",
+        fontsize=11,
+    )
     fig.get_layout_engine().set(rect=(0, 0.025, 1, 0.975))  # room for the synthetic footer
     _mark(fig, synthetic)
     return fig
@@ -279,8 +316,14 @@ def _gmi_figure(g: pd.DataFrame, settings, synthetic):
         if many:
             continue  # values in the table; labels of many thin bars would overlap
         for b, v in zip(bars, vals):
-            ax.text(b.get_x() + b.get_width() / 2, v, "0.00" if abs(v) < 0.005 else f"{v:.2f}", ha="center",
-                    va="bottom" if v >= 0 else "top", fontsize=7.5)
+            ax.text(
+                b.get_x() + b.get_width() / 2,
+                v,
+                "0.00" if abs(v) < 0.005 else f"{v:.2f}",
+                ha="center",
+                va="bottom" if v >= 0 else "top",
+                fontsize=7.5,
+            )
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x, regions_order, rotation=35, ha="right", fontsize=_tick_size(len(regions_order)))
     ax.set_ylabel("GMI, sum over member countries (dimensionless)", fontsize=10)
@@ -291,7 +334,8 @@ def _gmi_figure(g: pd.DataFrame, settings, synthetic):
     ax.legend(title="year", fontsize=8, ncol=1 if len(years) <= 5 else 2, loc="best")
     ax.set_title(
         f"Global methane inequality index (GMI) by region, {settings.stressor}\n"
-        "> 0: benefits from the global methane trade inequality; < 0: harmed", fontsize=11,
+        "> 0: benefits from the global methane trade inequality; < 0: harmed",
+        fontsize=11,
     )
     fig.tight_layout(rect=(0, 0.02, 1, 1))
     _mark(fig, synthetic)
@@ -314,22 +358,37 @@ def make_all(results, across, settings, regions, out) -> list[tuple[str, str, ob
     st, va = settings.stressor, settings.value_added
     for s in (st, va):
         unit = results[0].units[s]
-        save(f"accounts_{s}", f"{s}: production- and consumption-based accounts by region (cf. Figs. 2-3).",
-             _accounts_figure(across, s, unit, years, synthetic, order))
+        save(
+            f"accounts_{s}",
+            f"{s}: production- and consumption-based accounts by region (cf. Figs. 2-3).",
+            _accounts_figure(across, s, unit, years, synthetic, order),
+        )
     for s in (st, va):
-        save(f"sectors_{s}", f"{s} by sector, production and consumption perspectives (cf. Figs. 4-5).",
-             _sectors_figure(across, s, years, synthetic, order))
+        save(
+            f"sectors_{s}",
+            f"{s} by sector, production and consumption perspectives (cf. Figs. 4-5).",
+            _sectors_figure(across, s, years, synthetic, order),
+        )
     vmax = max(float(r.bmi.to_numpy().max()) for r in results) or 1.0
     for r in results:
-        save(f"bmi_{r.year}", f"BMI region x region, {r.year} (cf. Figs. 6-7).",
-             _bmi_figure(r.bmi, r.year, settings, vmax, synthetic))
+        save(
+            f"bmi_{r.year}",
+            f"BMI region x region, {r.year} (cf. Figs. 6-7).",
+            _bmi_figure(r.bmi, r.year, settings, vmax, synthetic),
+        )
     if len(results) >= 2:
         y0, y1 = results[0].year, results[-1].year
         d = across[f"bmi_region_diff_{y0}_{y1}"]
-        save(f"bmi_diff_{y0}_{y1}", f"Change in BMI, {y1} minus {y0} (cf. Fig. 8).",
-             _bmi_diff_figure(d, y0, y1, settings, synthetic))
+        save(
+            f"bmi_diff_{y0}_{y1}",
+            f"Change in BMI, {y1} minus {y0} (cf. Fig. 8).",
+            _bmi_diff_figure(d, y0, y1, settings, synthetic),
+        )
     save("gmi", "GMI by region and year (cf. Fig. 9).", _gmi_figure(across["gmi_region"], settings, synthetic))
     flow_order = order + [g for g in across["flows_region"]["producing region"].unique() if g not in order]
-    save(f"flows_{st}", f"Embodied {st} flows between regions: who emits for whom, each year.",
-         _flows_figure(across, st, years, synthetic, flow_order))
+    save(
+        f"flows_{st}",
+        f"Embodied {st} flows between regions: who emits for whom, each year.",
+        _flows_figure(across, st, years, synthetic, flow_order),
+    )
     return made

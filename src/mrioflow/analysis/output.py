@@ -46,8 +46,7 @@ def check_file_name(what: str, value) -> str:
     characters, not starting with a dot); OptionError naming ``what`` otherwise."""
     if not isinstance(value, str) or not _SAFE_NAME.fullmatch(value):
         raise OptionError(
-            f"{what} {value!r} cannot name an output file: use letters, digits and _ . + - only "
-            "(at most 64 characters)"
+            f"{what} {value!r} cannot name an output file: use letters, digits and _ . + - only (at most 64 characters)"
         )
     return value
 
@@ -194,7 +193,7 @@ class OutputFolder:
             "mrioflow": __version__,
             "host": socket.gethostname(),
             "pid": os.getpid(),
-            "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "files": sorted(str(p.relative_to(self.root)) for p in self.written),
         }
 

@@ -26,9 +26,9 @@ import pandas as pd
 
 from .. import indices as ix
 from .. import regions as rg
-from ..kernels import indices as K
 from ..engine import Engine, Results
 from ..errors import LabelError, ReaderError
+from ..kernels import indices as K
 from . import provenance as prov
 from .output import OutputFolder, check_target
 from .settings import Settings
@@ -97,10 +97,20 @@ def _tables(settings: Settings, regions: rg.Regions):
         options["countries"] = synthetic_world(regions, settings.synthetic_countries)
     for path, reader in settings.data_sources():
         for y in settings.years if reader.yearly else (None,):
-            yield y, functools.partial(
-                load_table, y, data=path, format=reader.name, options=options, cache=None if settings.cache else False,
-                edgar=settings.edgar, edgar_mapping=settings.edgar_mapping, stressor=settings.stressor,
-                satellite=settings.satellite,
+            yield (
+                y,
+                functools.partial(
+                    load_table,
+                    y,
+                    data=path,
+                    format=reader.name,
+                    options=options,
+                    cache=None if settings.cache else False,
+                    edgar=settings.edgar,
+                    edgar_mapping=settings.edgar_mapping,
+                    stressor=settings.stressor,
+                    satellite=settings.satellite,
+                ),
             )
 
 
@@ -170,8 +180,8 @@ def _sectors(res: Results, regions: rg.Regions, stressors, year) -> tuple[pd.Dat
                 a = np.column_stack([a, direct])
                 cols = sectors + [DIRECT]
             df = pd.DataFrame(a, index=list(res.countries), columns=cols)
-            long = df.rename_axis("country").reset_index().melt(
-                id_vars="country", var_name="sector", value_name="value"
+            long = (
+                df.rename_axis("country").reset_index().melt(id_vars="country", var_name="sector", value_name="value")
             )
             long.insert(0, "perspective", persp)
             long.insert(0, "unit", unit)
@@ -182,9 +192,11 @@ def _sectors(res: Results, regions: rg.Regions, stressors, year) -> tuple[pd.Dat
     country.insert(0, "year", year)
     country = country[["year", "stressor", "unit", "perspective", "country", "region", "sector", "value"]]
     members = country[country["region"] != ""]
-    reg = members.groupby(["year", "stressor", "unit", "perspective", "region", "sector"], sort=False)[
-        "value"
-    ].sum().reset_index()
+    reg = (
+        members.groupby(["year", "stressor", "unit", "perspective", "region", "sector"], sort=False)["value"]
+        .sum()
+        .reset_index()
+    )
     return country, reg
 
 
@@ -213,16 +225,30 @@ def _ratio_case_spread(res: Results, regions: rg.Regions, settings: Settings, ye
     if mask is not None:
         ratio_case &= mask[:, None] & mask[None, :]
     rows = []
-    for label, qs in ((f"this run {tuple(settings.norm_quantiles)}", settings.norm_quantiles),
-                      (f"robust {ROBUST}", ROBUST)):
-        B = K.calc_bmi(E, V, convention=settings.convention, norm_mask=mask, norm_sign=settings.norm_sign,
-                       norm_quantiles=qs)
+    for label, qs in (
+        (f"this run {tuple(settings.norm_quantiles)}", settings.norm_quantiles),
+        (f"robust {ROBUST}", ROBUST),
+    ):
+        B = K.calc_bmi(
+            E, V, convention=settings.convention, norm_mask=mask, norm_sign=settings.norm_sign, norm_quantiles=qs
+        )
         if settings.convention == "beneficiary_row":
             B = B.T
         v = B[ratio_case]
         q = np.quantile(v, [0.0, 0.05, 0.5, 0.95, 1.0]) if v.size else np.full(5, np.nan)
-        rows.append({"year": year, "normalisation": label, "pairs": int(v.size), "min": q[0], "q05": q[1],
-                     "median": q[2], "q95": q[3], "max": q[4], "std": float(v.std()) if v.size else np.nan})
+        rows.append(
+            {
+                "year": year,
+                "normalisation": label,
+                "pairs": int(v.size),
+                "min": q[0],
+                "q05": q[1],
+                "median": q[2],
+                "q95": q[3],
+                "max": q[4],
+                "std": float(v.std()) if v.size else np.nan,
+            }
+        )
         if tuple(qs) == ROBUST:
             break
     return pd.DataFrame(rows)
@@ -241,8 +267,13 @@ def compute_year(res: Results, regions: rg.Regions, settings: Settings, *, year=
     year = res.mrio.year if year is None else year
     st, va = settings.stressor, settings.value_added
     t0 = time.perf_counter()
-    options = dict(value_added=va, norm_set=settings.norm_set, norm_sign=settings.norm_sign,
-                   norm_quantiles=settings.norm_quantiles, backend=backend)
+    options = dict(
+        value_added=va,
+        norm_set=settings.norm_set,
+        norm_sign=settings.norm_sign,
+        norm_quantiles=settings.norm_quantiles,
+        backend=backend,
+    )
     bmi_r = ix.bmi(res, st, regions, convention=settings.convention, level="region", **options)
     bmi_c = ix.bmi(res, st, regions, convention=settings.convention, level="country", **options)
     gmi_r = ix.gmi(res, st, regions, level="region", **options)
@@ -292,8 +323,7 @@ def _name(res: Results, code: str) -> str:
 
 def _across(results: list[YearResult], settings: Settings) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
-    for name in ("accounts_country", "accounts_region", "sectors_country", "sectors_region",
-                 "bmi_ratio_case_spread"):
+    for name in ("accounts_country", "accounts_region", "sectors_country", "sectors_region", "bmi_ratio_case_spread"):
         out[name] = pd.concat([r.tables[name] for r in results], ignore_index=True)
     flows = []
     for r in results:
@@ -311,9 +341,7 @@ def _across(results: list[YearResult], settings: Settings) -> dict[str, pd.DataF
         long.insert(0, "year", r.year)
         bmi_long.append(long)
     out["bmi_region"] = pd.concat(bmi_long, ignore_index=True)
-    out["bmi_region_total"] = pd.DataFrame({str(r.year): ix.bmi_totals(r.bmi) for r in results}).rename_axis(
-        "region"
-    )
+    out["bmi_region_total"] = pd.DataFrame({str(r.year): ix.bmi_totals(r.bmi) for r in results}).rename_axis("region")
     out["gmi_region"] = pd.DataFrame({str(r.year): r.gmi for r in results}).rename_axis("region")
     gc = results[0].tables["gmi_country"][["name", "region"]].copy()
     for r in results:
@@ -339,8 +367,12 @@ def _year_of(value, where) -> int:
 
 def _provenance_inputs(settings: Settings) -> list[dict]:
     return prov.table_inputs(
-        data=settings.data_sources(), years=settings.years, options=settings.reader_options(),
-        edgar=settings.edgar, edgar_mapping=settings.edgar_mapping, groups=settings.groups,
+        data=settings.data_sources(),
+        years=settings.years,
+        options=settings.reader_options(),
+        edgar=settings.edgar,
+        edgar_mapping=settings.edgar_mapping,
+        groups=settings.groups,
         config=settings.config_file,
     )
 
@@ -465,28 +497,35 @@ def _run(settings, regions, loaders, engine, out, inputs, argv, progress, log, t
         bar.set_description("report")
         synthetic_data = any(r.synthetic for r in results)
         provenance = prov.collect(
-            command="run", argv=argv, settings=settings.as_dict(), inputs=inputs,
-            edgar=bool(settings.edgar), edgar_mapping=bool(settings.edgar_mapping), grouping=bool(settings.groups),
+            command="run",
+            argv=argv,
+            settings=settings.as_dict(),
+            inputs=inputs,
+            edgar=bool(settings.edgar),
+            edgar_mapping=bool(settings.edgar_mapping),
+            grouping=bool(settings.groups),
         )
-        provenance.update({
-            "synthetic": synthetic_data,
-            "data": settings.source,
-            "data source": results[0].source if results else "",
-            "years": years,
-            "sources by year": {str(r.year): r.source for r in results},
-            "grouping": f"{regions.name}: {len(regions)} countries in {len(regions.groups)} groups",
-            "options": {
-                "stressor": settings.stressor,
-                "value_added": settings.value_added,
-                "convention": settings.convention,
-                "norm_set": settings.norm_set,
-                "norm_sign": settings.norm_sign,
-                "norm_quantiles": list(settings.norm_quantiles),
-            },
-            "backend": f"{engine.backend.name} ({engine.backend.describe()})",
-            "backend choice": engine.backend.reason,
-            "table meta": {str(r.year): r.meta for r in results},
-        })
+        provenance.update(
+            {
+                "synthetic": synthetic_data,
+                "data": settings.source,
+                "data source": results[0].source if results else "",
+                "years": years,
+                "sources by year": {str(r.year): r.source for r in results},
+                "grouping": f"{regions.name}: {len(regions)} countries in {len(regions.groups)} groups",
+                "options": {
+                    "stressor": settings.stressor,
+                    "value_added": settings.value_added,
+                    "convention": settings.convention,
+                    "norm_set": settings.norm_set,
+                    "norm_sign": settings.norm_sign,
+                    "norm_quantiles": list(settings.norm_quantiles),
+                },
+                "backend": f"{engine.backend.name} ({engine.backend.describe()})",
+                "backend choice": engine.backend.reason,
+                "table meta": {str(r.year): r.meta for r in results},
+            }
+        )
         timings["total before report"] = time.perf_counter() - t_start
         provenance["timings"] = {
             "run": timings,

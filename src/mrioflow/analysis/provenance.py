@@ -86,9 +86,11 @@ def git_commit() -> dict | None:
     else:
         return None
     try:
+
         def git(*args):
-            return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                                  timeout=10, check=True).stdout.strip()
+            return subprocess.run(
+                ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, check=True
+            ).stdout.strip()
 
         commit = git("rev-parse", "HEAD")
         dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
@@ -141,7 +143,7 @@ def collect(
     if "cupy" in sys.modules:
         versions["cupy"] = getattr(sys.modules["cupy"], "__version__", "?")
     return {
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "mrioflow command": command,
         "command line": command_line(argv),
         "api call": None if argv is not None else f"{command}({settings!r})",
@@ -157,18 +159,28 @@ def collect(
     }
 
 
-def study(command: str, argv, settings: dict, *, data=(), years=(), options=None, edgar=None,
-          edgar_mapping=None, groups=None) -> dict:
+def study(
+    command: str, argv, settings: dict, *, data=(), years=(), options=None, edgar=None, edgar_mapping=None, groups=None
+) -> dict:
     """The provenance of ``mrioflow mc`` or ``sweep``: :func:`collect` over the inputs of
     :func:`table_inputs` (hashed now, so that a missing year fails before any work)."""
-    inputs = table_inputs(data=data, years=years, options=options, edgar=edgar, edgar_mapping=edgar_mapping,
-                          groups=groups)
-    return collect(command=command, argv=argv, settings=settings, inputs=inputs, edgar=bool(edgar),
-                   edgar_mapping=bool(edgar_mapping), grouping=bool(groups))
+    inputs = table_inputs(
+        data=data, years=years, options=options, edgar=edgar, edgar_mapping=edgar_mapping, groups=groups
+    )
+    return collect(
+        command=command,
+        argv=argv,
+        settings=settings,
+        inputs=inputs,
+        edgar=bool(edgar),
+        edgar_mapping=bool(edgar_mapping),
+        grouping=bool(groups),
+    )
 
 
-def table_inputs(*, data=(), years=(), options=None, edgar=None, edgar_mapping=None,
-                 groups=None, config=None) -> list[dict]:
+def table_inputs(
+    *, data=(), years=(), options=None, edgar=None, edgar_mapping=None, groups=None, config=None
+) -> list[dict]:
     """:func:`file_record` of every input of a run: each year's table files (with the
     years they serve), the EDGAR file and mapping, the grouping and the configuration file.
 
@@ -194,8 +206,12 @@ def table_inputs(*, data=(), years=(), options=None, edgar=None, edgar_mapping=N
         for y in years if reader.yearly else (None,):
             for path, members in source_files(reader, given, y, **(options or {})):
                 add(path, f"{reader.name} table", given, members, year=y)
-    for path, role in ((edgar, "edgar"), (edgar_mapping, "edgar mapping"), (groups, "grouping"),
-                       (config, "configuration")):
+    for path, role in (
+        (edgar, "edgar"),
+        (edgar_mapping, "edgar mapping"),
+        (groups, "grouping"),
+        (config, "configuration"),
+    ):
         if path:
             add(Path(path).expanduser(), role, path)
     records = []

@@ -55,14 +55,16 @@ def _inputs(inputs: list[dict]) -> str:
     rows = []
     for rec in inputs:
         members = ", ".join(f"{m['name']} ({m['size']:,} B)" for m in rec.get("members", []))
-        rows.append({
-            "role": rec["role"],
-            "as given": rec["given"],
-            "file": rec["path"] + (f" [{members}]" if members else ""),
-            "years": ", ".join(map(str, rec.get("years", []))),
-            "bytes": f"{rec['size']:,}",
-            "SHA-256": rec["sha256"],
-        })
+        rows.append(
+            {
+                "role": rec["role"],
+                "as given": rec["given"],
+                "file": rec["path"] + (f" [{members}]" if members else ""),
+                "years": ", ".join(map(str, rec.get("years", []))),
+                "bytes": f"{rec['size']:,}",
+                "SHA-256": rec["sha256"],
+            }
+        )
     return _table(pd.DataFrame(rows).set_index("role"))
 
 
@@ -72,8 +74,11 @@ def provenance_html(provenance: dict, extra: dict | None = None) -> str:
     items = {
         "command line": provenance.get("command line") or "(called from Python; see the settings below)",
         "mrioflow version": provenance["mrioflow version"],
-        "source commit": (f"{commit['commit']}{' (with uncommitted changes)' if commit['dirty'] else ''}"
-                          if commit else "not a git checkout"),
+        "source commit": (
+            f"{commit['commit']}{' (with uncommitted changes)' if commit['dirty'] else ''}"
+            if commit
+            else "not a git checkout"
+        ),
         **(extra or {}),
         "EDGAR methane": "yes" if provenance["edgar used"] else "no",
         "custom EDGAR mapping": "yes" if provenance["custom edgar mapping"] else "no",
@@ -81,22 +86,40 @@ def provenance_html(provenance: dict, extra: dict | None = None) -> str:
         "platform": provenance["platform"],
         "created": provenance["created"],
     }
-    return ("<h2>Provenance</h2>" + _dl(items) + "<h3>Input files</h3>" + _inputs(provenance["inputs"])
-            + "<h3>Settings</h3>" + _dl({k: v for k, v in provenance["settings"].items() if v not in (None, [], ())}))
+    return (
+        "<h2>Provenance</h2>"
+        + _dl(items)
+        + "<h3>Input files</h3>"
+        + _inputs(provenance["inputs"])
+        + "<h3>Settings</h3>"
+        + _dl({k: v for k, v in provenance["settings"].items() if v not in (None, [], ())})
+    )
 
 
 def render_study(title: str, provenance: dict, figures, *, synthetic: bool) -> str:
     """The report of ``mrioflow mc`` or ``sweep``: its figures and its provenance."""
     banner = f'<div class="synthetic">{_e(SYNTHETIC_MARK)}: every number on this page is made up</div>'
-    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{_e(title)}</title>",
-             f"<style>{CSS}</style></head><body>", banner if synthetic else "", f"<h1>{_e(title)}</h1>",
-             "<p>Every table is under <code>tables/</code> (CSV and Parquet); the method is described in "
-             "<code>docs/method.md</code> of the mrioflow repository (section 10).</p>"]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{CSS}</style></head><body>",
+        banner if synthetic else "",
+        f"<h1>{_e(title)}</h1>",
+        "<p>Every table is under <code>tables/</code> (CSV and Parquet); the method is described in "
+        "<code>docs/method.md</code> of the mrioflow repository (section 10).</p>",
+    ]
     for caption, path in figures:
-        parts.append(f"<figure>{_img(path)}<figcaption>{_e(caption)} File: <code>figures/{_e(path.name)}</code>"
-                     "</figcaption></figure>")
-    parts += [provenance_html(provenance), "<h3>Package versions</h3>" + _dl(provenance["versions"]),
-              banner if synthetic else "", "</body></html>"]
+        parts.append(
+            f"<figure>{_img(path)}<figcaption>{_e(caption)} File: <code>figures/{_e(path.name)}</code>"
+            "</figcaption></figure>"
+        )
+    parts += [
+        provenance_html(provenance),
+        "<h3>Package versions</h3>" + _dl(provenance["versions"]),
+        banner if synthetic else "",
+        "</body></html>",
+    ]
     return "\n".join(p for p in parts if p)
 
 
@@ -132,23 +155,27 @@ def render(results, across, settings, regions, provenance: dict, figures) -> str
     )
 
     parts.append("<h2>Figures</h2>")
-    for name, caption, path in figures:
-        parts.append(f"<figure>{_img(path)}<figcaption>{_e(caption)}"
-                     f" File: <code>figures/{_e(path.name)}</code></figcaption></figure>")
+    for _name, caption, path in figures:
+        parts.append(
+            f"<figure>{_img(path)}<figcaption>{_e(caption)}"
+            f" File: <code>figures/{_e(path.name)}</code></figcaption></figure>"
+        )
 
     parts.append("<h2>Key tables</h2>")
     gmi = across["gmi_region"].copy()
     if regions.group_names_zh:
         gmi.insert(0, "中文", [regions.group_names_zh.get(g, "") for g in gmi.index])
     parts.append("<h3>GMI by region (dimensionless)</h3>" + _table(gmi))
-    parts.append("<h3>Overall bilateral index by region (BMI row sums, dimensionless)</h3>"
-                 + _table(across["bmi_region_total"]))
+    parts.append(
+        "<h3>Overall bilateral index by region (BMI row sums, dimensionless)</h3>" + _table(across["bmi_region_total"])
+    )
     for r in results:
         parts.append(f"<h3>BMI region x region, {int(r.year)} (dimensionless)</h3>" + _table(r.bmi, 2))
     diff_names = [k for k in across if k.startswith("bmi_region_diff_")]
     for k in diff_names:
-        parts.append(f"<h3>BMI difference ({_e(k[len('bmi_region_diff_'):].replace('_', ' to '))})</h3>"
-                     + _table(across[k], 2))
+        parts.append(
+            f"<h3>BMI difference ({_e(k[len('bmi_region_diff_') :].replace('_', ' to '))})</h3>" + _table(across[k], 2)
+        )
     spread = across.get("bmi_ratio_case_spread")
     if spread is not None:
         parts.append(
@@ -167,18 +194,25 @@ def render(results, across, settings, regions, provenance: dict, figures) -> str
         order = [g for g in d["region"].drop_duplicates()]
         parts.append(f"<h3>Accounts by region, {int(r.year)}</h3>" + _table(wide.reindex(order), 1))
 
-    parts.append("<h2>Output folder</h2><p>Every table is written as CSV and Parquet under "
-                 "<code>tables/</code>, per year (<code>*_{year}</code>) and across years; the figures are "
-                 "under <code>figures/</code>; <code>provenance.json</code> holds what this section shows.</p>")
+    parts.append(
+        "<h2>Output folder</h2><p>Every table is written as CSV and Parquet under "
+        "<code>tables/</code>, per year (<code>*_{year}</code>) and across years; the figures are "
+        "under <code>figures/</code>; <code>provenance.json</code> holds what this section shows.</p>"
+    )
 
-    parts.append(provenance_html(provenance, {
-        "data": provenance["data"],
-        "data source": provenance["data source"],
-        "years": year_list,
-        "grouping": provenance["grouping"],
-        "backend": provenance["backend"],
-        "backend choice": provenance["backend choice"],
-    }))
+    parts.append(
+        provenance_html(
+            provenance,
+            {
+                "data": provenance["data"],
+                "data source": provenance["data source"],
+                "years": year_list,
+                "grouping": provenance["grouping"],
+                "backend": provenance["backend"],
+                "backend choice": provenance["backend choice"],
+            },
+        )
+    )
     parts.append("<h3>Sources by year</h3>" + _dl(provenance["sources by year"]))
     parts.append("<h3>Package versions</h3>" + _dl(provenance["versions"]))
     timing_rows = {f"{k}": f"{v:.2f} s" for k, v in provenance["timings"]["run"].items()}

@@ -37,8 +37,8 @@ from .._checks import check_seed, check_year
 from ..engine.backend import BACKEND_NAMES
 from ..errors import MissingDataError, OptionError, ReaderError
 from ..indices import NORM_SETS
-from ..io.eora26 import satellite_option
 from ..io import registry
+from ..io.eora26 import satellite_option
 from ..kernels.indices import CONVENTIONS, NORM_SIGNS, check_option, check_quantiles
 from .output import check_file_name
 
@@ -233,8 +233,10 @@ class Settings:
                 raise OptionError("satellite picks rows of an Eora26 table's labels_Q.txt: give eora26 as well")
             name, _ = satellite_option(self.satellite)
             if self.stressor not in ("CH4", name):
-                raise OptionError(f"stressor {self.stressor!r} and satellite {self.satellite!r} name two stressors; "
-                                  f"write satellite = '{self.stressor}=PATTERN' to analyse its rows as {self.stressor}")
+                raise OptionError(
+                    f"stressor {self.stressor!r} and satellite {self.satellite!r} name two stressors; "
+                    f"write satellite = '{self.stressor}=PATTERN' to analyse its rows as {self.stressor}"
+                )
             self.stressor = name
         if self.stressor == self.value_added:
             raise OptionError(f"stressor and value_added must differ, both are {self.stressor!r}")
@@ -287,9 +289,7 @@ def load_config(path: str | os.PathLike) -> dict:
     values = {str(k).replace("-", "_"): v for k, v in table.items()}
     unknown = sorted(set(values) - set(Settings.keys()) - set(ALIASES))
     if unknown:
-        raise OptionError(
-            f"{path}: unknown setting(s): {', '.join(unknown)}; valid: {', '.join(Settings.keys())}"
-        )
+        raise OptionError(f"{path}: unknown setting(s): {', '.join(unknown)}; valid: {', '.join(Settings.keys())}")
     base = path.resolve().parent
     for key in PATH_KEYS:
         v = values.get(key)

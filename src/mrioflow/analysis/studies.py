@@ -54,14 +54,18 @@ def load_table(
     options = dict(options or {})
     if satellite:
         if format == "synthetic":
-            raise OptionError("--satellite picks rows of an Eora26 table's labels_Q.txt: give the Eora26 table (--data) as well")
+            raise OptionError(
+                "--satellite picks rows of an Eora26 table's labels_Q.txt: give the Eora26 table (--data) as well"
+            )
         options["satellites"] = dict([mio.eora26.satellite_option(satellite)])
     mrio = mio.read(data, year=year, format=format, cache=cache, cache_dir=cache_dir, **options)
     if edgar is None and satellite is None and stressor not in mrio.stressors:
         if mrio.meta.get("reader") == "eora26":
             raise LabelError(mio.eora26.missing_stressor_message(mrio, stressor))
-        raise LabelError(f"{mrio.source}: the table has no stressor {stressor!r} (it has {', '.join(mrio.stressors)}); "
-                         "choose one with --stressor, or attach EDGAR methane with --edgar FILE")
+        raise LabelError(
+            f"{mrio.source}: the table has no stressor {stressor!r} (it has {', '.join(mrio.stressors)}); "
+            "choose one with --stressor, or attach EDGAR methane with --edgar FILE"
+        )
     return with_edgar(mrio, edgar, mapping=edgar_mapping, stressor=stressor, year=year)
 
 
@@ -115,9 +119,21 @@ def run_montecarlo(
     region x region BMI. ``yes``: run past the resource limits (see ``mf.montecarlo``)."""
     check_scheduler(scheduler)  # before any folder is made
     with OutputFolder(out_dir, kind="mc", overwrite=overwrite) as out:
-        res = montecarlo(mrio, samples=samples, perturb=perturb, seed=seed, backend=backend, dtype=dtype,
-                         stressors=stressors, batch_size=batch_size, scheduler=scheduler,
-                         out_dir=store_folder(out_dir, "batches"), progress=progress, indices=indices, yes=yes)
+        res = montecarlo(
+            mrio,
+            samples=samples,
+            perturb=perturb,
+            seed=seed,
+            backend=backend,
+            dtype=dtype,
+            stressors=stressors,
+            batch_size=batch_size,
+            scheduler=scheduler,
+            out_dir=store_folder(out_dir, "batches"),
+            progress=progress,
+            indices=indices,
+            yes=yes,
+        )
         _write_montecarlo(out, res, samples, indices, provenance)
     return out.written
 
@@ -135,8 +151,12 @@ def _write_montecarlo(out, res, samples, indices, provenance) -> None:
         out.table(f"mc_probability_net_below_0_{s}", res.probability(s, "net").to_frame())
         long = pd.concat({a: res.sample_table(s, a) for a in ACCOUNTS}, names=["account", "sample"])
         out.table(f"mc_samples_{s}", long.stack().rename("value").reset_index())
-        figures.append((f"{s}: consumption-based accounts with their 5-95 % interval.",
-                        out.figure(f"mc_cba_{s}", _interval_figure(res.summary(s, "cba"), s, res.mrio, samples))))
+        figures.append(
+            (
+                f"{s}: consumption-based accounts with their 5-95 % interval.",
+                out.figure(f"mc_cba_{s}", _interval_figure(res.summary(s, "cba"), s, res.mrio, samples)),
+            )
+        )
     _write_provenance(out, provenance, f"mrioflow mc: {samples} Monte Carlo samples", figures, res.mrio.synthetic)
 
 
@@ -160,12 +180,21 @@ def _interval_figure(summary: pd.DataFrame, stressor: str, mrio, samples: int, t
     fig, ax = plt.subplots(figsize=(11, 5))
     x = range(len(d))
     ax.bar(x, d["nominal"] * factor, color="#9ecae1", label="nominal")
-    ax.errorbar(x, d["mean"] * factor, yerr=[(d["mean"] - d["q05"]) * factor, (d["q95"] - d["mean"]) * factor],
-                fmt="o", color="#08519c", capsize=3, label="mean and 5-95 % interval")
+    ax.errorbar(
+        x,
+        d["mean"] * factor,
+        yerr=[(d["mean"] - d["q05"]) * factor, (d["q95"] - d["mean"]) * factor],
+        fmt="o",
+        color="#08519c",
+        capsize=3,
+        label="mean and 5-95 % interval",
+    )
     ax.set_xticks(list(x), d.index, rotation=60, ha="right", fontsize=8)
     ax.set_ylabel(f"consumption-based {stressor} ({label})")
-    ax.set_title(f"{stressor} footprints of the {len(d)} largest consumers: {samples} Monte Carlo samples"
-                 + (f", {mrio.year}" if mrio.year else ""))
+    ax.set_title(
+        f"{stressor} footprints of the {len(d)} largest consumers: {samples} Monte Carlo samples"
+        + (f", {mrio.year}" if mrio.year else "")
+    )
     ax.grid(axis="y", alpha=0.3)
     ax.legend()
     fig.tight_layout(rect=(0, 0.03, 1, 1))
@@ -192,8 +221,16 @@ def run_sweep(
     CBA as country x year tables, and a figure of both over the years."""
     check_scheduler(scheduler)  # before any folder is made
     with OutputFolder(out_dir, kind="sweep", overwrite=overwrite) as out:
-        res = sweep(years, load, backend=backend, dtype=dtype, stressors=stressors, scheduler=scheduler,
-                    out_dir=store_folder(out_dir, "years"), progress=progress)
+        res = sweep(
+            years,
+            load,
+            backend=backend,
+            dtype=dtype,
+            stressors=stressors,
+            scheduler=scheduler,
+            out_dir=store_folder(out_dir, "years"),
+            progress=progress,
+        )
         first = res[res.years[0]].mrio
         figures = []
         for s in res[res.years[0]].stressors:
@@ -202,10 +239,15 @@ def run_sweep(
             for account in ("pba", "cba"):
                 out.table(f"sweep_{account}_{s}", acc[account].unstack("year"))
             unit = first.units[first.stressor_position(s)]
-            figures.append((f"{s}: the world total, and PBA against CBA of the largest consumers.",
-                            out.figure(f"sweep_{s}", _sweep_figure(acc, s, unit, first.synthetic))))
-        _write_provenance(out, provenance, f"mrioflow sweep: {', '.join(map(str, res.years))}", figures,
-                          first.synthetic)
+            figures.append(
+                (
+                    f"{s}: the world total, and PBA against CBA of the largest consumers.",
+                    out.figure(f"sweep_{s}", _sweep_figure(acc, s, unit, first.synthetic)),
+                )
+            )
+        _write_provenance(
+            out, provenance, f"mrioflow sweep: {', '.join(map(str, res.years))}", figures, first.synthetic
+        )
     return out.written
 
 

@@ -15,15 +15,32 @@ def _world(n_countries):
 
 
 @case("ladder")
-def ladder_case(*, sizes=None, backend: str = "numpy", dtype: str = "float64", repeat: int = 3, samples: int = 16,
-                in_place: bool = False, memory_limit: float | None = None, quick: bool = False, **_) -> dict:
+def ladder_case(
+    *,
+    sizes=None,
+    backend: str = "numpy",
+    dtype: str = "float64",
+    repeat: int = 3,
+    samples: int = 16,
+    in_place: bool = False,
+    memory_limit: float | None = None,
+    quick: bool = False,
+    **_,
+) -> dict:
     """The hardware benchmark: LU, multi-right-hand-side solve, a full year and a Monte Carlo batch over a
     ladder of sizes, as seconds, GFLOP/s and fractions of the machine's own peak (see bench/ladder.py)."""
     from .ladder import LADDER, QUICK, run_ladder
 
-    return run_ladder(sizes or (QUICK if quick else LADDER), backend=backend, dtype=dtype, repeat=repeat,
-                      samples=samples, in_place=in_place, memory_limit=memory_limit,
-                      peak_n=1024 if quick else 2048)
+    return run_ladder(
+        sizes or (QUICK if quick else LADDER),
+        backend=backend,
+        dtype=dtype,
+        repeat=repeat,
+        samples=samples,
+        in_place=in_place,
+        memory_limit=memory_limit,
+        peak_n=1024 if quick else 2048,
+    )
 
 
 @case("engine")
@@ -93,8 +110,11 @@ def gpu_case(*, n_countries: int | None = None, repeat: int = 5, **_) -> dict:
     # The factorisation alone, on the device, against the CPU LU.
     xp = backend.xp
     M = backend.asarray(np.eye(mrio.n) - mrio.Z / mrio.x)
-    f = time_it(lambda: backend.lu_factor(xp.asarray(M, copy=True), overwrite=True, check=False),
-                repeat=repeat, sync=backend.synchronize)
+    f = time_it(
+        lambda: backend.lu_factor(xp.asarray(M, copy=True), overwrite=True, check=False),
+        repeat=repeat,
+        sync=backend.synchronize,
+    )
     return {
         "device": backend.describe(),
         "n": mrio.n,
@@ -102,8 +122,9 @@ def gpu_case(*, n_countries: int | None = None, repeat: int = 5, **_) -> dict:
         "cpu_run_s": c.best,
         "cpu_over_gpu": c.best / g.best,
         "gpu_lu_s": f.best,
-        "float32_run_s": time_it(lambda: Engine(get_backend("cupy", "float32")).run(mrio), repeat=repeat,
-                                 sync=backend.synchronize).best,
+        "float32_run_s": time_it(
+            lambda: Engine(get_backend("cupy", "float32")).run(mrio), repeat=repeat, sync=backend.synchronize
+        ).best,
     }
 
 

@@ -140,10 +140,18 @@ def _blas() -> list[dict]:
             config = np.show_config(mode="dicts")["Build Dependencies"]
         except Exception:  # older NumPy: no dict mode
             return []
-        return [{"api": api, **{k: v for k, v in config.get(api, {}).items() if k in ("name", "version")}}
-                for api in ("blas", "lapack")]
-    return [{k: v for k, v in lib.items() if k in ("internal_api", "version", "num_threads", "threading_layer",
-                                                    "architecture", "filepath")} for lib in threadpool_info()]
+        return [
+            {"api": api, **{k: v for k, v in config.get(api, {}).items() if k in ("name", "version")}}
+            for api in ("blas", "lapack")
+        ]
+    return [
+        {
+            k: v
+            for k, v in lib.items()
+            if k in ("internal_api", "version", "num_threads", "threading_layer", "architecture", "filepath")
+        }
+        for lib in threadpool_info()
+    ]
 
 
 def machine() -> dict:
@@ -168,8 +176,9 @@ def machine() -> dict:
         props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
         name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
         gpu, cupy_version = {"name": name, "memory_bytes": int(props["totalGlobalMem"])}, cupy.__version__
-    threads = {v: os.environ[v] for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-               if v in os.environ}
+    threads = {
+        v: os.environ[v] for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS") if v in os.environ
+    }
     return {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
@@ -202,8 +211,13 @@ def run_cases(names, *, progress: bool = True, command: str | None = None, **opt
 
     from .ladder import SCHEMA
 
-    out = {"schema": SCHEMA, "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "command": command, "machine": machine(), "cases": {}}
+    out = {
+        "schema": SCHEMA,
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "machine": machine(),
+        "cases": {},
+    }
     for name in names:
         if progress:
             print(f"[bench] {name} ...", flush=True)

@@ -177,20 +177,33 @@ def _worker(spec: dict) -> dict:
         ops["lu"] = _rate(lu, 2 / 3 * n**3, peak)
         memory("lu")
         system = held.pop("system")  # the last one timed
-        ops["solve"] = _rate(_timed(lambda: system.lu.solve(Yr), repeat=repeat, sync=b.synchronize),
-                             2 * n**2 * R, peak)
+        ops["solve"] = _rate(_timed(lambda: system.lu.solve(Yr), repeat=repeat, sync=b.synchronize), 2 * n**2 * R, peak)
         memory("solve")
         del system
         samples = spec["samples"]
         t0 = time.perf_counter()
-        mf.montecarlo(world, samples=samples, perturb={"final_demand": 0.1}, seed=0, backend=b,
-                      batch_size=min(samples, _MC_BATCH), progress=False)
+        mf.montecarlo(
+            world,
+            samples=samples,
+            perturb={"final_demand": 0.1},
+            seed=0,
+            backend=b,
+            batch_size=min(samples, _MC_BATCH),
+            progress=False,
+        )
         b.synchronize()
         total = time.perf_counter() - t0
         batch = total - ops["year"]["min_s"]  # less the ensemble's one-off factorisation and nominal year
-        ops["montecarlo"] = {"flops": None, "min_s": total, "median_s": total, "runs": [total], "gflops": None,
-                             "fraction_of_peak": None, "samples": samples,
-                             "samples_per_s": samples / batch if batch > 0 else None}
+        ops["montecarlo"] = {
+            "flops": None,
+            "min_s": total,
+            "median_s": total,
+            "runs": [total],
+            "gflops": None,
+            "fraction_of_peak": None,
+            "samples": samples,
+            "samples_per_s": samples / batch if batch > 0 else None,
+        }
         memory("montecarlo")
     out["peak_memory_nxn"] = ops["year"]["peak_memory_nxn"]
     out["operations"] = ops
@@ -244,20 +257,34 @@ def run_ladder(
     b = get_backend(backend, dtype)
     limit = memory_limit if memory_limit is not None else b.memory_available()
     peak = measure_peak(backend, dtype, n=peak_n)
-    out = {"backend": b.describe(), "backend_name": b.name, "dtype": dtype, "repeat": repeat,
-           "in_place": in_place, "peak": peak, "sizes": []}
+    out = {
+        "backend": b.describe(),
+        "backend_name": b.name,
+        "dtype": dtype,
+        "repeat": repeat,
+        "in_place": in_place,
+        "peak": peak,
+        "sizes": [],
+    }
     for name, shape in parsed:
         n, m = shape[0] * shape[1], shape[0] * shape[2]
         need = memory_estimate(n, m, in_place=in_place)
         entry = {"name": name, "shape": list(shape), "n": n, "memory_estimate_bytes": need, "skipped": None}
         if need > limit:
             hint = "" if in_place else "; --in-place needs " + f"{memory_estimate(n, m, in_place=True) / 1e9:.3g} GB"
-            entry["skipped"] = (f"needs about {need / 1e9:.3g} GB, {limit / 1e9:.3g} GB available{hint}")
+            entry["skipped"] = f"needs about {need / 1e9:.3g} GB, {limit / 1e9:.3g} GB available{hint}"
         else:
             if progress:
                 print(f"[bench] ladder {name} (n = {n:,}) ...", flush=True)
-            spec = {"shape": shape, "backend": backend, "dtype": dtype, "repeat": repeat, "samples": samples,
-                    "in_place": in_place, "peak_gflops": peak["gflops"]}
+            spec = {
+                "shape": shape,
+                "backend": backend,
+                "dtype": dtype,
+                "repeat": repeat,
+                "samples": samples,
+                "in_place": in_place,
+                "peak_gflops": peak["gflops"],
+            }
             entry.update(_run_worker(spec, timeout))
         if progress and entry["skipped"]:
             print(f"[bench] ladder {name} (n = {n:,}) skipped: {entry['skipped']}", flush=True)
@@ -266,8 +293,12 @@ def run_ladder(
 
 
 def _run_worker(spec: dict, timeout: float | None) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "mrioflow.bench.ladder", json.dumps(spec)],
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mrioflow.bench.ladder", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return {"skipped": f"the worker failed (exit {proc.returncode}): {last}"}
@@ -277,20 +308,28 @@ def _run_worker(spec: dict, timeout: float | None) -> dict:
 def format_ladder(ladder: dict) -> list[str]:
     """Markdown lines: one row per size and operation."""
     p = ladder["peak"]
-    lines = [f"Backend {ladder['backend']}, {ladder['dtype']}; peak (matrix product, n = {p['n']}): "
-             f"{p['gflops']:.4g} GFLOP/s. Times: min (median) of {ladder['repeat']} after a warm-up.", "",
-             "| size | n | operation | min s | median s | GFLOP/s | of peak | peak memory (n^2, inputs included) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"Backend {ladder['backend']}, {ladder['dtype']}; peak (matrix product, n = {p['n']}): "
+        f"{p['gflops']:.4g} GFLOP/s. Times: min (median) of {ladder['repeat']} after a warm-up.",
+        "",
+        "| size | n | operation | min s | median s | GFLOP/s | of peak | peak memory (n^2, inputs included) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for size in ladder["sizes"]:
         if size.get("skipped"):
             lines.append(f"| {size['name']} | {size['n']:,} | skipped: {size['skipped']} | | | | | |")
             continue
         for op, t in size["operations"].items():
-            rate = f"{t['gflops']:.4g}" if t.get("gflops") else (
-                f"{t['samples_per_s']:.4g} samples/s" if t.get("samples_per_s") else "")
+            rate = (
+                f"{t['gflops']:.4g}"
+                if t.get("gflops")
+                else (f"{t['samples_per_s']:.4g} samples/s" if t.get("samples_per_s") else "")
+            )
             share = f"{t['fraction_of_peak']:.2f}" if t.get("fraction_of_peak") else ""
-            lines.append(f"| {size['name']} | {size['n']:,} | {op} | {t['min_s']:.4g} | {t['median_s']:.4g} | "
-                         f"{rate} | {share} | {t['peak_memory_nxn']:.2f} |")
+            lines.append(
+                f"| {size['name']} | {size['n']:,} | {op} | {t['min_s']:.4g} | {t['median_s']:.4g} | "
+                f"{rate} | {share} | {t['peak_memory_nxn']:.2f} |"
+            )
     return lines
 
 
@@ -305,11 +344,16 @@ def compare(a: dict, b: dict) -> str:
         for size in ladder["sizes"]:
             for op, t in (size.get("operations") or {}).items():
                 rows.setdefault((size["n"], size["name"], op), {})[which] = t["min_s"]
+
     def label(r):
         return f"{r['machine'].get('cpu_model') or r['machine'].get('platform')}, {r['cases']['ladder']['backend']}"
 
-    lines = [f"A: {label(a)}", f"B: {label(b)}", "",
-             f"{'size':<12} {'n':>7} {'operation':<11} {'A s':>10} {'B s':>10} {'B/A':>7}"]
+    lines = [
+        f"A: {label(a)}",
+        f"B: {label(b)}",
+        "",
+        f"{'size':<12} {'n':>7} {'operation':<11} {'A s':>10} {'B s':>10} {'B/A':>7}",
+    ]
     for (n, name, op), t in sorted(rows.items()):
         ta, tb = t.get("a"), t.get("b")
         fmt = lambda v: f"{v:10.4g}" if v is not None else f"{'-':>10}"  # noqa: E731
@@ -342,8 +386,7 @@ def plot(records: list[dict], path) -> None:
             if rated:
                 ax_g.plot([p[0] for p in rated], [p[2] for p in rated], marker="o", label=label)
         ax_g.axhline(ladder["peak"]["gflops"], linestyle=":", color="grey")
-    ax_t.set(xscale="log", yscale="log", xlabel="n (sectors x countries)", ylabel="seconds (min)",
-             title="time")
+    ax_t.set(xscale="log", yscale="log", xlabel="n (sectors x countries)", ylabel="seconds (min)", title="time")
     ax_g.set(xscale="log", xlabel="n (sectors x countries)", ylabel="GFLOP/s", title="rate (dotted: peak)")
     for ax in (ax_t, ax_g):
         ax.grid(True, which="both", alpha=0.3)

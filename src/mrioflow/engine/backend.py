@@ -211,9 +211,7 @@ class _LapackBackend(Backend):
             bad = self.xp.logical_not(self.xp.isfinite(diag)) | (diag == 0)
             if bool(self.xp.any(bad)):
                 first = int(self.xp.argmax(bad.astype(self.xp.int8)))
-                raise SingularSystemError(
-                    f"(I - A) is singular: LU pivot {first} is {float(diag[first])!r}"
-                )
+                raise SingularSystemError(f"(I - A) is singular: LU pivot {first} is {float(diag[first])!r}")
         return _LapackLU(self._linalg, (lu, piv), n, of_transpose)
 
 
@@ -257,9 +255,9 @@ class CupyBackend(_LapackBackend):
 
     def __init__(self, dtype: str = "float64"):
         try:
+            import array_api_compat.cupy as xp
             import cupy
             import cupyx.scipy.linalg
-            import array_api_compat.cupy as xp
         except ImportError as exc:
             raise BackendError(
                 f"backend 'cupy' needs CuPy, which is not importable ({exc}); "

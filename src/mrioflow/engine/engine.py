@@ -47,8 +47,9 @@ class Engine:
 
     def factor(self, mrio: MRIO, *, check: bool = True, consume: bool = False) -> LeontiefSystem:
         """Move Z to the device and factor (I - A) once; see LeontiefSystem.from_mrio."""
-        return LeontiefSystem.from_mrio(self.backend, mrio, check=check, consume=consume,
-                                        memory_limit=self.memory_limit)
+        return LeontiefSystem.from_mrio(
+            self.backend, mrio, check=check, consume=consume, memory_limit=self.memory_limit
+        )
 
     def prepare(self, mrio: MRIO, *, check: bool = True, consume: bool = False) -> PreparedTable:
         """The table on the device, ready for any number of solves: see PreparedTable.

@@ -47,11 +47,11 @@ class Results:
     # -- labels -----------------------------------------------------------------
     @property
     def stressors(self) -> tuple[str, ...]:
-        return self.mrio.stressors
+        return tuple(self.mrio.stressors)
 
     @property
     def countries(self) -> tuple[str, ...]:
-        return self.mrio.countries
+        return tuple(self.mrio.countries)
 
     @property
     def synthetic(self) -> bool:

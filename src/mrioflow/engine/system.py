@@ -42,8 +42,10 @@ def estimate_run_bytes(mrio: MRIO, backend: Backend, *, consume: bool = False) -
         matrices = 1 if copies or not consume else 0
     columns = 2 * R + 2 * k * R + 4 * k + len(mrio.fd_categories) * R * copies
     small = 2 * item * n * columns
-    detail = (f"{matrices} n x n array(s) of {item * n * n / 1e9:.3g} GB for n = {n:,} "
-              f"and {small / 1e9:.3g} GB of right-hand sides and results")
+    detail = (
+        f"{matrices} n x n array(s) of {item * n * n / 1e9:.3g} GB for n = {n:,} "
+        f"and {small / 1e9:.3g} GB of right-hand sides and results"
+    )
     return matrices * item * n * n + small, detail
 
 
@@ -106,15 +108,20 @@ class LeontiefSystem:
             both figures and, when it would fit, the in-place option.
         """
         need, detail = estimate_run_bytes(mrio, backend, consume=consume)
-        limit, where = (memory_limit, "the memory_limit given") if memory_limit is not None else (
-            backend.memory_available(), f"available on {backend.describe()}")
+        limit, where = (
+            (memory_limit, "the memory_limit given")
+            if memory_limit is not None
+            else (backend.memory_available(), f"available on {backend.describe()}")
+        )
         if need > limit:
             hint = ""
             if not consume:
                 lean, _ = estimate_run_bytes(mrio, backend, consume=True)
                 if lean < need:
-                    hint = (f"; consuming the input in place (Engine.run(mrio, consume=True); the MRIO is "
-                            f"destroyed) needs about {lean / 1e9:.3g} GB")
+                    hint = (
+                        f"; consuming the input in place (Engine.run(mrio, consume=True); the MRIO is "
+                        f"destroyed) needs about {lean / 1e9:.3g} GB"
+                    )
             raise MemoryLimitError(
                 f"this run needs about {need / 1e9:.3g} GB ({detail}) on top of its inputs, but "
                 f"{limit / 1e9:.3g} GB are {where}{hint}"
@@ -210,9 +217,7 @@ class LeontiefSystem:
     def check_finite(self, a, what: str) -> None:
         xp = self.backend.xp
         if not bool(xp.all(xp.isfinite(a))):
-            raise SingularSystemError(
-                f"{what} returned non-finite values: (I - A) is singular or ill-conditioned"
-            )
+            raise SingularSystemError(f"{what} returned non-finite values: (I - A) is singular or ill-conditioned")
 
     def output(self, Yr):
         """X = L Yr, the output driven by each column of final demand."""
@@ -296,7 +301,7 @@ def check_spectral_radius(xp, A, *, iterations: int = 200) -> None:
             return
         logs.append(math.log(norm))
         v = v / norm
-    tail = logs[len(logs) // 2:]
+    tail = logs[len(logs) // 2 :]
     rho = math.exp(sum(tail) / len(tail))
     if rho >= 1:
         raise NonProductiveError(

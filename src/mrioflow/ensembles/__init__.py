@@ -10,5 +10,13 @@ from .store import ResultStore, table_fingerprint
 from .sweeps import SweepResults, sweep
 from .tasks import check_scheduler, run_tasks
 
-__all__ = ["MonteCarloResults", "ResultStore", "SweepResults", "check_scheduler", "montecarlo", "run_tasks",
-           "sweep", "table_fingerprint"]
+__all__ = [
+    "MonteCarloResults",
+    "ResultStore",
+    "SweepResults",
+    "check_scheduler",
+    "montecarlo",
+    "run_tasks",
+    "sweep",
+    "table_fingerprint",
+]

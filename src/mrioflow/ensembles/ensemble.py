@@ -101,8 +101,11 @@ def _by_sector(target: str, rsd: pd.Series, mrio: MRIO) -> np.ndarray:
     missing = [s for s in mrio.sectors if s not in given]
     repeated = sorted({k for k in labels if labels.count(k) > 1})
     if unknown or missing or repeated:
-        parts = [f"{kind}: {', '.join(map(repr, names[:5]))}" + (" ..." if len(names) > 5 else "")
-                 for kind, names in (("unknown", unknown), ("missing", missing), ("repeated", repeated)) if names]
+        parts = [
+            f"{kind}: {', '.join(map(repr, names[:5]))}" + (" ..." if len(names) > 5 else "")
+            for kind, names in (("unknown", unknown), ("missing", missing), ("repeated", repeated))
+            if names
+        ]
         raise LabelError(f"{what} must give each of the {len(known)} sectors once ({'; '.join(parts)})")
     values = pd.to_numeric(pd.Series(rsd.to_numpy(), index=labels), errors="coerce")
     if values.isna().any():
@@ -137,27 +140,51 @@ class _IndexSpec:
         bmi = KI.calc_bmi(Es, V, convention=self.convention, norm_mask=mask, norm_sign=self.norm_sign)
         return gmi, KI.calc_group_matrix(bmi, P)
 
-
     def describe(self) -> dict:
         """What determines the indices (for a store's manifest)."""
-        return {"k": self.k, "kv": self.kv, "groups": list(self.groups), "members": list(self.members),
-                "P": array_fingerprint(self.P), "convention": self.convention, "norm_set": self.norm_set,
-                "norm_sign": self.norm_sign}
+        return {
+            "k": self.k,
+            "kv": self.kv,
+            "groups": list(self.groups),
+            "members": list(self.members),
+            "P": array_fingerprint(self.P),
+            "convention": self.convention,
+            "norm_set": self.norm_set,
+            "norm_sign": self.norm_sign,
+        }
 
 
 def _index_spec(indices: Mapping, mrio: MRIO) -> _IndexSpec:
     unknown = [key for key in indices if key not in INDEX_OPTIONS]
     if unknown:
         raise OptionError(f"unknown indices option(s) {unknown}; choose from {INDEX_OPTIONS}")
-    opts = {"stressor": "CH4", "value_added": "VA", "groups": None, "convention": "printed",
-            "norm_set": "all", "norm_sign": "signed", **indices}
-    regions, P, scope = resolve_grouping(mrio.countries, opts["groups"], norm_set=opts["norm_set"],
-                                         norm_sign=opts["norm_sign"], convention=opts["convention"])
+    opts = {
+        "stressor": "CH4",
+        "value_added": "VA",
+        "groups": None,
+        "convention": "printed",
+        "norm_set": "all",
+        "norm_sign": "signed",
+        **indices,
+    }
+    regions, P, scope = resolve_grouping(
+        mrio.countries,
+        opts["groups"],
+        norm_set=opts["norm_set"],
+        norm_sign=opts["norm_sign"],
+        convention=opts["convention"],
+    )
     members = set(regions.countries)
     return _IndexSpec(
-        k=mrio.stressor_position(opts["stressor"]), kv=mrio.stressor_position(opts["value_added"]),
-        groups=tuple(regions.groups), members=tuple(c for c in mrio.countries if c in members),
-        P=P, scope=scope, convention=opts["convention"], norm_set=opts["norm_set"], norm_sign=opts["norm_sign"],
+        k=mrio.stressor_position(opts["stressor"]),
+        kv=mrio.stressor_position(opts["value_added"]),
+        groups=tuple(regions.groups),
+        members=tuple(c for c in mrio.countries if c in members),
+        P=P,
+        scope=scope,
+        convention=opts["convention"],
+        norm_set=opts["norm_set"],
+        norm_sign=opts["norm_sign"],
     )
 
 
@@ -223,8 +250,12 @@ class _BatchRunner:
     def _noise(self, st, sample: int) -> dict:
         """Every random factor of one sample, from its own stream, in the order of TARGETS."""
         b, sig, table = self.backend, st["sig"], st["table"]
-        shapes = {"intensities": table.F.shape, "direct": table.F_Y.shape, "final_demand": table.Y.shape,
-                  "Z": st["Z"].shape if "Z" in st else None}
+        shapes = {
+            "intensities": table.F.shape,
+            "direct": table.F_Y.shape,
+            "final_demand": table.Y.shape,
+            "Z": st["Z"].shape if "Z" in st else None,
+        }
         rng = b.rng(_seed_for(self.seed, sample))
         return {t: b.xp.exp(sig[t] * b.standard_normal(rng, shapes[t])) for t in TARGETS if t in sig}
 
@@ -457,8 +488,9 @@ def _kept_per_sample(mrio: MRIO, index_spec) -> int:
     return 8 * (len(ACCOUNTS) * k * R + (R + G * G if index_spec is not None else 0))
 
 
-def estimate(mrio: MRIO, targets, samples: int, batch_size: int, itemsize: int, *, workers: int = 1,
-             index_spec=None) -> dict:
+def estimate(
+    mrio: MRIO, targets, samples: int, batch_size: int, itemsize: int, *, workers: int = 1, index_spec=None
+) -> dict:
     """Memory and disk a Monte Carlo needs (bytes), before it starts.
 
     memory: per worker, the prepared table (LU of n x n, with "Z" a second copy
@@ -471,8 +503,7 @@ def estimate(mrio: MRIO, targets, samples: int, batch_size: int, itemsize: int, 
     batch = batch_size * _per_sample_bytes(mrio, targets, itemsize)
     kept = samples * _kept_per_sample(mrio, index_spec)
     n_batches = -(-samples // batch_size)
-    return {"memory": workers * (table + batch) + kept, "disk": kept + n_batches * 2 * 8 * k * R * R,
-            "kept": kept}
+    return {"memory": workers * (table + batch) + kept, "disk": kept + n_batches * 2 * 8 * k * R * R, "kept": kept}
 
 
 def _machine_memory() -> int | None:
@@ -494,8 +525,10 @@ def _check_resources(need: dict, out_dir, yes: bool) -> None:
     if out_dir is not None and need["disk"] > DISK_LIMIT:
         problems.append(f"about {need['disk'] / 1e9:.1f} GB of disk in {out_dir} (limit {DISK_LIMIT / 1e9:.0f} GB)")
     if problems:
-        raise OptionError(f"this Monte Carlo needs {' and '.join(problems)}; use fewer samples or a smaller "
-                          "batch size, or pass yes=True (--yes) to run it anyway")
+        raise OptionError(
+            f"this Monte Carlo needs {' and '.join(problems)}; use fewer samples or a smaller "
+            "batch size, or pass yes=True (--yes) to run it anyway"
+        )
 
 
 def _positive_int(name: str, value, minimum: int) -> int:
@@ -602,8 +635,15 @@ def montecarlo(
     if batch_size is None:
         batch_size = _default_batch_size(mrio, sigmas, itemsize)
     n_batches = -(-samples // batch_size)
-    need = estimate(mrio, sigmas, samples, batch_size, itemsize, index_spec=index_spec,
-                    workers=(workers or os.cpu_count() or 1) if local_pool else 1)
+    need = estimate(
+        mrio,
+        sigmas,
+        samples,
+        batch_size,
+        itemsize,
+        index_spec=index_spec,
+        workers=(workers or os.cpu_count() or 1) if local_pool else 1,
+    )
     _check_resources(need, out_dir, yes)
     runner = _BatchRunner(mrio, sigmas, samples, batch_size, seed, be, index_spec)
 
@@ -611,11 +651,18 @@ def montecarlo(
     store = None
     todo = list(range(n_batches))
     if out_dir is not None:
-        spec = {"kind": "Monte Carlo ensemble", "format": _FORMAT, "table": table_fingerprint(mrio),
-                "perturbation": {t: array_fingerprint(v) for t, v in sorted(sigmas.items())},
-                "samples": samples, "batch size": batch_size, "seed": seed, "dtype": be.dtype_name,
-                "random numbers": be.rng_family,
-                "indices": None if index_spec is None else index_spec.describe()}
+        spec = {
+            "kind": "Monte Carlo ensemble",
+            "format": _FORMAT,
+            "table": table_fingerprint(mrio),
+            "perturbation": {t: array_fingerprint(v) for t, v in sorted(sigmas.items())},
+            "samples": samples,
+            "batch size": batch_size,
+            "seed": seed,
+            "dtype": be.dtype_name,
+            "random numbers": be.rng_family,
+            "indices": None if index_spec is None else index_spec.describe(),
+        }
         store = ResultStore(out_dir, spec, filename=lambda i: f"batch_{i:06d}.npz")
         todo = []
         for i in range(n_batches):  # one stored batch in memory at a time
@@ -630,8 +677,15 @@ def montecarlo(
             store.save(i, result)
         acc.add(i, result)
 
-    run_tasks(runner, todo, on_result=finished, scheduler=scheduler, progress=progress,
-              desc="Monte Carlo batches", workers=workers)
+    run_tasks(
+        runner,
+        todo,
+        on_result=finished,
+        scheduler=scheduler,
+        progress=progress,
+        desc="Monte Carlo batches",
+        workers=workers,
+    )
 
     nominal = Engine(be).run(mrio, sector_flows=False)
     mean, std = acc.moments()
@@ -664,10 +718,10 @@ class _Accumulator:
         start = int(part["start"])
         nb = part["pba"].shape[0]
         for name in ACCOUNTS:
-            self.accounts[name][start:start + nb] = part[name]
+            self.accounts[name][start : start + nb] = part[name]
         if self.gmi is not None:
-            self.gmi[start:start + nb] = part["gmi"]
-            self.bmi_region[start:start + nb] = part["bmi_region"]
+            self.gmi[start : start + nb] = part["gmi"]
+            self.bmi_region[start : start + nb] = part["bmi_region"]
         self._waiting[i] = (nb, part["E_mean"], part["E_m2"])
         while self._next in self._waiting:
             self._combine(*self._waiting.pop(self._next))

@@ -70,8 +70,11 @@ class ResultStore:
         if manifest.exists():
             self._check(manifest, spec)
         else:
-            others = [p.name for p in self.folder.iterdir() if not p.name.startswith(TMP_PREFIX)] \
-                if self.folder.is_dir() else []
+            others = (
+                [p.name for p in self.folder.iterdir() if not p.name.startswith(TMP_PREFIX)]
+                if self.folder.is_dir()
+                else []
+            )
             if others:
                 raise StoreError(
                     f"{self.folder} is not empty and has no {MANIFEST} (it holds {', '.join(sorted(others)[:3])}"
@@ -79,8 +82,9 @@ class ResultStore:
                     "(or an empty) folder"
                 )
             self.folder.mkdir(parents=True, exist_ok=True)
-            self._write(manifest, lambda tmp: Path(tmp).write_text(json.dumps(spec, sort_keys=True, indent=1),
-                                                                    encoding="utf-8"))
+            self._write(
+                manifest, lambda tmp: Path(tmp).write_text(json.dumps(spec, sort_keys=True, indent=1), encoding="utf-8")
+            )
         for tmp in leftover_temporaries(self.folder):  # left by a killed write
             tmp.unlink(missing_ok=True)
 
@@ -88,8 +92,9 @@ class ResultStore:
         try:
             stored = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise StoreError(f"{manifest}: not a readable manifest ({type(exc).__name__}: {exc}); "
-                             "use another folder") from None
+            raise StoreError(
+                f"{manifest}: not a readable manifest ({type(exc).__name__}: {exc}); use another folder"
+            ) from None
         if not isinstance(stored, dict) or "kind" not in stored:
             raise StoreError(f"{manifest}: not a manifest mrioflow wrote; use another folder")
         if stored["kind"] != spec["kind"]:

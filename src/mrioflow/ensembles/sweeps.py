@@ -136,16 +136,22 @@ def sweep(
     store = None
     done: dict = {}
     if out_dir is not None:
-        spec = {"kind": "sweep", "loader": _describe_loader(loader), "dtype": be.dtype_name,
-                "stressors": list(stressors) if stressors else None}
+        spec = {
+            "kind": "sweep",
+            "loader": _describe_loader(loader),
+            "dtype": be.dtype_name,
+            "stressors": list(stressors) if stressors else None,
+        }
         store = ResultStore(out_dir, spec, filename=lambda year: f"year_{year}.npz")
         for year in years:
             stored = store.get(year)
             if stored is None:
                 continue
             if str(stored.get("table")) != table_fingerprint(_load(loader, year)):
-                raise StoreError(f"{store.path(year)} was computed from another table of {year!r} than the "
-                                 "loader returns now; use another (or an empty) folder")
+                raise StoreError(
+                    f"{store.path(year)} was computed from another table of {year!r} than the "
+                    "loader returns now; use another (or an empty) folder"
+                )
             done[year] = stored
 
     def finished(year, result):
@@ -154,6 +160,12 @@ def sweep(
         done[year] = result
 
     todo = [y for y in years if y not in done]
-    run_tasks(_YearRunner(loader, be, stressors), todo, on_result=finished, scheduler=scheduler,
-              progress=progress, desc="years")
+    run_tasks(
+        _YearRunner(loader, be, stressors),
+        todo,
+        on_result=finished,
+        scheduler=scheduler,
+        progress=progress,
+        desc="years",
+    )
     return SweepResults({year: _to_results(done[year], be) for year in years})

@@ -97,8 +97,14 @@ def run_tasks(
                 [shared] = client.scatter([func], broadcast=True, hash=False)
                 n = max(1, sum(client.nthreads().values()))
                 try:
-                    _windowed(lambda key: client.submit(_apply, shared, key, pure=False), dask_wait, keys, 2 * n,
-                              on_result, bar)
+                    _windowed(
+                        lambda key: client.submit(_apply, shared, key, pure=False),
+                        dask_wait,
+                        keys,
+                        2 * n,
+                        on_result,
+                        bar,
+                    )
                 finally:
                     client.cancel([shared])
 

@@ -104,8 +104,8 @@ def _hash_file(f: Path) -> str:
 
 def stamps(files: Iterable[str | os.PathLike]) -> dict[str, list[int]]:
     """``{name: [size, mtime in ns]}`` of source files (names as in :func:`fingerprint`)."""
-    files = [Path(f) for f in files]
-    return {name: [(st := os.stat(f)).st_size, st.st_mtime_ns] for name, f in zip(_names(files), files)}
+    paths = [Path(f) for f in files]
+    return {name: [(st := os.stat(f)).st_size, st.st_mtime_ns] for name, f in zip(_names(paths), paths)}
 
 
 def fingerprint(files: Iterable[str | os.PathLike], *, known: Mapping | None = None) -> list[list]:
@@ -128,13 +128,13 @@ def fingerprint(files: Iterable[str | os.PathLike], *, known: Mapping | None = N
         files, which is not part of it.
     """
     known = known or {}
-    files = [Path(f) for f in files]
+    paths = [Path(f) for f in files]
     out = []
-    for name, f in zip(_names(files), files):
+    for name, f in zip(_names(paths), paths):
         st = os.stat(f)
         before = known.get(name)
         same = before is not None and list(before[:2]) == [st.st_size, st.st_mtime_ns]
-        out.append([name, st.st_size, before[2] if same else _hash_file(f)])
+        out.append([name, st.st_size, before[2] if same and before is not None else _hash_file(f)])
     return sorted(out)
 
 
@@ -209,8 +209,11 @@ def cached_read(reader, path, *, year=None, options: Mapping | None = None, cach
         if folder.exists():
             os.listdir(folder)
     except OSError as exc:
-        warnings.warn(f"the cache folder {folder} cannot be read ({exc.strerror or exc}): no cache used",
-                      RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"the cache folder {folder} cannot be read ({exc.strerror or exc}): no cache used",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         mrio = reader.read(path, year=year, **options)
         mrio.meta["cache"] = f"off ({folder} cannot be read)"
         return mrio
@@ -264,15 +267,22 @@ def _mrio_header(mrio: MRIO) -> dict:
         "fd_categories": list(mrio.fd_categories),
         "stressors": list(mrio.stressors),
         "units": list(mrio.units),
-        "country_names": list(mrio.country_names),
+        "country_names": list(mrio.country_names or mrio.countries),
         "year": mrio.year,
         "source": mrio.source,
         "meta": dict(mrio.meta),
     }
 
 
-def save_mrio(path: str | os.PathLike, mrio: MRIO, *, key: Mapping, source_fingerprint: list,
-              root: str | None = None, mtimes: Mapping | None = None) -> Path:
+def save_mrio(
+    path: str | os.PathLike,
+    mrio: MRIO,
+    *,
+    key: Mapping,
+    source_fingerprint: list,
+    root: str | None = None,
+    mtimes: Mapping | None = None,
+) -> Path:
     """Write an MRIO to a cache file atomically.
 
     Parameters
@@ -335,15 +345,16 @@ def save_mrio(path: str | os.PathLike, mrio: MRIO, *, key: Mapping, source_finge
 
 
 def _write_array(fh, a: np.ndarray) -> None:
-    fh.write(memoryview(a).cast("B"))
+    fh.write(np.ascontiguousarray(a).data.cast("B"))
 
 
 def _aligned(pos: int) -> int:
     return -(-pos // _ALIGN) * _ALIGN
 
 
-def load_mrio(path: str | os.PathLike, *, key: Mapping, source_fingerprint: list,
-              root: str | None = None) -> tuple[MRIO | None, str]:
+def load_mrio(
+    path: str | os.PathLike, *, key: Mapping, source_fingerprint: list, root: str | None = None
+) -> tuple[MRIO | None, str]:
     """Load a cached MRIO if it exists, is intact and matches its source.
 
     Parameters
@@ -424,7 +435,7 @@ def read_cache_file(path: str | os.PathLike) -> MRIO:
 
 def _hash(a: np.ndarray) -> int:
     """xxh3-64 of the array's bytes (order-sensitive, several GB/s)."""
-    return xxhash.xxh3_64_intdigest(memoryview(np.ascontiguousarray(a)).cast("B"))
+    return xxhash.xxh3_64_intdigest(np.ascontiguousarray(a).data.cast("B"))
 
 
 def _map_arrays(fh, layout: Mapping, start: int) -> dict:
@@ -482,8 +493,7 @@ def list_cache(cache_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     try:
         entries = sorted(folder.iterdir()) if folder.exists() else []
     except OSError as exc:
-        warnings.warn(f"the cache folder {folder} cannot be read ({exc.strerror or exc})", RuntimeWarning,
-                      stacklevel=2)
+        warnings.warn(f"the cache folder {folder} cannot be read ({exc.strerror or exc})", RuntimeWarning, stacklevel=2)
         entries = []
     rows = []
     for f in entries:
@@ -499,8 +509,11 @@ def list_cache(cache_dir: str | os.PathLike | None = None) -> pd.DataFrame:
         try:
             header = _read_header(f)
             meta = header.get("mrio", {})
-            row |= {"year": meta.get("year"), "source": str(meta.get("source", "")),
-                    "options": json.dumps(header.get("key", {}), sort_keys=True)}
+            row |= {
+                "year": meta.get("year"),
+                "source": str(meta.get("source", "")),
+                "options": json.dumps(header.get("key", {}), sort_keys=True),
+            }
             state = "ok" if header.get("format") == CACHE_FORMAT else f"stale: format {header.get('format')}"
         except (OSError, ValueError, AttributeError, struct.error) as exc:
             state = f"corrupt: {exc}"

@@ -219,7 +219,8 @@ def read_edgar(path, *, substance: str = "CH4", year) -> pd.DataFrame:
         kind = "negative" if values.iloc[i] < 0 else "non-finite"
         raise InvalidValueError(
             f"{p}, row {header_row + 1 + int(table.index[i])}: {kind} value {raw.iloc[i]} for country "
-            f"{str(row['Country_code_A3']).strip()} ({row['Name']}), sector {row['ipcc_code_2006_for_standard_report']} "
+            f"{str(row['Country_code_A3']).strip()} ({row['Name']}), "
+            f"sector {row['ipcc_code_2006_for_standard_report']} "
             f"({row['ipcc_code_2006_for_standard_report_name']}), year {year}; EDGAR emissions are numbers >= 0 "
             f"(an empty cell where there is none)"
         )
@@ -240,8 +241,16 @@ def read_edgar(path, *, substance: str = "CH4", year) -> pd.DataFrame:
     excluded = out[pseudo].groupby("country")["value"].sum().to_dict()
     out = out[~pseudo].reset_index(drop=True)
     out.attrs.update(
-        {"substance": substance, "year": year, "unit": "Gg", "source": str(p), "excluded": excluded,
-         "years_available": years, "missing": int((~keep).sum()), "totals_checked": bool(checked)}
+        {
+            "substance": substance,
+            "year": year,
+            "unit": "Gg",
+            "source": str(p),
+            "excluded": excluded,
+            "years_available": years,
+            "missing": int((~keep).sum()),
+            "totals_checked": bool(checked),
+        }
     )
     return out
 
@@ -281,13 +290,15 @@ def _parse_mapping(table: pd.DataFrame, where: str, S: int) -> dict[str, tuple[l
     missing = [c for c in need if c not in table.columns]
     if missing:
         raise ReaderError(f"{where}: missing column(s) {', '.join(missing)}; expected {', '.join(need)}")
-    out = {}
+    out: dict[str, tuple[list[int] | None, str]] = {}
     for line, row in enumerate(table.itertuples(index=False), 2):
         code = str(row.ipcc_code_2006).strip()
         target = str(row.eora26_sector).strip()
         rule = str(row.weight_rule).strip().lower()
         if rule not in _RULES:
-            raise ReaderError(f"{where}, line {line}: unknown weight_rule {row.weight_rule!r}; expected one of {_RULES}")
+            raise ReaderError(
+                f"{where}, line {line}: unknown weight_rule {row.weight_rule!r}; expected one of {_RULES}"
+            )
         if target == "final_demand_households":
             out[code] = (None, rule)
             continue

@@ -49,14 +49,20 @@ from ..mrio import MRIO
 try:  # the compiled parser (setup.py builds it when a C++17 compiler is there)
     from . import _tsv
 except ImportError:  # pragma: no cover - depends on the install
-    _tsv = None
+    _tsv = None  # type: ignore[assignment]
 
 PARSER = "pyarrow" if _tsv is None else "compiled"
 """Which parser reads the big matrices: ``"compiled"`` (mrioflow's own, multi-threaded) or ``"pyarrow"``."""
 
 __all__ = [
-    "EORA26_VA_ITEMS", "METHANE", "PARSER", "describe_indicators", "missing_stressor_message", "read_eora26",
-    "satellite_option", "write_eora26",
+    "EORA26_VA_ITEMS",
+    "METHANE",
+    "PARSER",
+    "describe_indicators",
+    "missing_stressor_message",
+    "read_eora26",
+    "satellite_option",
+    "write_eora26",
 ]
 
 _PRICES = ("bp", "pp")
@@ -76,9 +82,7 @@ EORA26_VA_ITEMS = (
 )
 """The six value-added rows of Eora26, in order (``labels_VA.txt``)."""
 
-_NUMBER = re.compile(
-    rb"^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf|infinity)\s*$", re.IGNORECASE
-)
+_NUMBER = re.compile(rb"^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf|infinity)\s*$", re.IGNORECASE)
 _UNIT = re.compile(r"\(([^()]*)\)\s*$")
 
 
@@ -202,7 +206,7 @@ def _years_in(folder: Path, price: str) -> list[int]:
 
 
 def _find_labels(name: str, zip_members: dict[str, list[str]] | None, zip_path: Path | None, dirs: list[Path]):
-    if zip_members is not None and name in zip_members:
+    if zip_members is not None and zip_path is not None and name in zip_members:
         return _member(zip_path, zip_members, name)
     for d in dirs:
         if (d / name).is_file():
@@ -228,7 +232,7 @@ def _zip_files(z: Path, year: int, price: str):
     return {n: _member(z, members, n) for n in want}, members
 
 
-def _locate(path, year: int, price: str) -> tuple[dict[str, _File], Path]:
+def _locate(path, year: int, price: str) -> tuple[dict[str, _File], Path | None]:
     """Map every needed file name to where it is; second item: the data location."""
     p = Path(path).expanduser()
     if not p.exists():
@@ -297,8 +301,7 @@ def _read_labels(f: _File, min_fields: int, what: str) -> list[list[str]]:
             fields.pop()
         if len(fields) < min_fields:
             raise ReaderError(
-                f"{f}: line {lineno} has {len(fields)} tab-separated field(s), expected at least "
-                f"{min_fields} ({what})"
+                f"{f}: line {lineno} has {len(fields)} tab-separated field(s), expected at least {min_fields} ({what})"
             )
         rows.append(fields)
     if not rows:
@@ -712,8 +715,7 @@ def satellite_option(text: str) -> tuple[str, str]:
 def missing_stressor_message(mrio: MRIO, stressor: str = "CH4") -> str:
     """One line for a table read without ``stressor``: the indicators it has and how to pick one."""
     found = mrio.meta.get("q_indicators") or {}
-    example = next((f"{m.group(1)}={m.group(0)}" for k in found if (m := re.match(r"I-GHG-(\w+)", k))),
-                   "NAME=PATTERN")
+    example = next((f"{m.group(1)}={m.group(0)}" for k in found if (m := re.match(r"I-GHG-(\w+)", k))), "NAME=PATTERN")
     methane = f" (Eora's methane rows are the indicator '{METHANE} (Gg)')" if stressor == "CH4" else ""
     return (
         f"{mrio.source}: the table has no {stressor}{methane}; indicators found: {describe_indicators(found)}; "
@@ -742,7 +744,8 @@ def _q_selection(lq: list[tuple[str, str]], satellites) -> list[tuple[str, list[
             ind_pat, cat_pat = spec
             memo_ok = cat_pat is not None and "memo" in cat_pat.pattern.lower()
             idx = [
-                i for i, (ind, cat) in enumerate(lq)
+                i
+                for i, (ind, cat) in enumerate(lq)
                 if (ind_pat is None or ind_pat.search(ind))
                 and (cat_pat is None or cat_pat.search(cat))
                 and (memo_ok or not _is_memo(cat))
@@ -757,7 +760,9 @@ def _q_selection(lq: list[tuple[str, str]], satellites) -> list[tuple[str, list[
                 )
         units = sorted({(m.group(1).strip() if (m := _UNIT.search(lq[i][0])) else "") for i in idx})
         if len(units) > 1:
-            raise LabelError(f"labels_Q.txt: the rows selected for {name} have different units {units}; cannot sum them")
+            raise LabelError(
+                f"labels_Q.txt: the rows selected for {name} have different units {units}; cannot sum them"
+            )
         out.append((name, idx, units[0]))
     return out
 
@@ -768,8 +773,7 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
     lfd = _read_labels(files["labels_FD.txt"], 4, "country name, code, 'Final Demand', category")
     lva = _read_labels(files["labels_VA.txt"], 1, "value-added item")
     lq = [
-        (r[0], r[1] if len(r) > 1 else "")
-        for r in _read_labels(files["labels_Q.txt"], 1, "indicator (unit), category")
+        (r[0], r[1] if len(r) > 1 else "") for r in _read_labels(files["labels_Q.txt"], 1, "indicator (unit), category")
     ]
     t = _axis(lt, files["labels_T.txt"], "sectors")
     fd = _axis(lfd, files["labels_FD.txt"], "final-demand categories")
@@ -803,8 +807,7 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
         row_note = f"kept as country {ROW_CODE}"
         if t.row.size == 1:
             row_note += (
-                f"; Eora's single RoW row/column is its last sector ({t.items[-1]}), "
-                f"the other {S - 1} sectors are zero"
+                f"; Eora's single RoW row/column is its last sector ({t.items[-1]}), the other {S - 1} sectors are zero"
             )
         if fd.row.size == 1:
             row_note += f"; its single final-demand column is category {fd.items[_household(fd.items)]!r}"
@@ -814,11 +817,13 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
         row_note = "none in the files"
     n, m = R * S, R * c
 
-    for kind, rows, cols, labels in (("T", nT, nT, "labels_T.txt x labels_T.txt"),
-                                     ("FD", nT, nFD, "labels_T.txt x labels_FD.txt"),
-                                     ("VA", nVA, nT, "labels_VA.txt x labels_T.txt"),
-                                     ("Q", nQ, nT, "labels_Q.txt x labels_T.txt"),
-                                     ("QY", nQ, nFD, "labels_Q.txt x labels_FD.txt")):
+    for kind, rows, cols, labels in (
+        ("T", nT, nT, "labels_T.txt x labels_T.txt"),
+        ("FD", nT, nFD, "labels_T.txt x labels_FD.txt"),
+        ("VA", nVA, nT, "labels_VA.txt x labels_T.txt"),
+        ("Q", nQ, nT, "labels_Q.txt x labels_T.txt"),
+        ("QY", nQ, nFD, "labels_Q.txt x labels_FD.txt"),
+    ):
         files[name[kind]].check_size(
             rows * cols * _MAX_CELL_BYTES + 1024,
             f"the {rows} x {cols} cells of {labels} take at {_MAX_CELL_BYTES} bytes per cell",
@@ -830,18 +835,36 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
     jobs = [  # T first: the biggest; the others are parsed alongside it
         (files[name["T"]], nT, nT, "labels_T.txt x labels_T.txt", None, _Place((n, n), t_new, t_old, t_new, t_old)),
         (files[name["FD"]], nT, nFD, "labels_T.txt x labels_FD.txt", None, _Place((n, m), t_new, t_old, f_new, f_old)),
-        (files[name["VA"]], nVA, nT, "labels_VA.txt x labels_T.txt", None,
-         _Place((nVA, n), va_all, va_all, t_new, t_old)),
-        (files[name["Q"]], nQ, nT, "labels_Q.txt x labels_T.txt", q_rows,
-         _Place((len(q_rows), n), q_all, q_all, t_new, t_old)),
-        (files[name["QY"]], nQ, nFD, "labels_Q.txt x labels_FD.txt", q_rows,
-         _Place((len(q_rows), m), q_all, q_all, f_new, f_old)),
+        (
+            files[name["VA"]],
+            nVA,
+            nT,
+            "labels_VA.txt x labels_T.txt",
+            None,
+            _Place((nVA, n), va_all, va_all, t_new, t_old),
+        ),
+        (
+            files[name["Q"]],
+            nQ,
+            nT,
+            "labels_Q.txt x labels_T.txt",
+            q_rows,
+            _Place((len(q_rows), n), q_all, q_all, t_new, t_old),
+        ),
+        (
+            files[name["QY"]],
+            nQ,
+            nFD,
+            "labels_Q.txt x labels_FD.txt",
+            q_rows,
+            _Place((len(q_rows), m), q_all, q_all, f_new, f_old),
+        ),
     ]
     # T is parsed first on all cores; the other files are parsed next, without the
     # GIL (with pyarrow, already while T's numbers are copied into place). Errors are
     # raised in file order.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        futures = []
+        futures: list = []
 
         def start_others():
             if not futures:
@@ -1084,7 +1107,7 @@ def _eora_layout(mrio: MRIO):
         F_Y = mrio.F_Y @ Pm.T
     else:  # plain reordering: no float arithmetic, exact copies
         T, FD, F, F_Y = mrio.Z[np.ix_(sec, sec)], mrio.Y[np.ix_(sec, cat)], mrio.F[:, sec], mrio.F_Y[:, cat]
-    names = dict(zip(mrio.countries, mrio.country_names))
+    names = dict(zip(mrio.countries, mrio.country_names or mrio.countries))
     lt = [f"{names[codes[i]]}\t{codes[i]}\tIndustries\t{s}" for i in regular for s in mrio.sectors]
     lfd = [f"{names[codes[i]]}\t{codes[i]}\tFinal Demand\t{k}" for i in regular for k in mrio.fd_categories]
     if row:

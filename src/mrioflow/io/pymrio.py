@@ -67,13 +67,10 @@ def from_pymrio(iosystem, *, extensions=None) -> MRIO:
     Z = iosystem.Z
     if Z is None and iosystem.A is not None and iosystem.x is not None:
         Z = iosystem.A * iosystem.x.iloc[:, 0].to_numpy()[None, :]
-    exts = [
-        (ext.name, ext.F, ext.F_Y, ext.unit)
-        for ext in iosystem.get_extensions(data=True)
-        if ext.F is not None
-    ]
-    return from_frames(Z, iosystem.Y, exts, extensions=extensions, name=iosystem.name,
-                       year=getattr(iosystem, "year", None))
+    exts = [(ext.name, ext.F, ext.F_Y, ext.unit) for ext in iosystem.get_extensions(data=True) if ext.F is not None]
+    return from_frames(
+        Z, iosystem.Y, exts, extensions=extensions, name=iosystem.name, year=getattr(iosystem, "year", None)
+    )
 
 
 def _pairs(index: pd.Index, what: str) -> list[tuple]:
@@ -192,8 +189,7 @@ def from_frames(Z: pd.DataFrame, Y: pd.DataFrame, exts, *, extensions=None, name
         units.extend(ext_units)
         F_rows.append(Fv)
         FY_rows.append(FYv)
-        groups.append({"name": ext_name, "stressors": ext_names, "index_names": list(F.index.names),
-                       "index": labels})
+        groups.append({"name": ext_name, "stressors": ext_names, "index_names": list(F.index.names), "index": labels})
     if wanted is not None and not groups:
         raise LabelError(
             f"none of the extensions {sorted(wanted)} is in the system; it has "
@@ -235,8 +231,12 @@ def to_pymrio(mrio: MRIO, *, name: str | None = None):
     idx = pd.MultiIndex.from_product([mrio.countries, mrio.sectors], names=["region", "sector"])
     fd = pd.MultiIndex.from_product([mrio.countries, mrio.fd_categories], names=["region", "category"])
     groups = mrio.meta.get("pymrio_extensions") or [
-        {"name": "satellite", "stressors": list(mrio.stressors), "index_names": ["stressor"],
-         "index": list(mrio.stressors)}
+        {
+            "name": "satellite",
+            "stressors": list(mrio.stressors),
+            "index_names": ["stressor"],
+            "index": list(mrio.stressors),
+        }
     ]
     covered = [s for g in groups for s in g["stressors"]]
     if sorted(covered) != sorted(mrio.stressors):

@@ -117,6 +117,7 @@ def read_pymrio_folder(path, *, extensions=None) -> MRIO:
     Z, Y = _table(p, files, "Z"), _table(p, files, "Y")
     if Z is None and "A" in files and "x" in files:
         x = _table(p, files, "x")
+        assert x is not None  # "x" in files
         Z = _table(p, files, "A") * x.iloc[:, 0].to_numpy()[None, :]
     exts = []
     for sub in sorted(d for d in p.iterdir() if d.is_dir() and (d / _PARAMETERS).is_file()):
@@ -124,8 +125,9 @@ def read_pymrio_folder(path, *, extensions=None) -> MRIO:
         if sp.get("systemtype") != "Extension" or "F" not in sp["files"]:
             continue
         f = sp["files"]
-        exts.append((str(sp.get("name") or sub.name), _table(sub, f, "F"), _table(sub, f, "F_Y"),
-                     _table(sub, f, "unit")))
+        exts.append(
+            (str(sp.get("name") or sub.name), _table(sub, f, "F"), _table(sub, f, "F_Y"), _table(sub, f, "unit"))
+        )
     mrio = from_frames(Z, Y, exts, extensions=extensions, name=params.get("name", p.name))
     side = p / SIDECAR
     changes: dict = {}
@@ -215,7 +217,7 @@ def write_pymrio_folder(mrio: MRIO, path, *, table_format: str = "txt") -> Path:
             "files": sorted(f.relative_to(tmp).as_posix() for f in tmp.rglob("*") if f.is_file()),
             "year": mrio.year,
             "source": mrio.source,
-            "country_names": dict(zip(mrio.countries, mrio.country_names)),
+            "country_names": dict(zip(mrio.countries, mrio.country_names or mrio.countries)),
             "meta": json.loads(json.dumps(meta, default=str)),
         }
         (tmp / SIDECAR).write_text(json.dumps(info, indent=2), encoding="utf-8")

@@ -89,7 +89,9 @@ class Reader:
 
 class Eora26Reader(Reader):
     name = "eora26"
-    description = "Eora26 (worldmrio.com): a year's Eora26_{year}_{price}.zip, its unpacked folder, or a folder of years"
+    description = (
+        "Eora26 (worldmrio.com): a year's Eora26_{year}_{price}.zip, its unpacked folder, or a folder of years"
+    )
     yearly = True
     cache_default = True
 
@@ -110,8 +112,9 @@ class Eora26Reader(Reader):
     def read(self, path, *, year=None, price="bp", keep_row=False, satellites=None) -> MRIO:
         from .eora26 import read_eora26
 
-        return read_eora26(path, _need_year(self, year), price=price, keep_row=keep_row, satellites=satellites,
-                           cache=False)
+        return read_eora26(
+            path, _need_year(self, year), price=price, keep_row=keep_row, satellites=satellites, cache=False
+        )
 
     def sources(self, path, *, year=None, price="bp", **options) -> list[Path]:
         from .eora26 import _check_price, _check_year, _locate
@@ -163,8 +166,7 @@ class SyntheticReader(Reader):
 
         if path is not None:
             raise OptionError(f"the synthetic world reads no file, got the path {path}")
-        return synthetic(year=2013 if year is None else year, seed=seed, n_countries=n_countries,
-                         countries=countries)
+        return synthetic(year=2013 if year is None else year, seed=seed, n_countries=n_countries, countries=countries)
 
     def sources(self, path, *, year=None, **options) -> list[Path]:
         return []
@@ -201,8 +203,10 @@ def register_reader(cls: Any) -> Any:
     """
     missing = [a for a in ("name", "description", "can_open", "read") if not hasattr(cls, a)]
     if missing or not isinstance(cls.name, str) or not cls.name:
-        raise OptionError(f"{cls!r} is not a reader: it needs a name, a description, can_open and read "
-                          f"(missing: {', '.join(missing) or 'a non-empty name'})")
+        raise OptionError(
+            f"{cls!r} is not a reader: it needs a name, a description, can_open and read "
+            f"(missing: {', '.join(missing) or 'a non-empty name'})"
+        )
     if cls.name in {b.name for b in _BUILTIN}:
         raise OptionError(f"the reader name {cls.name!r} is taken by a built-in reader")
     _registered[cls.name] = cls
@@ -216,8 +220,12 @@ def _entry_point_readers() -> dict[str, Any]:
             cls = ep.load()
             found[cls.name] = cls
         except Exception as exc:  # a broken plugin must not break mrioflow
-            warnings.warn(f"the reader {ep.name!r} ({ep.value}) of the entry-point group {ENTRY_POINT_GROUP} "
-                          f"could not be loaded: {type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                f"the reader {ep.name!r} ({ep.value}) of the entry-point group {ENTRY_POINT_GROUP} "
+                f"could not be loaded: {type(exc).__name__}: {exc}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
     return found
 
 
@@ -273,8 +281,9 @@ def guess_reader(path) -> Reader:
     if len(hits) == 1:
         return hits[0]
     if hits:
-        raise ReaderError(f"{p} could be read by {' or '.join(r.name for r in hits)}: choose one with "
-                          f"format=NAME (--format NAME)")
+        raise ReaderError(
+            f"{p} could be read by {' or '.join(r.name for r in hits)}: choose one with format=NAME (--format NAME)"
+        )
     raise ReaderError(f"no reader recognises {p}; give format=NAME (--format NAME) with one of: {_menu(readers)}")
 
 
@@ -291,13 +300,16 @@ def reader_options(reader: Reader, options: dict) -> dict:
     if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         unknown = sorted(set(options) - set(own))
         if unknown:
-            raise OptionError(f"the {reader.name} reader takes no option {', '.join(unknown)}; "
-                              f"its options: {', '.join(own) or 'none'}")
+            raise OptionError(
+                f"the {reader.name} reader takes no option {', '.join(unknown)}; "
+                f"its options: {', '.join(own) or 'none'}"
+            )
     return {n: p.default for n, p in own.items() if p.default is not p.empty} | dict(options)
 
 
-def read(path=None, *, year=None, format: str | None = None, cache: bool | None = None, cache_dir=None,
-         **options) -> MRIO:
+def read(
+    path=None, *, year=None, format: str | None = None, cache: bool | None = None, cache_dir=None, **options
+) -> MRIO:
     """Read a table from any source a registered reader knows.
 
     Parameters

@@ -116,8 +116,9 @@ def calc_minmax(q, valid, *, ndim: int = 2, quantiles=(0.0, 1.0)):
     else:
         batch = tuple(q.shape[: q.ndim - ndim])
         flat = xp.reshape(xp.where(valid, q, inf), (*batch, -1))
-        n = xp.sum(xp.astype(xp.reshape(xp.broadcast_to(valid, q.shape), (*batch, -1)), q.dtype),
-                   axis=-1, keepdims=True)
+        n = xp.sum(
+            xp.astype(xp.reshape(xp.broadcast_to(valid, q.shape), (*batch, -1)), q.dtype), axis=-1, keepdims=True
+        )
         ordered = xp.sort(flat, axis=-1)
         keep = (*batch, *([1] * ndim))
         lo = xp.reshape(_quantile(ordered, n, q_lo, xp), keep)
@@ -154,8 +155,9 @@ def _pair_mask(norm_mask, R: int, xp, device):
     return norm_mask[..., :, None] & norm_mask[..., None, :]
 
 
-def calc_bmi(E, V, *, convention: str = "printed", norm_mask=None, norm_sign: str = "signed",
-             norm_quantiles=(0.0, 1.0)):
+def calc_bmi(
+    E, V, *, convention: str = "printed", norm_mask=None, norm_sign: str = "signed", norm_quantiles=(0.0, 1.0)
+):
     """Bilateral methane inequality index BMI[r, s] between countries (docs/method.md eq. 7).
 
     Parameters
