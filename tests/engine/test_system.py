@@ -166,3 +166,32 @@ def test_peak_memory_in_a_fresh_process(consume, limit):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     peak = float(out.stdout.split()[-1])
     assert limit - 1 < peak < limit, peak
+
+
+def test_large_lu_runs_on_one_blas_thread(monkeypatch):
+    """SciPy's OpenBLAS crashes in its multi-threaded getrf for n >= 22,000: above the
+    threshold the LU runs on one BLAS thread, and gives the same factorisation."""
+    import types
+
+    import scipy.linalg
+    from threadpoolctl import threadpool_info
+
+    from mrioflow.engine import backend as bk
+
+    threads = []
+
+    def lu_factor(a, **kw):
+        threads.append(max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"))
+        return scipy.linalg.lu_factor(a, **kw)
+
+    rng = np.random.default_rng(0)
+    M = np.eye(60) - rng.uniform(0, 0.01, (60, 60))
+    b = bk.NumpyBackend()
+    b._linalg = types.SimpleNamespace(lu_factor=lu_factor, lu_solve=scipy.linalg.lu_solve)
+    monkeypatch.setattr(bk, "GETRF_ONE_THREAD_ABOVE", 59)
+    x = b.lu_factor(M.copy()).solve(np.ones((60, 1)))
+    monkeypatch.setattr(bk, "GETRF_ONE_THREAD_ABOVE", 60)
+    y = b.lu_factor(M.copy()).solve(np.ones((60, 1)))
+    assert threads[0] == 1
+    np.testing.assert_allclose(x, np.linalg.solve(M, np.ones((60, 1))), rtol=1e-12)
+    np.testing.assert_array_equal(x, y)

@@ -221,10 +221,24 @@ def _linalg_warning():
     return LinAlgWarning
 
 
+#: SciPy's bundled OpenBLAS (0.3.30, 32-bit integers) crashes with a segmentation fault in its
+#: multi-threaded LU (getrf) from n = 22,000 on (n = 21,000 works; measured on 2 cores). Larger
+#: matrices are factored on one BLAS thread: about twice the time on 2 cores, but no crash.
+GETRF_ONE_THREAD_ABOVE = 20_000
+
+
 class NumpyBackend(_LapackBackend):
     """The CPU: NumPy arrays, SciPy's LAPACK LU."""
 
     name = "numpy"
+
+    def lu_factor(self, M, *, overwrite: bool = False, check: bool = True) -> Factorization:
+        if M.shape[0] <= GETRF_ONE_THREAD_ABOVE:
+            return super().lu_factor(M, overwrite=overwrite, check=check)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return super().lu_factor(M, overwrite=overwrite, check=check)
 
     def __init__(self, dtype: str = "float64"):
         import array_api_compat.numpy as xp
