@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,7 @@ import pytest
 import mrioflow as mf
 from mrioflow.engine import ArrayApiStrictBackend
 from mrioflow.ensembles import ensemble as mc_module
-from mrioflow.errors import LabelError, OptionError, ShapeError, StoreError
+from mrioflow.errors import DependencyError, LabelError, OptionError, ShapeError, StoreError
 
 
 @pytest.fixture(scope="module")
@@ -270,3 +272,36 @@ def test_index_option_errors(world, bri_world):
     res = mf.montecarlo(world, samples=2, backend="numpy", progress=False)
     with pytest.raises(LabelError, match="indices were not computed"):
         res.gmi_summary()
+
+
+def test_to_xarray_labels_the_samples_the_summaries_are_taken_from(bri_world):
+    """The Dataset's dims, coords and values are those of the pandas summaries."""
+    res = mf.montecarlo(
+        bri_world, samples=6, perturb={"intensities": 0.3}, seed=5, backend="numpy", progress=False, indices={}
+    )
+    ds = res.to_xarray()
+    R, k = bri_world.n_countries, len(bri_world.stressors)
+    assert dict(ds.sizes) == {"sample": 6, "account": 5, "stressor": k, "country": R, "region": 9, "partner region": 9}
+    assert ds["accounts"].dims == ("sample", "account", "stressor", "country")
+    assert ds["gmi"].dims == ("sample", "country") and ds["bmi_region"].dims == ("sample", "region", "partner region")
+    assert list(ds["country"].values) == list(bri_world.countries)
+    assert list(ds["region"].values) == list(mf.regions.bri().groups)
+    for account in mc_module.ACCOUNTS:
+        pd.testing.assert_frame_equal(
+            ds["accounts"].sel(stressor="VA", account=account).to_pandas(), res.sample_table("VA", account)
+        )
+    cba, summary = ds["accounts"].sel(stressor="CH4", account="cba"), res.summary("CH4", "cba")
+    np.testing.assert_allclose(cba.mean("sample"), summary["mean"], rtol=1e-12)
+    np.testing.assert_allclose(cba.quantile(0.95, "sample"), summary["q95"], rtol=1e-12)
+    country = res.gmi_summary("country")
+    np.testing.assert_allclose(ds["gmi"].sel(country=list(country.index)).std("sample", ddof=1), country["std"])
+    q05 = ds["bmi_region"].quantile(0.05, "sample").drop_vars("quantile").to_pandas()
+    pd.testing.assert_frame_equal(q05, res.bmi_summary("q05"))
+
+
+def test_to_xarray_without_indices_or_without_xarray(world, monkeypatch):
+    res = mf.montecarlo(world, samples=2, backend="numpy", progress=False)
+    assert set(res.to_xarray().data_vars) == {"accounts"}
+    monkeypatch.setitem(sys.modules, "xarray", None)  # as if not installed
+    with pytest.raises(DependencyError, match=r"to_xarray needs the optional package xarray: pip install xarray"):
+        res.to_xarray()

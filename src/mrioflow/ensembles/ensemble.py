@@ -358,6 +358,16 @@ class MonteCarloResults:
         Every sample's GMI of every country (with ``indices=``).
     bmi_region : ndarray (samples, G, G), optional
         Every sample's region x region BMI (with ``indices=``).
+
+    Notes
+    -----
+    The samples are NumPy arrays summarised with pandas; ``to_xarray()`` labels them on
+    request. Holding an ``xarray.Dataset`` instead was written and compared (issue 10):
+    same frames from every summary, but the class and the code that builds it grew from
+    92 to 124 lines (not counting blanks, comments, docstrings and ``to_xarray``): naming
+    every variable's dimensions and coordinates, and keeping ``accounts``, ``flows_mean``,
+    ``gmi``... as arrays, cost more than the labels saved in ``bmi_summary`` and ``flows``;
+    xarray also takes 0.07 s to import after mrioflow (0.4 s). The shorter one was kept.
     """
 
     mrio: MRIO
@@ -461,6 +471,25 @@ class MonteCarloResults:
         idx = pd.Index(self.mrio.countries, name="producing country")
         cols = pd.Index(self.mrio.countries, name="consuming country")
         return pd.DataFrame(arrays[stat][self.stressor_index(stressor)], index=idx, columns=cols)
+
+    def to_xarray(self):
+        """The kept samples as a labelled ``xarray.Dataset`` (needs xarray: ``pip install xarray``):
+        ``accounts`` (sample, account, stressor, country) and, with ``indices=``, ``gmi``
+        (sample, country) and ``bmi_region`` (sample, region, partner region)."""
+        try:
+            import xarray as xr
+        except ImportError:
+            from ..errors import DependencyError
+
+            raise DependencyError("to_xarray needs the optional package xarray: pip install xarray") from None
+        cube = np.stack([self.accounts[a] for a in ACCOUNTS], axis=1)
+        data = {"accounts": (("sample", "account", "stressor", "country"), cube)}
+        coords = dict(account=list(ACCOUNTS), stressor=list(self.mrio.stressors), country=list(self.mrio.countries))
+        if self.gmi is not None:
+            data["gmi"] = (("sample", "country"), self.gmi)
+            data["bmi_region"] = (("sample", "region", "partner region"), self.bmi_region)
+            coords["region"] = coords["partner region"] = list(self.index_spec.groups)
+        return xr.Dataset(data, coords)
 
 
 def _per_sample_bytes(mrio: MRIO, targets, itemsize: int) -> int:
