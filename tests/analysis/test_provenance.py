@@ -10,23 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from edgar_layout import HEADER, YEARS
 
 import mrioflow as mf
 from mrioflow.analysis import provenance as prov
 
 CODES = ["CHN", "JPN", "KOR", "IND", "PAK", "DEU", "FRA", "GBR", "USA", "BRA"]
-YEARS = list(range(1970, 2023))
-HEADER = [
-    "IPCC_annex",
-    "C_group_IM24_sh",
-    "Country_code_A3",
-    "Name",
-    "ipcc_code_2006_for_standard_report",
-    "ipcc_code_2006_for_standard_report_name",
-    "Substance",
-    "fossil_bio",
-    *[f"Y_{y}" for y in YEARS],
-]
 
 
 def _sha(path):

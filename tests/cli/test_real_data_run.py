@@ -5,21 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from cli_runner import run_cli as mrioflow
+from edgar_layout import HEADER, YEARS
 
 import mrioflow as mf
 
-YEARS = list(range(1970, 2023))
-HEADER = [
-    "IPCC_annex",
-    "C_group_IM24_sh",
-    "Country_code_A3",
-    "Name",
-    "ipcc_code_2006_for_standard_report",
-    "ipcc_code_2006_for_standard_report_name",
-    "Substance",
-    "fossil_bio",
-    *[f"Y_{y}" for y in YEARS],
-]
 SOURCES = ["3.A.1", "1.B.2", "4.A", "1.A.2", "1.A.4"]  # enteric, fugitive gas, landfills, industry, households
 
 

@@ -7,23 +7,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from edgar_layout import HEADER, YEARS
 
 import mrioflow as mf
 from mrioflow.errors import LabelError, MissingDataError, ReaderError
 from mrioflow.io import attach_edgar, read_edgar
 
-YEARS = list(range(1970, 2023))
-HEADER = [
-    "IPCC_annex",
-    "C_group_IM24_sh",
-    "Country_code_A3",
-    "Name",
-    "ipcc_code_2006_for_standard_report",
-    "ipcc_code_2006_for_standard_report_name",
-    "Substance",
-    "fossil_bio",
-    *[f"Y_{y}" for y in YEARS],
-]
 SOURCES = [  # (code, name, fossil_bio)
     ("1.A.1.a", "Main activity electricity and heat production", "fossil"),
     ("1.A.2", "Manufacturing industries and construction", "fossil"),
