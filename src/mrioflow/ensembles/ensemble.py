@@ -22,6 +22,9 @@ demand and intensities together need X per sample: one multi-right-hand-side sol
 per batch. With ``"Z"`` every sample needs a fresh LU. Every sample draws from a
 random stream of its own, seeded by (seed, sample index): a sample does not depend
 on the batch size, the scheduler, the number of workers or where a run resumed.
+Its factors are drawn and applied a block of rows at a time (``Backend.standard_normal``,
+float32 normals; everything after the draw is in the working dtype), so that no
+n x m array of draws is made; the samples of a batch are drawn in threads.
 Batches run here, in local threads or processes, or on a Dask cluster; with
 ``out_dir`` each finished batch is written to disk at once and a rerun resumes
 where an interrupted one stopped.
@@ -30,8 +33,11 @@ where an interrupted one stopped.
 from __future__ import annotations
 
 import os
+import sys
 import threading
+import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +55,7 @@ from .tasks import check_scheduler, run_tasks
 #: Perturbation targets, in the order every sample draws its random numbers.
 TARGETS = ("intensities", "direct", "final_demand", "Z")
 ACCOUNTS = ("pba", "cba", "imports", "exports", "net")
-_FORMAT = 2
+_FORMAT = 3  # 3: Box-Muller float32 draws by row blocks (NumPy family)
 DISK_LIMIT = 50e9  # bytes an ensemble may write without yes=True
 _W_SHARE = 0.5  # final-demand ensembles use E = W Yr when W (k R x n) has at most this share of n rows
 
@@ -199,8 +205,9 @@ class _BatchRunner:
     The table is prepared on the backend (``Engine.prepare``) lazily, once per process.
     """
 
-    def __init__(self, mrio, sigmas, samples, batch_size, seed, backend: Backend, index_spec=None):
+    def __init__(self, mrio, sigmas, samples, batch_size, seed, backend: Backend, index_spec=None, threads: int = 1):
         self.mrio = mrio
+        self.threads = threads  # samples of a batch drawn at once (their streams are their own)
         self.index_spec = index_spec
         self.sigmas = sigmas
         self.samples = samples
@@ -247,30 +254,52 @@ class _BatchRunner:
         start = i * self.batch_size
         return start, min(start + self.batch_size, self.samples)
 
-    def _noise(self, st, sample: int) -> dict:
-        """Every random factor of one sample, from its own stream, in the order of TARGETS."""
-        b, sig, table = self.backend, st["sig"], st["table"]
-        shapes = {
-            "intensities": table.F.shape,
-            "direct": table.F_Y.shape,
-            "final_demand": table.Y.shape,
-            "Z": st["Z"].shape if "Z" in st else None,
-        }
-        rng = b.rng(_seed_for(self.seed, sample))
-        return {t: b.xp.exp(sig[t] * b.standard_normal(rng, shapes[t])) for t in TARGETS if t in sig}
+    def _perturbed(self, rng, value, sigma, reduce=None):
+        """value * exp(sigma eps), eps standard normal from ``rng``, a block of rows at a time;
+        ``reduce`` maps each perturbed block (e.g. sums it by country) before it is kept."""
+        b = self.backend
+        rows, m = value.shape
+        step = b.draw_block_rows(value.shape)
+        out = None
+        for i in range(0, rows, step):
+            j = min(i + step, rows)
+            block = value[i:j, :] * b.xp.exp(sigma[i:j, :] * b.standard_normal(rng, (j - i, m)))
+            if reduce is not None:
+                block = reduce(block)
+            if j == rows and out is None:
+                return block
+            if out is None:
+                out = b.xp.empty((rows, block.shape[1]), dtype=block.dtype, device=b.device)
+            out[i:j, :] = block
+        return out
+
+    def _draw(self, st, sample: int, values: dict, reduce: dict) -> dict:
+        """Sample ``sample``'s perturbed quantities, values[t] * exp(sigma_t eps) for every
+        perturbed target t, from the sample's own stream, in the order of TARGETS."""
+        rng = self.backend.rng(_seed_for(self.seed, sample))
+        sig = st["sig"]
+        return {t: self._perturbed(rng, values[t], sig[t], reduce.get(t)) for t in TARGETS if t in sig}
 
     def _sample(self, st, j: int) -> dict:
-        """The perturbed quantities of sample ``j`` (only those that vary): FYr, S, Yr."""
+        """The perturbed quantities of sample ``j`` (only those that vary): S, FYr, Yr."""
         table = st["table"]
-        noise = self._noise(st, j)
-        out = {}
-        if "direct" in noise:
-            out["FYr"] = K.calc_by_country(table.F_Y * noise["direct"], table.R)
-        if "intensities" in noise:
-            out["S"] = table.S * noise["intensities"]
-        if "final_demand" in noise:
-            out["Yr"] = K.calc_by_country(table.Y * noise["final_demand"], table.R)
-        return out
+        by_country = lambda a: K.calc_by_country(a, table.R)  # noqa: E731
+        drawn = self._draw(
+            st,
+            j,
+            {"intensities": table.S, "direct": table.F_Y, "final_demand": table.Y},
+            {"direct": by_country, "final_demand": by_country},
+        )
+        names = {"intensities": "S", "direct": "FYr", "final_demand": "Yr"}
+        return {names[t]: a for t, a in drawn.items()}
+
+    def _map_samples(self, func, start: int, stop: int) -> list:
+        """``func(j)`` for every sample of the batch, in threads when there are several."""
+        threads = min(self.threads, stop - start)
+        if threads <= 1:
+            return [func(j) for j in range(start, stop)]
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(func, range(start, stop)))
 
     def __call__(self, i: int) -> dict:
         st = self._prepare()
@@ -284,7 +313,7 @@ class _BatchRunner:
             E, FYr = self._fresh_lu_samples(st, start, stop)
         else:
             # one sample at a time: only what varies is stacked (Yr, not the n x m draws of Y)
-            per_sample = [self._sample(st, j) for j in range(start, stop)]
+            per_sample = self._map_samples(lambda j: self._sample(st, j), start, stop)
             varied = {name: xp.stack([p[name] for p in per_sample]) for name in per_sample[0]}
             del per_sample
             FYr = varied.get("FYr", table.FYr)
@@ -320,24 +349,27 @@ class _BatchRunner:
         return out
 
     def _fresh_lu_samples(self, st, start, stop):
-        """Z perturbed: x, A, S and the LU are recomputed for every sample."""
+        """Z perturbed: x, A, S and the LU are recomputed for every sample (intensities
+        are perturbed through F: S = (F * N) / x)."""
         b: Backend = self.backend
         table = st["table"]
         xp, R = b.xp, table.R
         E, FYr = [], []
         for j in range(start, stop):
-            noise = self._noise(st, j)
-            Z = st["Z"] * noise["Z"]
-            Y = table.Y * noise["final_demand"] if "final_demand" in noise else table.Y
+            drawn = self._draw(
+                st,
+                j,
+                {"intensities": table.F, "direct": table.F_Y, "final_demand": table.Y, "Z": st["Z"]},
+                {"direct": lambda a: K.calc_by_country(a, R)},
+            )
+            Z, Y = drawn.pop("Z"), drawn.get("final_demand", table.Y)
             x = K.calc_x(Z, Y)
             system = LeontiefSystem.from_arrays(b, Z, x, consume_Z=True)
-            S = K.calc_S(table.F, x)
-            if "intensities" in noise:
-                S = S * noise["intensities"]
-            F_Y = table.F_Y * noise["direct"] if "direct" in noise else table.F_Y
+            del Z
+            S = K.calc_S(drawn.get("intensities", table.F), x)
             E.append(K.calc_E(S, system.output(K.calc_by_country(Y, R)), R))
-            FYr.append(K.calc_by_country(F_Y, R))
-            del system, Z, noise
+            FYr.append(drawn.get("direct", table.FYr))
+            del system, drawn
         return xp.stack(E), xp.stack(FYr)
 
 
@@ -645,7 +677,9 @@ def montecarlo(
         workers=(workers or os.cpu_count() or 1) if local_pool else 1,
     )
     _check_resources(need, out_dir, yes)
-    runner = _BatchRunner(mrio, sigmas, samples, batch_size, seed, be, index_spec)
+    # here (no workers of its own): the samples of a batch are drawn in threads, one per core
+    threads = 1 if check_scheduler(scheduler) is not None else be.draw_threads
+    runner = _BatchRunner(mrio, sigmas, samples, batch_size, seed, be, index_spec, threads)
 
     acc = _Accumulator(mrio, samples, index_spec)
     store = None
