@@ -194,6 +194,12 @@ def _index_spec(indices: Mapping, mrio: MRIO) -> _IndexSpec:
     )
 
 
+def _by_W(mrio: MRIO, targets) -> bool:
+    """Final demand perturbed, intensities fixed, W (k R x n) small enough: E = W Yr."""
+    k, n = mrio.F.shape
+    return "intensities" not in targets and k * mrio.n_countries <= _W_SHARE * n
+
+
 def _seed_for(seed: int, sample: int) -> int:
     """A 63-bit seed for sample ``sample``: independent streams, valid for NumPy and CuPy generators."""
     return int(np.random.SeedSequence([seed, sample]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
@@ -238,17 +244,12 @@ class _BatchRunner:
             if "Z" in self.sigmas:
                 st["Z"] = b.asarray(self.mrio.Z)
             else:  # factor (and form X or W) once, here, under the lock
-                fixed = "X" if "final_demand" not in self.sigmas else "W" if self._by_W(table) else "system"
+                fixed = "X" if "final_demand" not in self.sigmas else "W" if _by_W(self.mrio, self.sigmas) else "system"
                 getattr(table, fixed)
             if self.index_spec is not None:
                 st["P"] = b.asarray(self.index_spec.P)
             self._state = st
         return self._state
-
-    def _by_W(self, table) -> bool:
-        """Final demand perturbed, intensities fixed, W (k R x n) small enough: E = W Yr."""
-        k, n = self.mrio.F.shape
-        return "intensities" not in self.sigmas and k * table.R <= _W_SHARE * n
 
     def batch_range(self, i: int) -> tuple[int, int]:
         start = i * self.batch_size
@@ -302,7 +303,9 @@ class _BatchRunner:
             return list(pool.map(func, range(start, stop)))
 
     def __call__(self, i: int) -> dict:
+        t0 = time.perf_counter()
         st = self._prepare()
+        t1 = time.perf_counter()
         b: Backend = self.backend
         table = st["table"]
         xp, R = b.xp, table.R
@@ -322,7 +325,7 @@ class _BatchRunner:
             if "final_demand" in sig:
                 Yr = varied["Yr"]  # (nb, n, R)
                 n = Yr.shape[-2]
-                if self._by_W(table):
+                if _by_W(self.mrio, sig):
                     E = xp.reshape(xp.matmul(table.W, Yr), (nb, k, R, R))
                 else:
                     stacked = xp.reshape(xp.permute_dims(Yr, (1, 0, 2)), (n, nb * R))
@@ -346,6 +349,7 @@ class _BatchRunner:
         out["E_mean"] = b.to_host(mean)
         out["E_m2"] = b.to_host(m2)
         out["start"] = np.array(start)
+        out["seconds"] = np.array([t1 - t0, time.perf_counter() - t1])  # preparing, the batch
         return out
 
     def _fresh_lu_samples(self, st, start, stop):
@@ -523,9 +527,12 @@ def _kept_per_sample(mrio: MRIO, index_spec) -> int:
 def estimate(
     mrio: MRIO, targets, samples: int, batch_size: int, itemsize: int, *, workers: int = 1, index_spec=None
 ) -> dict:
-    """Memory and disk a Monte Carlo needs (bytes), before it starts.
+    """Memory and disk a Monte Carlo needs (bytes), and its work, before it starts.
 
-    memory: per worker, the prepared table (LU of n x n, with "Z" a second copy
+    flops: the factorisations, solves and products (preparing the table in every
+    worker, every sample, the nominal run); draws: the normal numbers drawn. The
+    time is estimated from them only once the first batch has been measured
+    (:class:`_Clock`). memory: per worker, the prepared table (LU of n x n, with "Z" a second copy
     and a fresh LU per sample, Y and one sample's draws of it) and one batch of working arrays; here, the kept
     samples of the accounts (and indices). disk (with ``out_dir``): every batch
     file (kept samples plus two k x R x R moment arrays per batch).
@@ -535,7 +542,24 @@ def estimate(
     batch = batch_size * _per_sample_bytes(mrio, targets, itemsize)
     kept = samples * _kept_per_sample(mrio, index_spec)
     n_batches = -(-samples // batch_size)
-    return {"memory": workers * (table + batch) + kept, "disk": kept + n_batches * 2 * 8 * k * R * R, "kept": kept}
+    lu, solve_R = 2 * n**3 / 3, 2 * n * n * R
+    if "Z" in targets:  # a fresh LU and solve per sample
+        prepare, per_sample = 0.0, lu + solve_R + 2 * k * n * R
+    elif "final_demand" not in targets:  # X once; E per sample
+        prepare, per_sample = lu + solve_R, 2 * k * n * R
+    elif _by_W(mrio, targets):  # W once; E = W Yr per sample
+        prepare, per_sample = lu + 2 * n * n * k * R, 2 * k * R * n * R
+    else:  # X per sample, by a solve
+        prepare, per_sample = lu, solve_R + 2 * k * n * R
+    nominal = lu + solve_R + 2 * n * n * k
+    sizes = {"intensities": mrio.F.size, "direct": mrio.F_Y.size, "final_demand": mrio.Y.size, "Z": mrio.Z.size}
+    return {
+        "memory": workers * (table + batch) + kept,
+        "disk": kept + n_batches * 2 * 8 * k * R * R,
+        "kept": kept,
+        "flops": prepare * workers + per_sample * samples + nominal,
+        "draws": samples * sum(sizes[t] for t in targets),
+    }
 
 
 def _machine_memory() -> int | None:
@@ -658,6 +682,7 @@ def montecarlo(
     if batch_size is not None:
         batch_size = _positive_int("batch_size", batch_size, 1)
     local_pool = check_scheduler(scheduler) in ("threads", "processes")
+    concurrency = (workers or os.cpu_count() or 1) if local_pool else 1  # batches at a time
     if stressors is not None:
         mrio = mrio.select_stressors(stressors)
     sigmas = {t: _expand_rsd(t, rsd, mrio) for t, rsd in perturb.items()}
@@ -674,7 +699,7 @@ def montecarlo(
         batch_size,
         itemsize,
         index_spec=index_spec,
-        workers=(workers or os.cpu_count() or 1) if local_pool else 1,
+        workers=concurrency,
     )
     _check_resources(need, out_dir, yes)
     # here (no workers of its own): the samples of a batch are drawn in threads, one per core
@@ -682,6 +707,7 @@ def montecarlo(
     runner = _BatchRunner(mrio, sigmas, samples, batch_size, seed, be, index_spec, threads)
 
     acc = _Accumulator(mrio, samples, index_spec)
+    clock = _Clock(need, samples, batch_size, concurrency, progress)
     store = None
     todo = list(range(n_batches))
     if out_dir is not None:
@@ -707,10 +733,12 @@ def montecarlo(
                 acc.add(i, stored)
 
     def finished(i, result):
+        clock.finished(result.pop("seconds"), todo)
         if store is not None:
             store.save(i, result)
         acc.add(i, result)
 
+    clock.announce(len(todo), n_batches)
     run_tasks(
         runner,
         todo,
@@ -729,6 +757,49 @@ def montecarlo(
         gmi, bmi = index_spec.compute(be.asarray(nominal.E), be)
         out.nominal_gmi, out.nominal_bmi_region = be.to_host(gmi), be.to_host(bmi)
     return out
+
+
+class _Clock:
+    """Says what a Monte Carlo will take: before it starts, its memory, disk and work
+    (:func:`estimate`); when the first batch is done, an estimate of the time left,
+    from that batch's own time (one line each on stderr, with the progress bar)."""
+
+    def __init__(self, need: dict, samples: int, batch_size: int, concurrency: int, show: bool):
+        self.need, self.samples, self.batch_size = need, samples, batch_size
+        self.concurrency, self.show = concurrency, show
+        self.done = 0
+        self.estimate_s: float | None = None
+
+    def _say(self, line: str) -> None:
+        if self.show:
+            from tqdm.auto import tqdm
+
+            tqdm.write(line, file=sys.stderr)
+
+    def announce(self, todo: int, n_batches: int) -> None:
+        need = self.need
+        resumed = f", {n_batches - todo} already done" if todo < n_batches else ""
+        self._say(
+            f"Monte Carlo: {self.samples} samples in {n_batches} batches of {self.batch_size}{resumed}; "
+            f"estimated {need['memory'] / 1e9:.2g} GB of memory, {need['disk'] / 1e9:.2g} GB of disk, "
+            f"{need['flops'] / 1e9:.3g} GFLOP and {need['draws'] / 1e6:.3g} M random draws in all; "
+            "time estimated after the first batch"
+        )
+
+    def finished(self, seconds, todo: list) -> None:
+        """One batch came back with its (preparing, batch) seconds; after the first, estimate the rest."""
+        self.done += 1
+        if self.done > 1:
+            return
+        prepare, batch = (float(t) for t in seconds)
+        left = len(todo) - 1
+        # the batches left, `concurrency` at a time, and the nominal run (about one preparation)
+        self.estimate_s = batch * -(-left // self.concurrency) + prepare
+        self._say(
+            f"Monte Carlo: first batch {batch:.3g} s (after {prepare:.3g} s preparing the table); "
+            f"estimated time left about {self.estimate_s:.3g} s for {left} batches "
+            f"({self.concurrency} at a time; an estimate from the first batch)"
+        )
 
 
 class _Accumulator:
