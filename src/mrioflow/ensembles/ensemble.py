@@ -326,6 +326,7 @@ class _BatchRunner:
                 Yr = varied["Yr"]  # (nb, n, R)
                 n = Yr.shape[-2]
                 if _by_W(self.mrio, sig):
+                    # one product per sample (one for the batch would round by the batch size)
                     E = xp.reshape(xp.matmul(table.W, Yr), (nb, k, R, R))
                 else:
                     stacked = xp.reshape(xp.permute_dims(Yr, (1, 0, 2)), (n, nb * R))
