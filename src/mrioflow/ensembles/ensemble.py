@@ -57,6 +57,7 @@ TARGETS = ("intensities", "direct", "final_demand", "Z")
 ACCOUNTS = ("pba", "cba", "imports", "exports", "net")
 _FORMAT = 3  # 3: Box-Muller float32 draws by row blocks (NumPy family)
 DISK_LIMIT = 50e9  # bytes an ensemble may write without yes=True
+_CELL_ROW = 4096  # Z's non-zero cells (C order) are drawn as rows of this many
 _W_SHARE = 0.5  # final-demand ensembles use E = W Yr when W (k R x n) has at most this share of n rows
 
 
@@ -240,9 +241,15 @@ class _BatchRunner:
         if self._state is None:
             b = self.backend
             table = Engine(b).prepare(self.mrio)
-            st = {"table": table, "sig": {k: b.asarray(v) for k, v in self.sigmas.items()}}
-            if "Z" in self.sigmas:
-                st["Z"] = b.asarray(self.mrio.Z)
+            st = {"table": table, "sig": {k: b.asarray(v) for k, v in self.sigmas.items() if k != "Z"}}
+            if "Z" in self.sigmas:  # only Z's non-zero cells, with their sigmas, as rows of _CELL_ROW
+                mask = self.mrio.Z != 0
+                cells = np.zeros((2, -(-int(mask.sum()) // _CELL_ROW) * _CELL_ROW))
+                values, sigma = self.mrio.Z[mask], np.broadcast_to(self.sigmas["Z"], mask.shape)[mask]
+                cells[0, : values.size], cells[1, : values.size] = values, sigma
+                st["Z"] = b.asarray(np.reshape(cells[0], (-1, _CELL_ROW)))
+                st["sig"]["Z"] = b.asarray(np.reshape(cells[1], (-1, _CELL_ROW)))
+                st["Z_cells"] = (b.xp.asarray(mask, device=b.device), values.size)
             else:  # factor (and form X or W) once, here, under the lock
                 fixed = "X" if "final_demand" not in self.sigmas else "W" if _by_W(self.mrio, self.sigmas) else "system"
                 getattr(table, fixed)
@@ -261,7 +268,7 @@ class _BatchRunner:
         b = self.backend
         rows, m = value.shape
         step = b.draw_block_rows(value.shape)
-        out = None
+        out = value if rows == 0 else None
         for i in range(0, rows, step):
             j = min(i + step, rows)
             block = value[i:j, :] * b.xp.exp(sigma[i:j, :] * b.standard_normal(rng, (j - i, m)))
@@ -281,8 +288,9 @@ class _BatchRunner:
         sig = st["sig"]
         return {t: self._perturbed(rng, values[t], sig[t], reduce.get(t)) for t in TARGETS if t in sig}
 
-    def _sample(self, st, j: int) -> dict:
-        """The perturbed quantities of sample ``j`` (only those that vary): S, FYr, Yr."""
+    def _sample(self, st, j: int, by_W: bool = False) -> dict:
+        """The perturbed quantities of sample ``j`` (only those that vary): S, FYr, Yr,
+        or with ``by_W`` its flows E = W Yr (k, R, R) instead of Yr."""
         table = st["table"]
         by_country = lambda a: K.calc_by_country(a, table.R)  # noqa: E731
         drawn = self._draw(
@@ -292,7 +300,11 @@ class _BatchRunner:
             {"direct": by_country, "final_demand": by_country},
         )
         names = {"intensities": "S", "direct": "FYr", "final_demand": "Yr"}
-        return {names[t]: a for t, a in drawn.items()}
+        out = {names[t]: a for t, a in drawn.items()}
+        if by_W:
+            xp, R = self.backend.xp, table.R
+            out["E"] = xp.reshape(xp.matmul(table.W, out.pop("Yr")), (table.F.shape[0], R, R))
+        return out
 
     def _map_samples(self, func, start: int, stop: int) -> list:
         """``func(j)`` for every sample of the batch, in threads when there are several."""
@@ -315,23 +327,24 @@ class _BatchRunner:
         if "Z" in sig:
             E, FYr = self._fresh_lu_samples(st, start, stop)
         else:
-            # one sample at a time: only what varies is stacked (Yr, not the n x m draws of Y)
-            per_sample = self._map_samples(lambda j: self._sample(st, j), start, stop)
+            # one sample at a time: only what varies is stacked (Yr, not the n x m draws of Y);
+            # by W, each sample's E = W Yr at once (one product per sample, in its thread:
+            # one product for the batch would round by the batch size)
+            by_W = "final_demand" in sig and _by_W(self.mrio, sig)
+            per_sample = self._map_samples(lambda j: self._sample(st, j, by_W), start, stop)
             varied = {name: xp.stack([p[name] for p in per_sample]) for name in per_sample[0]}
             del per_sample
             FYr = varied.get("FYr", table.FYr)
             S = varied.get("S", table.S)
             k = S.shape[-2]
-            if "final_demand" in sig:
+            if by_W:
+                E = varied["E"]
+            elif "final_demand" in sig:
                 Yr = varied["Yr"]  # (nb, n, R)
                 n = Yr.shape[-2]
-                if _by_W(self.mrio, sig):
-                    # one product per sample (one for the batch would round by the batch size)
-                    E = xp.reshape(xp.matmul(table.W, Yr), (nb, k, R, R))
-                else:
-                    stacked = xp.reshape(xp.permute_dims(Yr, (1, 0, 2)), (n, nb * R))
-                    X = table.system.output(stacked)
-                    E = table.flows(S, xp.permute_dims(xp.reshape(X, (n, nb, R)), (1, 0, 2)))
+                stacked = xp.reshape(xp.permute_dims(Yr, (1, 0, 2)), (n, nb * R))
+                X = table.system.output(stacked)
+                E = table.flows(S, xp.permute_dims(xp.reshape(X, (n, nb, R)), (1, 0, 2)))
             else:
                 E = table.flows(S, table.X)
             if E.ndim == 3:  # nothing perturbed that has a sample axis
@@ -355,7 +368,8 @@ class _BatchRunner:
 
     def _fresh_lu_samples(self, st, start, stop):
         """Z perturbed: x, A, S and the LU are recomputed for every sample (intensities
-        are perturbed through F: S = (F * N) / x)."""
+        are perturbed through F: S = (F * N) / x). Z's factors are drawn for its non-zero
+        cells only, in C order."""
         b: Backend = self.backend
         table = st["table"]
         xp, R = b.xp, table.R
@@ -367,7 +381,10 @@ class _BatchRunner:
                 {"intensities": table.F, "direct": table.F_Y, "final_demand": table.Y, "Z": st["Z"]},
                 {"direct": lambda a: K.calc_by_country(a, R)},
             )
-            Z, Y = drawn.pop("Z"), drawn.get("final_demand", table.Y)
+            mask, count = st["Z_cells"]
+            Z = xp.zeros(mask.shape, dtype=b.dtype, device=b.device)
+            Z[mask] = xp.reshape(drawn.pop("Z"), (-1,))[:count]
+            Y = drawn.get("final_demand", table.Y)
             x = K.calc_x(Z, Y)
             system = LeontiefSystem.from_arrays(b, Z, x, consume_Z=True)
             del Z
