@@ -288,9 +288,8 @@ class _BatchRunner:
         sig = st["sig"]
         return {t: self._perturbed(rng, values[t], sig[t], reduce.get(t)) for t in TARGETS if t in sig}
 
-    def _sample(self, st, j: int, by_W: bool = False) -> dict:
-        """The perturbed quantities of sample ``j`` (only those that vary): S, FYr, Yr,
-        or with ``by_W`` its flows E = W Yr (k, R, R) instead of Yr."""
+    def _sample(self, st, j: int) -> dict:
+        """The perturbed quantities of sample ``j`` (only those that vary): S, FYr, Yr."""
         table = st["table"]
         by_country = lambda a: K.calc_by_country(a, table.R)  # noqa: E731
         drawn = self._draw(
@@ -300,11 +299,7 @@ class _BatchRunner:
             {"direct": by_country, "final_demand": by_country},
         )
         names = {"intensities": "S", "direct": "FYr", "final_demand": "Yr"}
-        out = {names[t]: a for t, a in drawn.items()}
-        if by_W:
-            xp, R = self.backend.xp, table.R
-            out["E"] = xp.reshape(xp.matmul(table.W, out.pop("Yr")), (table.F.shape[0], R, R))
-        return out
+        return {names[t]: a for t, a in drawn.items()}
 
     def _map_samples(self, func, start: int, stop: int) -> list:
         """``func(j)`` for every sample of the batch, in threads when there are several."""
@@ -327,18 +322,18 @@ class _BatchRunner:
         if "Z" in sig:
             E, FYr = self._fresh_lu_samples(st, start, stop)
         else:
-            # one sample at a time: only what varies is stacked (Yr, not the n x m draws of Y);
-            # by W, each sample's E = W Yr at once (one product per sample, in its thread:
-            # one product for the batch would round by the batch size)
-            by_W = "final_demand" in sig and _by_W(self.mrio, sig)
-            per_sample = self._map_samples(lambda j: self._sample(st, j, by_W), start, stop)
+            # one sample at a time (in threads): only what varies is stacked (Yr, not the
+            # n x m draws of Y)
+            per_sample = self._map_samples(lambda j: self._sample(st, j), start, stop)
             varied = {name: xp.stack([p[name] for p in per_sample]) for name in per_sample[0]}
             del per_sample
             FYr = varied.get("FYr", table.FYr)
             S = varied.get("S", table.S)
             k = S.shape[-2]
-            if by_W:
-                E = varied["E"]
+            if "final_demand" in sig and _by_W(self.mrio, sig):
+                # one product per sample, after the draws (BLAS beside the drawing threads
+                # is slower; one product for the batch would round by the batch size)
+                E = xp.reshape(xp.matmul(table.W, varied["Yr"]), (nb, k, R, R))
             elif "final_demand" in sig:
                 Yr = varied["Yr"]  # (nb, n, R)
                 n = Yr.shape[-2]
