@@ -249,7 +249,7 @@ class _BatchRunner:
                 cells[0, : values.size], cells[1, : values.size] = values, sigma
                 st["Z"] = b.asarray(np.reshape(cells[0], (-1, _CELL_ROW)))
                 st["sig"]["Z"] = b.asarray(np.reshape(cells[1], (-1, _CELL_ROW)))
-                st["Z_cells"] = (b.xp.asarray(mask, device=b.device), values.size)
+                st["Z_cells"] = (b.cells(mask), values.size)
             else:  # factor (and form X or W) once, here, under the lock
                 fixed = "X" if "final_demand" not in self.sigmas else "W" if _by_W(self.mrio, self.sigmas) else "system"
                 getattr(table, fixed)
@@ -376,9 +376,8 @@ class _BatchRunner:
                 {"intensities": table.F, "direct": table.F_Y, "final_demand": table.Y, "Z": st["Z"]},
                 {"direct": lambda a: K.calc_by_country(a, R)},
             )
-            mask, count = st["Z_cells"]
-            Z = xp.zeros(mask.shape, dtype=b.dtype, device=b.device)
-            Z[mask] = xp.reshape(drawn.pop("Z"), (-1,))[:count]
+            cells, count = st["Z_cells"]
+            Z = b.scatter(self.mrio.Z.shape, cells, xp.reshape(drawn.pop("Z"), (-1,))[:count])
             Y = drawn.get("final_demand", table.Y)
             x = K.calc_x(Z, Y)
             system = LeontiefSystem.from_arrays(b, Z, x, consume_Z=True)
