@@ -141,7 +141,7 @@ def montecarlo_case(
 
     mrio = _world(n_countries)
     eng = Engine(backend)
-    run = time_it(lambda: eng.run(mrio, sector_flows=False), repeat=1)
+    run = time_it(lambda: eng.run(mrio, sector_flows=False), repeat=repeat)
     lu = time_it(
         lambda a: scipy.linalg.lu_factor(a, overwrite_a=True, check_finite=False),
         setup=lambda: np.asfortranarray(np.eye(mrio.n) - mrio.Z / mrio.x),
