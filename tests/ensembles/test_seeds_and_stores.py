@@ -67,6 +67,16 @@ def test_same_samples_whatever_the_draw_block(world, monkeypatch, perturb):
         _same(mf.montecarlo(world, **kw), ref)
 
 
+def test_drawing_threads_change_no_sample(world, monkeypatch):
+    kw = dict(samples=9, perturb={"final_demand": 0.2, "intensities": 0.1}, seed=2, backend="numpy", progress=False)
+    monkeypatch.setattr(mc_module, "_THREAD_DRAWS", 1 << 62)
+    one = mf.montecarlo(world, **kw)
+    monkeypatch.setattr(mc_module, "_THREAD_DRAWS", 0)
+    monkeypatch.setattr(NumpyBackend, "draw_threads", property(lambda self: 3))
+    assert mc_module.draw_threads(NumpyBackend(), world, kw["perturb"]) == 3
+    _same(mf.montecarlo(world, **kw), one)
+
+
 def test_same_seed_same_samples_with_fresh_lu(world):
     kw = dict(samples=4, perturb={"Z": 0.1, "direct": 0.3}, seed=9, backend="numpy", progress=False)
     _same(mf.montecarlo(world, batch_size=1, **kw), mf.montecarlo(world, batch_size=3, **kw))

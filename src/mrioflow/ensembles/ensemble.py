@@ -58,6 +58,7 @@ ACCOUNTS = ("pba", "cba", "imports", "exports", "net")
 _FORMAT = 3  # 3: Box-Muller float32 draws by row blocks (NumPy family)
 DISK_LIMIT = 50e9  # bytes an ensemble may write without yes=True
 _CELL_ROW = 4096  # Z's non-zero cells (C order) are drawn as rows of this many
+_THREAD_DRAWS = 1 << 17  # a sample drawing this many normals is worth a thread
 _W_SHARE = 0.5  # final-demand ensembles use E = W Yr when W (k R x n) has at most this share of n rows
 
 
@@ -199,6 +200,18 @@ def _by_W(mrio: MRIO, targets) -> bool:
     """Final demand perturbed, intensities fixed, W (k R x n) small enough: E = W Yr."""
     k, n = mrio.F.shape
     return "intensities" not in targets and k * mrio.n_countries <= _W_SHARE * n
+
+
+def draw_threads(backend: Backend, mrio: MRIO, targets) -> int:
+    """Threads drawing the samples of a batch here (when no workers run the batches): one per
+    core when a sample draws at least _THREAD_DRAWS numbers, else one (threads would cost more)."""
+    return backend.draw_threads if _draws_per_sample(mrio, targets) >= _THREAD_DRAWS else 1
+
+
+def _draws_per_sample(mrio: MRIO, targets) -> int:
+    """Normal numbers one sample draws (Z: every cell, an upper bound; only non-zero cells are drawn)."""
+    sizes = {"intensities": mrio.F.size, "direct": mrio.F_Y.size, "final_demand": mrio.Y.size, "Z": mrio.Z.size}
+    return sum(sizes[t] for t in targets)
 
 
 def _seed_for(seed: int, sample: int) -> int:
@@ -542,7 +555,8 @@ def estimate(
     """Memory and disk a Monte Carlo needs (bytes), and its work, before it starts.
 
     flops: the factorisations, solves and products (preparing the table in every
-    worker, every sample, the nominal run); draws: the normal numbers drawn. The
+    worker, every sample, the nominal run); draws: the normal numbers drawn (with
+    "Z" every cell of Z counted, an upper bound: only its non-zero cells are). The
     time is estimated from them only once the first batch has been measured
     (:class:`_Clock`). memory: per worker, the prepared table (LU of n x n, with "Z" a second copy
     and a fresh LU per sample, Y and one sample's draws of it) and one batch of working arrays; here, the kept
@@ -564,13 +578,12 @@ def estimate(
     else:  # X per sample, by a solve
         prepare, per_sample = lu, solve_R + 2 * k * n * R
     nominal = lu + solve_R + 2 * n * n * k
-    sizes = {"intensities": mrio.F.size, "direct": mrio.F_Y.size, "final_demand": mrio.Y.size, "Z": mrio.Z.size}
     return {
         "memory": workers * (table + batch) + kept,
         "disk": kept + n_batches * 2 * 8 * k * R * R,
         "kept": kept,
         "flops": prepare * workers + per_sample * samples + nominal,
-        "draws": samples * sum(sizes[t] for t in targets),
+        "draws": samples * _draws_per_sample(mrio, targets),
     }
 
 
@@ -714,8 +727,7 @@ def montecarlo(
         workers=concurrency,
     )
     _check_resources(need, out_dir, yes)
-    # here (no workers of its own): the samples of a batch are drawn in threads, one per core
-    threads = 1 if check_scheduler(scheduler) is not None else be.draw_threads
+    threads = 1 if check_scheduler(scheduler) is not None else draw_threads(be, mrio, sigmas)
     runner = _BatchRunner(mrio, sigmas, samples, batch_size, seed, be, index_spec, threads)
 
     acc = _Accumulator(mrio, samples, index_spec)
