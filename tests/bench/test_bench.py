@@ -64,6 +64,8 @@ def test_harness_montecarlo_case():
         assert figures[f"{target}_sample_over_run"] == pytest.approx(
             1 / figures[f"{target}_samples_per_s"] / figures["engine_run_s"]
         )
+    assert figures["bare_lu_s"] > 0
+    assert figures["Z_sample_over_lu"] == pytest.approx(1 / figures["Z_samples_per_s"] / figures["bare_lu_s"])
 
 
 def test_gpu_case_says_why_it_skips_without_a_gpu():

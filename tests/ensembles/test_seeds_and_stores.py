@@ -42,6 +42,41 @@ def test_same_seed_same_samples_whatever_the_batch_size(world, perturb):
     assert np.std(ref.accounts["cba"], axis=0).min() > 0
 
 
+def test_normal_rows_are_standard_normal_and_block_independent():
+    from scipy import stats
+
+    from mrioflow.engine.backend import normal_rows
+
+    z = normal_rows(np.random.default_rng(1), (1000, 1001)).astype(np.float64)  # odd rows: sin half cut
+    assert z.shape == (1000, 1001) and np.all(np.isfinite(z))
+    assert abs(z.mean()) < 5 / 1000 and abs(z.std() - 1) < 5e-3
+    assert stats.kstest(z.ravel()[::7], "norm").pvalue > 1e-3
+    assert abs(np.corrcoef(z[:, 0], z[:, 501])[0, 1]) < 0.15  # r cos and r sin of one pair: uncorrelated
+    whole = normal_rows(np.random.default_rng(2), (10, 7))
+    rng = np.random.default_rng(2)
+    np.testing.assert_array_equal(np.vstack([normal_rows(rng, (3, 7)), normal_rows(rng, (7, 7))]), whole)
+
+
+@pytest.mark.parametrize("perturb", [{"final_demand": 0.2, "direct": 0.3}, {"Z": 0.1, "intensities": 0.2}])
+def test_same_samples_whatever_the_draw_block(world, monkeypatch, perturb):
+    """Factors are drawn and applied a block of rows at a time: the block size changes no sample."""
+    kw = dict(samples=3, perturb=perturb, seed=7, backend="numpy", progress=False)
+    ref = mf.montecarlo(world, **kw)
+    for rows in (1, 5):
+        monkeypatch.setattr(NumpyBackend, "draw_block_rows", lambda self, shape, rows=rows: rows)
+        _same(mf.montecarlo(world, **kw), ref)
+
+
+def test_drawing_threads_change_no_sample(world, monkeypatch):
+    kw = dict(samples=9, perturb={"final_demand": 0.2, "intensities": 0.1}, seed=2, backend="numpy", progress=False)
+    monkeypatch.setattr(mc_module, "_THREAD_DRAWS", 1 << 62)
+    one = mf.montecarlo(world, **kw)
+    monkeypatch.setattr(mc_module, "_THREAD_DRAWS", 0)
+    monkeypatch.setattr(NumpyBackend, "draw_threads", property(lambda self: 3))
+    assert mc_module.draw_threads(NumpyBackend(), world, kw["perturb"]) == 3
+    _same(mf.montecarlo(world, **kw), one)
+
+
 def test_same_seed_same_samples_with_fresh_lu(world):
     kw = dict(samples=4, perturb={"Z": 0.1, "direct": 0.3}, seed=9, backend="numpy", progress=False)
     _same(mf.montecarlo(world, batch_size=1, **kw), mf.montecarlo(world, batch_size=3, **kw))
@@ -152,6 +187,26 @@ def test_disk_full_names_the_file(world, tmp_path, monkeypatch):
     ):
         mf.montecarlo(world, samples=2, seed=1, backend="numpy", progress=False, out_dir=tmp_path, batch_size=1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["batch_000000.npz", "manifest.json"]
+
+
+def test_work_and_time_are_estimated_before_and_after_the_first_batch(world, capsys):
+    n, R, k = world.n, world.n_countries, world.F.shape[0]
+    lu, nominal = 2 * n**3 / 3, 2 * n**3 / 3 + 2 * n * n * R + 2 * n * n * k
+    need = mc_module.estimate(world, {"intensities": 0}, 10, 5, 8)
+    assert need["flops"] == pytest.approx(lu + 2 * n * n * R + 10 * 2 * k * n * R + nominal)
+    assert need["draws"] == 10 * world.F.size
+    need = mc_module.estimate(world, {"Z": 0, "final_demand": 0}, 4, 1, 8)
+    assert need["flops"] == pytest.approx(4 * (lu + 2 * n * n * R + 2 * k * n * R) + nominal)
+    assert need["draws"] == 4 * (n * n + world.Y.size)
+
+    mf.montecarlo(world, samples=6, batch_size=2, seed=1, backend="numpy", progress=True)
+    err = capsys.readouterr().err
+    before = err.index("Monte Carlo: 6 samples in 3 batches of 2; estimated")
+    after = err.index("Monte Carlo: first batch")
+    assert before < after and "GFLOP" in err[before:after] and "time estimated after the first batch" in err
+    assert "estimated time left about" in err[after:] and "for 2 batches (1 at a time; an estimate" in err[after:]
+    mf.montecarlo(world, samples=2, seed=1, backend="numpy", progress=False)
+    assert "Monte Carlo:" not in capsys.readouterr().err
 
 
 def test_resource_limits_refuse_unless_yes(world, tmp_path, monkeypatch):

@@ -129,15 +129,31 @@ def gpu_case(*, n_countries: int | None = None, repeat: int = 5, **_) -> dict:
 
 
 @case("montecarlo")
-def montecarlo_case(*, n_countries: int | None = None, samples: int = 64, backend: str = "numpy", **_) -> dict:
-    """Ensemble throughput: samples per second for each perturbation target, and the
-    cost of one sample relative to one full engine run (factorisation included)."""
-    from ..ensembles.ensemble import _BatchRunner, _expand_rsd
+def montecarlo_case(
+    *, n_countries: int | None = None, samples: int = 64, backend: str = "numpy", repeat: int = 2, **_
+) -> dict:
+    """Ensemble throughput: samples per second for each perturbation target, the cost of
+    one sample relative to one full engine run (factorisation included), and a Z sample
+    (a fresh LU each) against a bare SciPy LU of the same n in the same run."""
+    import scipy.linalg
+
+    from ..ensembles.ensemble import _BatchRunner, _expand_rsd, draw_threads
 
     mrio = _world(n_countries)
     eng = Engine(backend)
-    run = time_it(lambda: eng.run(mrio, sector_flows=False), repeat=1)
-    out = {"n": mrio.n, "backend": eng.backend.describe(), "samples": samples, "engine_run_s": run.best}
+    run = time_it(lambda: eng.run(mrio, sector_flows=False), repeat=repeat)
+    lu = time_it(
+        lambda a: scipy.linalg.lu_factor(a, overwrite_a=True, check_finite=False),
+        setup=lambda: np.asfortranarray(np.eye(mrio.n) - mrio.Z / mrio.x),
+        repeat=repeat,
+    )
+    out = {
+        "n": mrio.n,
+        "backend": eng.backend.describe(),
+        "samples": samples,
+        "engine_run_s": run.best,
+        "bare_lu_s": lu.best,
+    }
     for label, perturb, count in [
         ("intensities", {"intensities": 0.3}, samples),
         ("final_demand", {"final_demand": 0.1}, samples),
@@ -145,15 +161,17 @@ def montecarlo_case(*, n_countries: int | None = None, samples: int = 64, backen
         ("intensities_and_final_demand", {"intensities": 0.3, "final_demand": 0.1}, max(1, samples // 4)),
         ("Z", {"Z": 0.05}, 1),
     ]:
-        # Time batches alone: the one-off factorisation and nominal run of an
-        # ensemble are prepared first, outside the timing.
+        # Time batches alone, drawn in threads as mf.montecarlo does here: the one-off
+        # factorisation and nominal run of an ensemble are prepared first, outside the timing.
         sigmas = {t: _expand_rsd(t, rsd, mrio) for t, rsd in perturb.items()}
-        runner = _BatchRunner(mrio, sigmas, 10 * count, count, 0, eng.backend)
+        threads = draw_threads(eng.backend, mrio, sigmas)
+        runner = _BatchRunner(mrio, sigmas, 10 * count, count, 0, eng.backend, threads=threads)
         runner(0)
-        t = time_it(lambda r=runner: r(1), repeat=2, sync=eng.backend.synchronize)
+        t = time_it(lambda r=runner: r(1), repeat=repeat, sync=eng.backend.synchronize)
         per_sample = t.best / count
         out[f"{label}_samples_per_s"] = 1.0 / per_sample
         out[f"{label}_sample_over_run"] = per_sample / run.best
+    out["Z_sample_over_lu"] = 1.0 / out["Z_samples_per_s"] / lu.best
     return out
 
 

@@ -111,8 +111,9 @@ class Backend:
     @property
     def rng_family(self) -> str:
         """Which random-number generator draws the samples: backends of one family
-        draw the same numbers from the same seed."""
-        return "numpy"
+        draw the same numbers from the same seed (here NumPy's PCG64 through
+        :func:`normal_rows`)."""
+        return "numpy-pcg64-boxmuller32"
 
     def __reduce__(self):
         # Modules do not pickle: a backend travels as its spec and is rebuilt
@@ -149,7 +150,38 @@ class Backend:
         return np.random.default_rng(seed)
 
     def standard_normal(self, rng, shape) -> Any:
-        return self.asarray(rng.standard_normal(shape))
+        """Standard normal numbers of a 2-D ``shape`` (rows, m), drawn from ``rng``.
+
+        Host generators (this base, NumPy, array-api-strict) use
+        :func:`normal_rows`: each row of m numbers consumes the next 2 ceil(m / 2)
+        float32 uniforms of the stream, so drawing the rows in blocks of any size
+        gives the same numbers (see :meth:`draw_block_rows`). The numbers are in the
+        working dtype here, float32 on the NumPy backend (they promote in arithmetic).
+        """
+        return self.asarray(normal_rows(rng, shape))
+
+    def cells(self, mask: np.ndarray):
+        """Where a host boolean mask is True, in the form :meth:`scatter` takes (here the mask itself)."""
+        return self.xp.asarray(mask, device=self.device)
+
+    def scatter(self, shape, cells, values):
+        """An array of ``shape``, zero but at ``cells`` (from :meth:`cells`), which take ``values`` in C order."""
+        out = self.xp.zeros(shape, dtype=values.dtype, device=self.device)
+        out[cells] = values
+        return out
+
+    @property
+    def draw_threads(self) -> int:
+        """Threads that may draw samples at once (each sample has its own stream)."""
+        import os
+
+        return os.cpu_count() or 1
+
+    def draw_block_rows(self, shape) -> int:
+        """Rows per block when a (rows, m) array of normals is drawn and used block by
+        block (so that the draws and their temporaries stay in cache, and no n x m
+        array of draws is made): about 2^17 numbers per block (the fastest here)."""
+        return max(1, _DRAW_BLOCK // max(1, shape[1]))
 
     def describe(self) -> str:
         return "CPU"
@@ -161,6 +193,37 @@ class Backend:
         physical pages (``os.sysconf``).
         """
         return host_memory_available()
+
+
+_DRAW_BLOCK = 1 << 17
+
+
+def normal_rows(rng, shape) -> np.ndarray:
+    """Standard normal numbers (float32) of ``shape`` (rows, m) from a NumPy Generator, row by row.
+
+    Box-Muller on float32 uniforms: a row takes 2 h uniforms (h = ceil(m / 2)),
+    radii r = sqrt(-2 log(1 - u)) from the first h and angles 2 pi u from the
+    next h, and is [r cos, r sin][:m]. A row depends only on its own uniforms,
+    so rows drawn in blocks of any size are the same numbers. About four times
+    faster than NumPy's float64 ziggurat; the uniforms' 24-bit resolution
+    leaves out the tail beyond |z| = sqrt(2 log 2^24) = 5.77 (probability
+    6e-8 per pair) and nothing else.
+    """
+    rows, m = shape
+    h = (m + 1) // 2
+    u = rng.random((rows, 2, h), dtype=np.float32)
+    r, theta = u[:, 0], u[:, 1]
+    np.subtract(np.float32(1), r, out=r)
+    np.log(r, out=r)
+    r *= np.float32(-2)
+    np.sqrt(r, out=r)
+    theta *= np.float32(2 * np.pi)
+    z = np.empty((rows, 2 * h), dtype=np.float32)
+    np.cos(theta, out=z[:, :h])
+    np.sin(theta, out=z[:, h:])
+    z[:, :h] *= r
+    z[:, h:] *= r
+    return z[:, :m]
 
 
 def host_memory_available() -> int:
@@ -195,6 +258,15 @@ class _LapackBackend(Backend):
         A *= -1
         A.reshape(-1)[:: n + 1] += 1
         return A
+
+    def cells(self, mask: np.ndarray):
+        # flat indices: assigning through them is about 20 times faster than through the mask
+        return self.xp.asarray(np.flatnonzero(mask))
+
+    def scatter(self, shape, cells, values):
+        out = self.xp.zeros(shape[0] * shape[1], dtype=values.dtype)
+        out[cells] = values
+        return self.xp.reshape(out, shape)
 
     def lu_factor(self, M, *, overwrite: bool = False, check: bool = True) -> Factorization:
         n = M.shape[0]
@@ -250,6 +322,9 @@ class NumpyBackend(_LapackBackend):
 
     def asarray(self, a):
         return np.ascontiguousarray(a, dtype=self.dtype_name)
+
+    def standard_normal(self, rng, shape):
+        return normal_rows(rng, shape)
 
     def describe(self) -> str:
         import os
@@ -311,6 +386,15 @@ class CupyBackend(_LapackBackend):
 
     def standard_normal(self, rng, shape):
         return rng.standard_normal(shape, dtype=self.dtype)
+
+    @property
+    def draw_threads(self) -> int:
+        return 1  # one device: its kernels queue on one stream
+
+    def draw_block_rows(self, shape) -> int:
+        # CuPy's generator gives other numbers for other block sizes: one block,
+        # which the device has the memory for.
+        return shape[0]
 
     def describe(self) -> str:
         props = self._cupy.cuda.runtime.getDeviceProperties(self._cupy.cuda.Device().id)

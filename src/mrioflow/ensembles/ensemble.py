@@ -22,6 +22,9 @@ demand and intensities together need X per sample: one multi-right-hand-side sol
 per batch. With ``"Z"`` every sample needs a fresh LU. Every sample draws from a
 random stream of its own, seeded by (seed, sample index): a sample does not depend
 on the batch size, the scheduler, the number of workers or where a run resumed.
+Its factors are drawn and applied a block of rows at a time (``Backend.standard_normal``,
+float32 normals; everything after the draw is in the working dtype), so that no
+n x m array of draws is made; the samples of a batch are drawn in threads.
 Batches run here, in local threads or processes, or on a Dask cluster; with
 ``out_dir`` each finished batch is written to disk at once and a rerun resumes
 where an interrupted one stopped.
@@ -30,8 +33,11 @@ where an interrupted one stopped.
 from __future__ import annotations
 
 import os
+import sys
 import threading
+import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,8 +55,10 @@ from .tasks import check_scheduler, run_tasks
 #: Perturbation targets, in the order every sample draws its random numbers.
 TARGETS = ("intensities", "direct", "final_demand", "Z")
 ACCOUNTS = ("pba", "cba", "imports", "exports", "net")
-_FORMAT = 2
+_FORMAT = 3  # 3: Box-Muller float32 draws by row blocks (NumPy family)
 DISK_LIMIT = 50e9  # bytes an ensemble may write without yes=True
+_CELL_ROW = 4096  # Z's non-zero cells (C order) are drawn as rows of this many
+_THREAD_DRAWS = 1 << 17  # a sample drawing this many normals is worth a thread
 _W_SHARE = 0.5  # final-demand ensembles use E = W Yr when W (k R x n) has at most this share of n rows
 
 
@@ -188,6 +196,24 @@ def _index_spec(indices: Mapping, mrio: MRIO) -> _IndexSpec:
     )
 
 
+def _by_W(mrio: MRIO, targets) -> bool:
+    """Final demand perturbed, intensities fixed, W (k R x n) small enough: E = W Yr."""
+    k, n = mrio.F.shape
+    return "intensities" not in targets and k * mrio.n_countries <= _W_SHARE * n
+
+
+def draw_threads(backend: Backend, mrio: MRIO, targets) -> int:
+    """Threads drawing the samples of a batch here (when no workers run the batches): one per
+    core when a sample draws at least _THREAD_DRAWS numbers, else one (threads would cost more)."""
+    return backend.draw_threads if _draws_per_sample(mrio, targets) >= _THREAD_DRAWS else 1
+
+
+def _draws_per_sample(mrio: MRIO, targets) -> int:
+    """Normal numbers one sample draws (Z: every cell, an upper bound; only non-zero cells are drawn)."""
+    sizes = {"intensities": mrio.F.size, "direct": mrio.F_Y.size, "final_demand": mrio.Y.size, "Z": mrio.Z.size}
+    return sum(sizes[t] for t in targets)
+
+
 def _seed_for(seed: int, sample: int) -> int:
     """A 63-bit seed for sample ``sample``: independent streams, valid for NumPy and CuPy generators."""
     return int(np.random.SeedSequence([seed, sample]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
@@ -199,8 +225,9 @@ class _BatchRunner:
     The table is prepared on the backend (``Engine.prepare``) lazily, once per process.
     """
 
-    def __init__(self, mrio, sigmas, samples, batch_size, seed, backend: Backend, index_spec=None):
+    def __init__(self, mrio, sigmas, samples, batch_size, seed, backend: Backend, index_spec=None, threads: int = 1):
         self.mrio = mrio
+        self.threads = threads  # samples of a batch drawn at once (their streams are their own)
         self.index_spec = index_spec
         self.sigmas = sigmas
         self.samples = samples
@@ -227,53 +254,78 @@ class _BatchRunner:
         if self._state is None:
             b = self.backend
             table = Engine(b).prepare(self.mrio)
-            st = {"table": table, "sig": {k: b.asarray(v) for k, v in self.sigmas.items()}}
-            if "Z" in self.sigmas:
-                st["Z"] = b.asarray(self.mrio.Z)
+            st = {"table": table, "sig": {k: b.asarray(v) for k, v in self.sigmas.items() if k != "Z"}}
+            if "Z" in self.sigmas:  # only Z's non-zero cells, with their sigmas, as rows of _CELL_ROW
+                mask = self.mrio.Z != 0
+                cells = np.zeros((2, -(-int(mask.sum()) // _CELL_ROW) * _CELL_ROW))
+                values, sigma = self.mrio.Z[mask], np.broadcast_to(self.sigmas["Z"], mask.shape)[mask]
+                cells[0, : values.size], cells[1, : values.size] = values, sigma
+                st["Z"] = b.asarray(np.reshape(cells[0], (-1, _CELL_ROW)))
+                st["sig"]["Z"] = b.asarray(np.reshape(cells[1], (-1, _CELL_ROW)))
+                st["Z_cells"] = (b.cells(mask), values.size)
             else:  # factor (and form X or W) once, here, under the lock
-                fixed = "X" if "final_demand" not in self.sigmas else "W" if self._by_W(table) else "system"
+                fixed = "X" if "final_demand" not in self.sigmas else "W" if _by_W(self.mrio, self.sigmas) else "system"
                 getattr(table, fixed)
             if self.index_spec is not None:
                 st["P"] = b.asarray(self.index_spec.P)
             self._state = st
         return self._state
 
-    def _by_W(self, table) -> bool:
-        """Final demand perturbed, intensities fixed, W (k R x n) small enough: E = W Yr."""
-        k, n = self.mrio.F.shape
-        return "intensities" not in self.sigmas and k * table.R <= _W_SHARE * n
-
     def batch_range(self, i: int) -> tuple[int, int]:
         start = i * self.batch_size
         return start, min(start + self.batch_size, self.samples)
 
-    def _noise(self, st, sample: int) -> dict:
-        """Every random factor of one sample, from its own stream, in the order of TARGETS."""
-        b, sig, table = self.backend, st["sig"], st["table"]
-        shapes = {
-            "intensities": table.F.shape,
-            "direct": table.F_Y.shape,
-            "final_demand": table.Y.shape,
-            "Z": st["Z"].shape if "Z" in st else None,
-        }
-        rng = b.rng(_seed_for(self.seed, sample))
-        return {t: b.xp.exp(sig[t] * b.standard_normal(rng, shapes[t])) for t in TARGETS if t in sig}
-
-    def _sample(self, st, j: int) -> dict:
-        """The perturbed quantities of sample ``j`` (only those that vary): FYr, S, Yr."""
-        table = st["table"]
-        noise = self._noise(st, j)
-        out = {}
-        if "direct" in noise:
-            out["FYr"] = K.calc_by_country(table.F_Y * noise["direct"], table.R)
-        if "intensities" in noise:
-            out["S"] = table.S * noise["intensities"]
-        if "final_demand" in noise:
-            out["Yr"] = K.calc_by_country(table.Y * noise["final_demand"], table.R)
+    def _perturbed(self, rng, value, sigma, reduce=None):
+        """value * exp(sigma eps), eps standard normal from ``rng``, a block of rows at a time;
+        ``reduce`` maps each perturbed block (e.g. sums it by country) before it is kept."""
+        b = self.backend
+        rows, m = value.shape
+        step = b.draw_block_rows(value.shape)
+        out = value if rows == 0 else None
+        for i in range(0, rows, step):
+            j = min(i + step, rows)
+            block = value[i:j, :] * b.xp.exp(sigma[i:j, :] * b.standard_normal(rng, (j - i, m)))
+            if reduce is not None:
+                block = reduce(block)
+            if j == rows and out is None:
+                return block
+            if out is None:
+                out = b.xp.empty((rows, block.shape[1]), dtype=block.dtype, device=b.device)
+            out[i:j, :] = block
         return out
 
+    def _draw(self, st, sample: int, values: dict, reduce: dict) -> dict:
+        """Sample ``sample``'s perturbed quantities, values[t] * exp(sigma_t eps) for every
+        perturbed target t, from the sample's own stream, in the order of TARGETS."""
+        rng = self.backend.rng(_seed_for(self.seed, sample))
+        sig = st["sig"]
+        return {t: self._perturbed(rng, values[t], sig[t], reduce.get(t)) for t in TARGETS if t in sig}
+
+    def _sample(self, st, j: int) -> dict:
+        """The perturbed quantities of sample ``j`` (only those that vary): S, FYr, Yr."""
+        table = st["table"]
+        by_country = lambda a: K.calc_by_country(a, table.R)  # noqa: E731
+        drawn = self._draw(
+            st,
+            j,
+            {"intensities": table.S, "direct": table.F_Y, "final_demand": table.Y},
+            {"direct": by_country, "final_demand": by_country},
+        )
+        names = {"intensities": "S", "direct": "FYr", "final_demand": "Yr"}
+        return {names[t]: a for t, a in drawn.items()}
+
+    def _map_samples(self, func, start: int, stop: int) -> list:
+        """``func(j)`` for every sample of the batch, in threads when there are several."""
+        threads = min(self.threads, stop - start)
+        if threads <= 1:
+            return [func(j) for j in range(start, stop)]
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(func, range(start, stop)))
+
     def __call__(self, i: int) -> dict:
+        t0 = time.perf_counter()
         st = self._prepare()
+        t1 = time.perf_counter()
         b: Backend = self.backend
         table = st["table"]
         xp, R = b.xp, table.R
@@ -283,22 +335,24 @@ class _BatchRunner:
         if "Z" in sig:
             E, FYr = self._fresh_lu_samples(st, start, stop)
         else:
-            # one sample at a time: only what varies is stacked (Yr, not the n x m draws of Y)
-            per_sample = [self._sample(st, j) for j in range(start, stop)]
+            # one sample at a time (in threads): only what varies is stacked (Yr, not the
+            # n x m draws of Y)
+            per_sample = self._map_samples(lambda j: self._sample(st, j), start, stop)
             varied = {name: xp.stack([p[name] for p in per_sample]) for name in per_sample[0]}
             del per_sample
             FYr = varied.get("FYr", table.FYr)
             S = varied.get("S", table.S)
             k = S.shape[-2]
-            if "final_demand" in sig:
+            if "final_demand" in sig and _by_W(self.mrio, sig):
+                # one product per sample, after the draws (BLAS beside the drawing threads
+                # is slower; one product for the batch would round by the batch size)
+                E = xp.reshape(xp.matmul(table.W, varied["Yr"]), (nb, k, R, R))
+            elif "final_demand" in sig:
                 Yr = varied["Yr"]  # (nb, n, R)
                 n = Yr.shape[-2]
-                if self._by_W(table):
-                    E = xp.reshape(xp.matmul(table.W, Yr), (nb, k, R, R))
-                else:
-                    stacked = xp.reshape(xp.permute_dims(Yr, (1, 0, 2)), (n, nb * R))
-                    X = table.system.output(stacked)
-                    E = table.flows(S, xp.permute_dims(xp.reshape(X, (n, nb, R)), (1, 0, 2)))
+                stacked = xp.reshape(xp.permute_dims(Yr, (1, 0, 2)), (n, nb * R))
+                X = table.system.output(stacked)
+                E = table.flows(S, xp.permute_dims(xp.reshape(X, (n, nb, R)), (1, 0, 2)))
             else:
                 E = table.flows(S, table.X)
             if E.ndim == 3:  # nothing perturbed that has a sample axis
@@ -317,27 +371,34 @@ class _BatchRunner:
         out["E_mean"] = b.to_host(mean)
         out["E_m2"] = b.to_host(m2)
         out["start"] = np.array(start)
+        out["seconds"] = np.array([t1 - t0, time.perf_counter() - t1])  # preparing, the batch
         return out
 
     def _fresh_lu_samples(self, st, start, stop):
-        """Z perturbed: x, A, S and the LU are recomputed for every sample."""
+        """Z perturbed: x, A, S and the LU are recomputed for every sample (intensities
+        are perturbed through F: S = (F * N) / x). Z's factors are drawn for its non-zero
+        cells only, in C order."""
         b: Backend = self.backend
         table = st["table"]
         xp, R = b.xp, table.R
         E, FYr = [], []
         for j in range(start, stop):
-            noise = self._noise(st, j)
-            Z = st["Z"] * noise["Z"]
-            Y = table.Y * noise["final_demand"] if "final_demand" in noise else table.Y
+            drawn = self._draw(
+                st,
+                j,
+                {"intensities": table.F, "direct": table.F_Y, "final_demand": table.Y, "Z": st["Z"]},
+                {"direct": lambda a: K.calc_by_country(a, R)},
+            )
+            cells, count = st["Z_cells"]
+            Z = b.scatter(self.mrio.Z.shape, cells, xp.reshape(drawn.pop("Z"), (-1,))[:count])
+            Y = drawn.get("final_demand", table.Y)
             x = K.calc_x(Z, Y)
             system = LeontiefSystem.from_arrays(b, Z, x, consume_Z=True)
-            S = K.calc_S(table.F, x)
-            if "intensities" in noise:
-                S = S * noise["intensities"]
-            F_Y = table.F_Y * noise["direct"] if "direct" in noise else table.F_Y
+            del Z
+            S = K.calc_S(drawn.get("intensities", table.F), x)
             E.append(K.calc_E(S, system.output(K.calc_by_country(Y, R)), R))
-            FYr.append(K.calc_by_country(F_Y, R))
-            del system, Z, noise
+            FYr.append(drawn.get("direct", table.FYr))
+            del system, drawn
         return xp.stack(E), xp.stack(FYr)
 
 
@@ -520,9 +581,13 @@ def _kept_per_sample(mrio: MRIO, index_spec) -> int:
 def estimate(
     mrio: MRIO, targets, samples: int, batch_size: int, itemsize: int, *, workers: int = 1, index_spec=None
 ) -> dict:
-    """Memory and disk a Monte Carlo needs (bytes), before it starts.
+    """Memory and disk a Monte Carlo needs (bytes), and its work, before it starts.
 
-    memory: per worker, the prepared table (LU of n x n, with "Z" a second copy
+    flops: the factorisations, solves and products (preparing the table in every
+    worker, every sample, the nominal run); draws: the normal numbers drawn (with
+    "Z" every cell of Z counted, an upper bound: only its non-zero cells are). The
+    time is estimated from them only once the first batch has been measured
+    (:class:`_Clock`). memory: per worker, the prepared table (LU of n x n, with "Z" a second copy
     and a fresh LU per sample, Y and one sample's draws of it) and one batch of working arrays; here, the kept
     samples of the accounts (and indices). disk (with ``out_dir``): every batch
     file (kept samples plus two k x R x R moment arrays per batch).
@@ -532,7 +597,23 @@ def estimate(
     batch = batch_size * _per_sample_bytes(mrio, targets, itemsize)
     kept = samples * _kept_per_sample(mrio, index_spec)
     n_batches = -(-samples // batch_size)
-    return {"memory": workers * (table + batch) + kept, "disk": kept + n_batches * 2 * 8 * k * R * R, "kept": kept}
+    lu, solve_R = 2 * n**3 / 3, 2 * n * n * R
+    if "Z" in targets:  # a fresh LU and solve per sample
+        prepare, per_sample = 0.0, lu + solve_R + 2 * k * n * R
+    elif "final_demand" not in targets:  # X once; E per sample
+        prepare, per_sample = lu + solve_R, 2 * k * n * R
+    elif _by_W(mrio, targets):  # W once; E = W Yr per sample
+        prepare, per_sample = lu + 2 * n * n * k * R, 2 * k * R * n * R
+    else:  # X per sample, by a solve
+        prepare, per_sample = lu, solve_R + 2 * k * n * R
+    nominal = lu + solve_R + 2 * n * n * k
+    return {
+        "memory": workers * (table + batch) + kept,
+        "disk": kept + n_batches * 2 * 8 * k * R * R,
+        "kept": kept,
+        "flops": prepare * workers + per_sample * samples + nominal,
+        "draws": samples * _draws_per_sample(mrio, targets),
+    }
 
 
 def _machine_memory() -> int | None:
@@ -655,6 +736,7 @@ def montecarlo(
     if batch_size is not None:
         batch_size = _positive_int("batch_size", batch_size, 1)
     local_pool = check_scheduler(scheduler) in ("threads", "processes")
+    concurrency = (workers or os.cpu_count() or 1) if local_pool else 1  # batches at a time
     if stressors is not None:
         mrio = mrio.select_stressors(stressors)
     sigmas = {t: _expand_rsd(t, rsd, mrio) for t, rsd in perturb.items()}
@@ -671,12 +753,14 @@ def montecarlo(
         batch_size,
         itemsize,
         index_spec=index_spec,
-        workers=(workers or os.cpu_count() or 1) if local_pool else 1,
+        workers=concurrency,
     )
     _check_resources(need, out_dir, yes)
-    runner = _BatchRunner(mrio, sigmas, samples, batch_size, seed, be, index_spec)
+    threads = 1 if check_scheduler(scheduler) is not None else draw_threads(be, mrio, sigmas)
+    runner = _BatchRunner(mrio, sigmas, samples, batch_size, seed, be, index_spec, threads)
 
     acc = _Accumulator(mrio, samples, index_spec)
+    clock = _Clock(need, samples, batch_size, concurrency, progress)
     store = None
     todo = list(range(n_batches))
     if out_dir is not None:
@@ -702,10 +786,12 @@ def montecarlo(
                 acc.add(i, stored)
 
     def finished(i, result):
+        clock.finished(result.pop("seconds"), todo)
         if store is not None:
             store.save(i, result)
         acc.add(i, result)
 
+    clock.announce(len(todo), n_batches)
     run_tasks(
         runner,
         todo,
@@ -724,6 +810,49 @@ def montecarlo(
         gmi, bmi = index_spec.compute(be.asarray(nominal.E), be)
         out.nominal_gmi, out.nominal_bmi_region = be.to_host(gmi), be.to_host(bmi)
     return out
+
+
+class _Clock:
+    """Says what a Monte Carlo will take: before it starts, its memory, disk and work
+    (:func:`estimate`); when the first batch is done, an estimate of the time left,
+    from that batch's own time (one line each on stderr, with the progress bar)."""
+
+    def __init__(self, need: dict, samples: int, batch_size: int, concurrency: int, show: bool):
+        self.need, self.samples, self.batch_size = need, samples, batch_size
+        self.concurrency, self.show = concurrency, show
+        self.done = 0
+        self.estimate_s: float | None = None
+
+    def _say(self, line: str) -> None:
+        if self.show:
+            from tqdm.auto import tqdm
+
+            tqdm.write(line, file=sys.stderr)
+
+    def announce(self, todo: int, n_batches: int) -> None:
+        need = self.need
+        resumed = f", {n_batches - todo} already done" if todo < n_batches else ""
+        self._say(
+            f"Monte Carlo: {self.samples} samples in {n_batches} batches of {self.batch_size}{resumed}; "
+            f"estimated {need['memory'] / 1e9:.2g} GB of memory, {need['disk'] / 1e9:.2g} GB of disk, "
+            f"{need['flops'] / 1e9:.3g} GFLOP and {need['draws'] / 1e6:.3g} M random draws in all; "
+            "time estimated after the first batch"
+        )
+
+    def finished(self, seconds, todo: list) -> None:
+        """One batch came back with its (preparing, batch) seconds; after the first, estimate the rest."""
+        self.done += 1
+        if self.done > 1:
+            return
+        prepare, batch = (float(t) for t in seconds)
+        left = len(todo) - 1
+        # the batches left, `concurrency` at a time, and the nominal run (about one preparation)
+        self.estimate_s = batch * -(-left // self.concurrency) + prepare
+        self._say(
+            f"Monte Carlo: first batch {batch:.3g} s (after {prepare:.3g} s preparing the table); "
+            f"estimated time left about {self.estimate_s:.3g} s for {left} batches "
+            f"({self.concurrency} at a time; an estimate from the first batch)"
+        )
 
 
 class _Accumulator:

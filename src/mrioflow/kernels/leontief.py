@@ -87,9 +87,14 @@ def calc_by_country(Y, n_countries: int):
     array (..., m, R)
     """
     xp = array_namespace(Y)
-    *lead, m, cols = Y.shape
-    c = cols // n_countries
-    return xp.sum(xp.reshape(Y, (*lead, m, n_countries, c)), axis=-1)
+    c = Y.shape[-1] // n_countries
+    if c == 1:
+        return xp.asarray(Y, copy=True)
+    # c strided column slices added up: several times faster than a sum over a last axis of c
+    out = Y[..., 0::c] + Y[..., 1::c]
+    for j in range(2, c):
+        out += Y[..., j::c]
+    return out
 
 
 def solve_X(lu, Yr):
