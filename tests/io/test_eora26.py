@@ -350,7 +350,7 @@ def test_corrupt_zip(eora, tmp_path):
 
 
 def test_bad_year(eora):
-    with pytest.raises(OptionError, match="year must be a 4-digit year"):
+    with pytest.raises(OptionError, match="year: .* is not a 4-digit year"):
         read_eora26(eora.folder, "twenty", cache=False)
 
 

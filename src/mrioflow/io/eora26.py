@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._checks import check_year
 from .._files import atomic_write
 from ..errors import LabelError, MissingDataError, OptionError, ReaderError
 from ..mrio import MRIO
@@ -922,16 +923,6 @@ def _parse_year(files: dict[str, _File], year: int, price: str, keep_row: bool, 
     )
 
 
-def _check_year(year) -> int:
-    try:
-        y = int(year)
-    except (TypeError, ValueError):
-        raise OptionError(f"year must be a 4-digit year, got {year!r}") from None
-    if not 1000 <= y <= 9999 or (isinstance(year, float) and year != y):
-        raise OptionError(f"year must be a 4-digit year, got {year!r}")
-    return y
-
-
 def _check_price(price) -> str:
     if price not in _PRICES:
         raise OptionError(f"price must be 'bp' (basic prices) or 'pp' (purchasers' prices), got {price!r}")
@@ -1043,7 +1034,7 @@ def read_eora26(
     parsed. Nothing is returned or cached unless every file parsed and the MRIO
     validated.
     """
-    year = _check_year(year)
+    year = check_year(year)
     price = _check_price(price)
     if satellites is not None and not isinstance(satellites, Mapping):
         raise OptionError(f"satellites must be a mapping name -> label pattern, got {type(satellites).__name__}")
@@ -1222,7 +1213,7 @@ def write_eora26(mrio: MRIO, folder, year, *, price: str = "bp", zip: bool = Fal
     OptionError
         An unknown price or a bad year.
     """
-    year = _check_year(year)
+    year = check_year(year)
     price = _check_price(price)
     out = Path(folder).expanduser()
     out.mkdir(parents=True, exist_ok=True)

@@ -117,9 +117,10 @@ class Eora26Reader(Reader):
         )
 
     def sources(self, path, *, year=None, price="bp", **options) -> list[Path]:
-        from .eora26 import _check_price, _check_year, _locate
+        from .._checks import check_year
+        from .eora26 import _check_price, _locate
 
-        files, _ = _locate(path, _check_year(_need_year(self, year)), _check_price(price))
+        files, _ = _locate(path, check_year(_need_year(self, year)), _check_price(price))
         return sorted({f.path for f in files.values()})
 
 
