@@ -112,12 +112,15 @@ class Engine:
         t0 = time.perf_counter()
         S, X, M = table.S, table.X, table.M
         out = {"E": table.flows(S, X), "M": M, "F_Y": table.FYr, "x": system.x, "F": table.F}
-        if sector_flows:
-            out["E_sector"] = K.calc_E_sector(S, X)
-            out["E_fd_sector"] = K.calc_E_final_demand_sector(M, table.Yr)
         if keep_L:
             out["L"] = K.calc_L(system.lu, mrio.n, like=S)
             system.check_finite(out["L"], "forming L")
+        Yr = table.Yr
+        del system
+        table._release_system()  # the n x n LU is not needed past here: the sector forms fit in its place
+        if sector_flows:
+            out["E_sector"] = K.calc_E_sector(S, X)
+            out["E_fd_sector"] = K.calc_E_final_demand_sector(M, Yr)
         b.synchronize()
         timings["solve_and_flows"] = time.perf_counter() - t0
 
@@ -206,6 +209,12 @@ class PreparedTable:
         k, n = self.S.shape
         B = self.backend.xp.reshape(K.split_by_country(self.S, self.R), (k * self.R, n))
         return self.system.multipliers(B)
+
+    def _release_system(self) -> None:
+        """Free the LU of (I - A) (n x n) when no more solves are needed (Engine.run);
+        what was computed from it (X, M, W, ...) stays. Not for a consumed table: a
+        later solve would factor its destroyed Z again."""
+        self.__dict__.pop("system", None)
 
     def flows(self, S=None, X=None):
         """Embodied flows E (..., k, R, R) from intensities S and outputs X (default: the table's)."""
