@@ -335,3 +335,17 @@ def test_unchanged_sources_are_not_hashed_again(eora, cache_dir, monkeypatch):
     os.utime(t, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
     assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "hit"  # same content
     assert hashed[n_files:] == ["Eora26_2013_bp_T.txt"]  # only the touched file is read again
+
+
+def test_an_older_mrioflows_cache_is_stale_not_corrupt(eora, cache_dir, parses):
+    """Format 3 (an earlier mrioflow) wrote the JSON header right after its length, with no hash:
+    listed and treated as stale (rebuilt), not reported as corrupt."""
+    read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    (cached,) = cache_dir.glob(f"*{cache_mod.SUFFIX}")
+    blob = json.dumps({"format": 3, "key": {}}).encode()
+    cached.write_bytes(cache_mod._MAGIC + struct.pack("<Q", len(blob)) + blob + bytes(4096))  # + its arrays
+    assert list(cache_mod.list_cache(cache_dir)["state"]) == ["stale: older format"]
+    assert len(parses) == 1
+    mrio = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    assert len(parses) == 2
+    assert mrio.meta["cache"] == "rebuilt (stale: an older mrioflow's cache format)"
