@@ -82,22 +82,19 @@ def _expand_rsd(target: str, rsd, mrio: MRIO) -> np.ndarray:
     if isinstance(rsd, pd.Series):
         rsd = _by_sector(target, rsd, mrio)
     a = np.asarray(rsd, dtype=np.float64)
-    if a.ndim == 0:
-        full = np.full(shape, float(a))
-    elif a.shape == shape:
-        full = a
-    elif a.shape == (mrio.n_sectors,) and target in ("intensities", "Z", "final_demand"):
-        per_sector = np.tile(a, mrio.n_countries)  # length n
+    # sigma is computed on the values given and broadcast (read-only) to the target's shape:
+    # a number for Z would otherwise mean n x n logarithms (0.5 s at Eora26 size)
+    if a.ndim == 0 or a.shape == shape:
+        return np.broadcast_to(lognormal_sigma(a), shape)
+    if a.shape == (mrio.n_sectors,) and target in ("intensities", "Z", "final_demand"):
+        per_sector = np.tile(lognormal_sigma(a), mrio.n_countries)  # length n
         if target == "intensities":
-            full = np.broadcast_to(per_sector[None, :], shape)
-        else:  # rows of Z and Y are selling sectors
-            full = np.broadcast_to(per_sector[:, None], shape)
-    else:
-        raise ShapeError(
-            f"rsd for {target!r} must be a number, one value per sector ({mrio.n_sectors},) "
-            f"or an array of shape {shape}; got shape {a.shape}"
-        )
-    return lognormal_sigma(full)
+            return np.broadcast_to(per_sector[None, :], shape)
+        return np.broadcast_to(per_sector[:, None], shape)  # rows of Z and Y are selling sectors
+    raise ShapeError(
+        f"rsd for {target!r} must be a number, one value per sector ({mrio.n_sectors},) "
+        f"or an array of shape {shape}; got shape {a.shape}"
+    )
 
 
 def _by_sector(target: str, rsd: pd.Series, mrio: MRIO) -> np.ndarray:
