@@ -389,8 +389,6 @@ def load_mrio(
             if header.get("fingerprint") != source_fingerprint:
                 return None, "stale: source files changed"
             return _arrays_to_mrio(fh, {**header, "mrio": _relocate(header["mrio"], _HERE, root)}, start), "hit"
-    except _OlderFormat:
-        return None, "stale: an older mrioflow's cache format"
     except (OSError, ValueError, KeyError, TypeError, AttributeError, struct.error, MrioflowError) as exc:
         return None, f"corrupt: {type(exc).__name__}: {exc}"
 
@@ -517,8 +515,6 @@ def list_cache(cache_dir: str | os.PathLike | None = None) -> pd.DataFrame:
                 "options": json.dumps(header.get("key", {}), sort_keys=True),
             }
             state = "ok" if header.get("format") == CACHE_FORMAT else f"stale: format {header.get('format')}"
-        except _OlderFormat:
-            state = "stale: older format"
         except (OSError, ValueError, AttributeError, struct.error) as exc:
             state = f"corrupt: {exc}"
         rows.append(row | {"state": state})
@@ -561,10 +557,6 @@ def _remove_dead_temporaries(folder: Path) -> list[Path]:
     return gone
 
 
-class _OlderFormat(ValueError):
-    """A cache file of an older mrioflow (format 3 or before: no header hash)."""
-
-
 def _read_header(path: Path) -> dict:
     with open(path, "rb") as fh:
         return _header(fh)[0]
@@ -581,8 +573,8 @@ def _header(fh) -> tuple[dict, int]:
     if len(blob) != length:
         raise ValueError(f"header cut short ({len(blob)} of {length} bytes)")
     if xxhash.xxh3_64_intdigest(blob) != digest:
-        if head[len(_MAGIC) + 8 : len(_MAGIC) + 9] == b"{":  # the JSON right after the length: format <= 3
-            raise _OlderFormat("written by an older mrioflow (cache format 3 or before)")
+        if head[len(_MAGIC) + 8 : len(_MAGIC) + 9] == b"{":  # JSON right after the length: an older mrioflow's
+            return {"format": "3 or older"}, 0  # file (format <= 3, no header hash): stale, not corrupt
         raise ValueError("hash of the header differs")
     header = json.loads(blob.decode("utf-8"))
     if not isinstance(header, dict):
