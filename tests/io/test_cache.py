@@ -344,8 +344,8 @@ def test_an_older_mrioflows_cache_is_stale_not_corrupt(eora, cache_dir, parses):
     (cached,) = cache_dir.glob(f"*{cache_mod.SUFFIX}")
     blob = json.dumps({"format": 3, "key": {}}).encode()
     cached.write_bytes(cache_mod._MAGIC + struct.pack("<Q", len(blob)) + blob + bytes(4096))  # + its arrays
-    assert list(cache_mod.list_cache(cache_dir)["state"]) == ["stale: format 3 or older"]
+    assert list(cache_mod.list_cache(cache_dir)["state"]) == ["stale: format 3"]
     assert len(parses) == 1
     mrio = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
     assert len(parses) == 2
-    assert mrio.meta["cache"] == f"rebuilt (stale: format 3 or older != {cache_mod.CACHE_FORMAT})"
+    assert mrio.meta["cache"] == f"rebuilt (stale: format 3 != {cache_mod.CACHE_FORMAT})"

@@ -557,6 +557,18 @@ def _remove_dead_temporaries(folder: Path) -> list[Path]:
     return gone
 
 
+def _older_header(fh, length: int) -> dict | None:
+    """``{"format": N}`` when the file is an older mrioflow's (format N <= 3: its JSON header
+    right after its length, no hash), else None."""
+    fh.seek(len(_MAGIC) + 8)
+    try:
+        header = json.loads(fh.read(min(length, 1 << 30)).decode("utf-8"))
+    except ValueError:
+        return None
+    old = header.get("format") if isinstance(header, dict) else None
+    return {"format": old} if isinstance(old, int) and old < CACHE_FORMAT else None
+
+
 def _read_header(path: Path) -> dict:
     with open(path, "rb") as fh:
         return _header(fh)[0]
@@ -573,8 +585,9 @@ def _header(fh) -> tuple[dict, int]:
     if len(blob) != length:
         raise ValueError(f"header cut short ({len(blob)} of {length} bytes)")
     if xxhash.xxh3_64_intdigest(blob) != digest:
-        if head[len(_MAGIC) + 8 : len(_MAGIC) + 9] == b"{":  # JSON right after the length: an older mrioflow's
-            return {"format": "3 or older"}, 0  # file (format <= 3, no header hash): stale, not corrupt
+        older = _older_header(fh, length)
+        if older is not None:  # an older mrioflow's file: stale, not corrupt
+            return older, 0
         raise ValueError("hash of the header differs")
     header = json.loads(blob.decode("utf-8"))
     if not isinstance(header, dict):
