@@ -98,6 +98,21 @@ def test_final_demand_by_W_equals_the_solve_per_batch(world, monkeypatch):
     assert np.std(by_w.accounts["cba"], axis=0).min() > 0
 
 
+@pytest.mark.parametrize("perturb", [{"final_demand": 0.5, "direct": 0.5}, {"Z": 0.3, "intensities": 0.5}])
+def test_float32_factors_agree_with_float64_factors_of_the_same_normals(world, perturb, monkeypatch):
+    """exp(sigma z) is computed in float32 (the normals' dtype): against the same normals
+    transformed in float64 every account moves by a few float32 roundings, no more."""
+    kw = dict(samples=6, perturb=perturb, seed=5, batch_size=4, backend="numpy", progress=False)
+    f32 = mf.montecarlo(world, **kw)
+    monkeypatch.setattr(mf.engine.backend.Backend, "normal_dtype", property(lambda self: self.xp.float64))
+    f64 = mf.montecarlo(world, **kw)
+    for name in ("pba", "cba", "imports", "exports"):
+        np.testing.assert_allclose(f32.accounts[name], f64.accounts[name], rtol=1e-6)
+        assert not np.array_equal(f32.accounts[name], f64.accounts[name])  # the dtypes did differ
+    net = np.abs(f64.accounts["cba"]) + np.abs(f64.accounts["pba"])
+    assert np.all(np.abs(f32.accounts["net"] - f64.accounts["net"]) <= 1e-6 * net)
+
+
 @pytest.mark.parametrize("perturb", [{"intensities": 0.3, "direct": 0.5}, {"final_demand": 0.2}, {"Z": 0.1}])
 def test_array_api_strict_gives_identical_samples(world, perturb):
     kw = dict(samples=4, perturb=perturb, seed=11, batch_size=3, progress=False)

@@ -52,6 +52,12 @@ def test_normal_rows_are_standard_normal_and_block_independent():
     assert abs(z.mean()) < 5 / 1000 and abs(z.std() - 1) < 5e-3
     assert stats.kstest(z.ravel()[::7], "norm").pvalue > 1e-3
     assert abs(np.corrcoef(z[:, 0], z[:, 501])[0, 1]) < 0.15  # r cos and r sin of one pair: uncorrelated
+    # the documented construction, recomputed in float64 from the same 64-bit words
+    words = np.random.default_rng(3).bit_generator.random_raw(4 * 3).view(np.uint32).reshape(4, 2, 3)
+    f = 1 + (words >> 9).astype(np.float64) / 2**23
+    r, theta = np.sqrt(-2 * np.log(2 - f[:, 0])), 2 * np.pi * f[:, 1]
+    expected = np.hstack([r * np.cos(theta), r * np.sin(theta)])[:, :5]
+    np.testing.assert_allclose(normal_rows(np.random.default_rng(3), (4, 5)), expected, rtol=2e-6, atol=2e-6)
     whole = normal_rows(np.random.default_rng(2), (10, 7))
     rng = np.random.default_rng(2)
     np.testing.assert_array_equal(np.vstack([normal_rows(rng, (3, 7)), normal_rows(rng, (7, 7))]), whole)

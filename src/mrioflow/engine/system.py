@@ -144,6 +144,8 @@ class LeontiefSystem:
         check: bool = True,
         consume_Z: bool = False,
         label: Callable[[int], str] | None = None,
+        nonnegative: bool | None = None,
+        check_productive: bool = True,
     ) -> LeontiefSystem:
         """Factor (I - A) with A = Z diag(x)^-1; Z and x are device arrays.
 
@@ -151,6 +153,13 @@ class LeontiefSystem:
         place) on top of Z; none on top of Z when ``consume_Z`` is True, in which
         case Z's memory becomes A (use it when Z is a device copy nobody else holds).
         ``label(i)`` names sector i in messages.
+
+        ``nonnegative``: whether Z has no negative cell, when the caller knows it (a
+        Monte Carlo sample of Z keeps the nominal table's signs): the pass over Z that
+        finds it and the column-sum check of A are skipped (a non-finite A still fails
+        at the pivots or the solves), and with ``consume_Z`` I - A is formed in one pass.
+        ``check_productive=False`` leaves the Hawkins-Simon check to the caller, who
+        makes it in the same solve as X: ``output(Yr, check_productive=True)``.
 
         Raises
         ------
@@ -167,22 +176,28 @@ class LeontiefSystem:
         name = label or str
         if check:
             _check_finite_vector(xp, x, "gross output x = Z 1 + Y 1", name)
-        nonnegative = bool(xp.min(Z) >= 0)
-        if consume_Z:
-            A = Z
-            A *= calc_A(xp.ones((1, Z.shape[-1]), dtype=Z.dtype, device=x.device), x)
+        known = nonnegative is not None
+        if nonnegative is None:
+            nonnegative = bool(xp.min(Z) >= 0)
+        scale = calc_A(xp.ones((1, Z.shape[-1]), dtype=Z.dtype, device=x.device), x)  # 1 / x, 0 where x = 0
+        if consume_Z and (not check or (known and nonnegative)):  # no check needs A itself
+            IminusA = backend.eye_minus(Z, scale=scale)
         else:
-            A = calc_A(Z, x)
-        del Z
-        if check:
-            _check_finite_vector(xp, xp.sum(A, axis=0), "a column sum of A = Z diag(x)^-1", name)
-            if not nonnegative:
+            if consume_Z:
+                A = Z
+                A *= scale
+            else:
+                A = calc_A(Z, x)
+            if check and not known:
+                _check_finite_vector(xp, xp.sum(A, axis=0), "a column sum of A = Z diag(x)^-1", name)
+            if check and not nonnegative:
                 check_spectral_radius(xp, A)
-        IminusA = backend.eye_minus(A)
-        del A
+            IminusA = backend.eye_minus(A)
+            del A
+        del Z
         lu = backend.lu_factor(IminusA, overwrite=True, check=check)
         system = cls(backend, lu, x, nonnegative=nonnegative)
-        if check and nonnegative:
+        if check and nonnegative and check_productive:
             system.check_productive()
         return system
 
@@ -198,8 +213,12 @@ class LeontiefSystem:
         """
         xp = self.backend.xp
         ones = xp.ones((self.n, 1), dtype=self.backend.dtype, device=self.backend.device)
-        z = self.solve(ones)
-        bad = z[:, 0] <= 0
+        self._check_positive(self.solve(ones)[:, 0])
+
+    def _check_positive(self, z) -> None:
+        """Hawkins-Simon on z = (I - A)^-1 1 (see :meth:`check_productive`)."""
+        xp = self.backend.xp
+        bad = z <= 0
         if bool(xp.any(bad)):
             count = int(xp.sum(xp.astype(bad, xp.int32)))
             raise NonProductiveError(
@@ -219,10 +238,21 @@ class LeontiefSystem:
         if not bool(xp.all(xp.isfinite(a))):
             raise SingularSystemError(f"{what} returned non-finite values: (I - A) is singular or ill-conditioned")
 
-    def output(self, Yr):
-        """X = L Yr, the output driven by each column of final demand."""
+    def output(self, Yr, *, check_productive: bool = False):
+        """X = L Yr, the output driven by each column of final demand.
+
+        ``check_productive``: also check Hawkins-Simon (:meth:`check_productive`, for
+        A >= 0) in the same solve, with a column of ones beside Yr.
+        """
+        xp = self.backend.xp
+        check = check_productive and self.nonnegative
+        if check:
+            Yr = xp.concat([Yr, xp.ones((self.n, 1), dtype=Yr.dtype, device=self.backend.device)], axis=1)
         X = solve_X(self.lu, Yr)
         self.check_finite(X, "the Leontief solve X = L Yr")
+        if check:
+            self._check_positive(X[:, -1])
+            X = X[:, :-1]
         return X
 
     def multipliers(self, S):

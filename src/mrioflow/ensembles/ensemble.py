@@ -55,7 +55,7 @@ from .tasks import check_scheduler, run_tasks
 #: Perturbation targets, in the order every sample draws its random numbers.
 TARGETS = ("intensities", "direct", "final_demand", "Z")
 ACCOUNTS = ("pba", "cba", "imports", "exports", "net")
-_FORMAT = 3  # 3: Box-Muller float32 draws by row blocks (NumPy family)
+_FORMAT = 4  # 3: Box-Muller float32 draws by row blocks (NumPy family); 4: exp(sigma z) in the normals' dtype
 DISK_LIMIT = 50e9  # bytes an ensemble may write without yes=True
 _CELL_ROW = 4096  # Z's non-zero cells (C order) are drawn as rows of this many
 _THREAD_DRAWS = 1 << 17  # a sample drawing this many normals is worth a thread
@@ -211,6 +211,20 @@ def _draws_per_sample(mrio: MRIO, targets) -> int:
     return sum(sizes[t] for t in targets)
 
 
+def _compact(sigma: np.ndarray) -> np.ndarray:
+    """The smallest array that broadcasts to ``sigma`` (rows, m) along an axis it does not
+    vary on: (rows, 1) for one value per row, (1, m) per column, (1, 1) for a number. So
+    that a number or a per-sector rsd is not made into a full n x m array on the device."""
+    rows = slice(None) if sigma.strides[0] else slice(0, 1)
+    cols = slice(None) if sigma.strides[1] else slice(0, 1)
+    return sigma[rows, cols]
+
+
+def _on_device(b: Backend, sigma: np.ndarray):
+    """sigma on the device in the dtype the normals are drawn in (exp(sigma z) is computed in it)."""
+    return b.xp.astype(b.asarray(sigma), b.normal_dtype)
+
+
 def _seed_for(seed: int, sample: int) -> int:
     """A 63-bit seed for sample ``sample``: independent streams, valid for NumPy and CuPy generators."""
     return int(np.random.SeedSequence([seed, sample]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
@@ -233,15 +247,21 @@ class _BatchRunner:
         self.backend = backend
         self._state = None
         self._lock = threading.Lock()  # threads of one process share one prepared table
+        self._local = threading.local()  # per thread: the n x n array a Z sample is built in
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_state"] = None  # device arrays and LU stay where they were made
-        del state["_lock"]
+        del state["_lock"], state["_local"]
         return state
 
     def __setstate__(self, state):
-        self.__dict__.update(state, _lock=threading.Lock())
+        self.__dict__.update(state, _lock=threading.Lock(), _local=threading.local())
+
+    def release(self) -> None:
+        """Free the prepared table and this thread's n x n work array (when the ensemble is done)."""
+        self._state = None
+        self._local = threading.local()
 
     def _prepare(self):
         with self._lock:
@@ -251,15 +271,16 @@ class _BatchRunner:
         if self._state is None:
             b = self.backend
             table = Engine(b).prepare(self.mrio)
-            st = {"table": table, "sig": {k: b.asarray(v) for k, v in self.sigmas.items() if k != "Z"}}
+            st = {"table": table, "sig": {k: _on_device(b, _compact(v)) for k, v in self.sigmas.items() if k != "Z"}}
             if "Z" in self.sigmas:  # only Z's non-zero cells, with their sigmas, as rows of _CELL_ROW
                 mask = self.mrio.Z != 0
                 cells = np.zeros((2, -(-int(mask.sum()) // _CELL_ROW) * _CELL_ROW))
                 values, sigma = self.mrio.Z[mask], np.broadcast_to(self.sigmas["Z"], mask.shape)[mask]
                 cells[0, : values.size], cells[1, : values.size] = values, sigma
                 st["Z"] = b.asarray(np.reshape(cells[0], (-1, _CELL_ROW)))
-                st["sig"]["Z"] = b.asarray(np.reshape(cells[1], (-1, _CELL_ROW)))
+                st["sig"]["Z"] = _on_device(b, np.reshape(cells[1], (-1, _CELL_ROW)))
                 st["Z_cells"] = (b.cells(mask), values.size)
+                st["Z_nonnegative"] = bool(np.all(values >= 0))  # positive factors keep every cell's sign
             else:  # factor (and form X or W) once, here, under the lock
                 fixed = "X" if "final_demand" not in self.sigmas else "W" if _by_W(self.mrio, self.sigmas) else "system"
                 getattr(table, fixed)
@@ -281,7 +302,8 @@ class _BatchRunner:
         out = value if rows == 0 else None
         for i in range(0, rows, step):
             j = min(i + step, rows)
-            block = value[i:j, :] * b.xp.exp(sigma[i:j, :] * b.standard_normal(rng, (j - i, m)))
+            s = sigma[i:j, :] if sigma.shape[0] > 1 else sigma
+            block = value[i:j, :] * b.xp.exp(s * b.standard_normal(rng, (j - i, m)))
             if reduce is not None:
                 block = reduce(block)
             if j == rows and out is None:
@@ -312,11 +334,12 @@ class _BatchRunner:
         return {names[t]: a for t, a in drawn.items()}
 
     def _map_samples(self, func, start: int, stop: int) -> list:
-        """``func(j)`` for every sample of the batch, in threads when there are several."""
+        """``func(j)`` for every sample of the batch, in threads when there are several
+        (BLAS then on one thread each: its idle workers would spin beside the drawing threads)."""
         threads = min(self.threads, stop - start)
         if threads <= 1:
             return [func(j) for j in range(start, stop)]
-        with ThreadPoolExecutor(threads) as pool:
+        with self.backend.blas_threads(1), ThreadPoolExecutor(threads) as pool:
             return list(pool.map(func, range(start, stop)))
 
     def __call__(self, i: int) -> dict:
@@ -332,18 +355,24 @@ class _BatchRunner:
         if "Z" in sig:
             E, FYr = self._fresh_lu_samples(st, start, stop)
         else:
-            # one sample at a time (in threads): only what varies is stacked (Yr, not the
-            # n x m draws of Y)
-            per_sample = self._map_samples(lambda j: self._sample(st, j), start, stop)
+            k = table.S.shape[-2]
+            by_W = "final_demand" in sig and _by_W(self.mrio, sig)
+
+            def sample(j: int) -> dict:
+                p = self._sample(st, j)
+                if by_W:  # E = W Yr in the sample's thread: only E is kept, not Yr
+                    p["E"] = xp.reshape(xp.matmul(table.W, p.pop("Yr")), (k, R, R))
+                return p
+
+            # one sample at a time (in threads): only what varies is stacked (E, S or Yr, not
+            # the n x m draws of Y)
+            per_sample = self._map_samples(sample, start, stop)
             varied = {name: xp.stack([p[name] for p in per_sample]) for name in per_sample[0]}
             del per_sample
             FYr = varied.get("FYr", table.FYr)
             S = varied.get("S", table.S)
-            k = S.shape[-2]
-            if "final_demand" in sig and _by_W(self.mrio, sig):
-                # one product per sample, after the draws (BLAS beside the drawing threads
-                # is slower; one product for the batch would round by the batch size)
-                E = xp.reshape(xp.matmul(table.W, varied["Yr"]), (nb, k, R, R))
+            if by_W:
+                E = varied["E"]
             elif "final_demand" in sig:
                 Yr = varied["Yr"]  # (nb, n, R)
                 n = Yr.shape[-2]
@@ -387,13 +416,20 @@ class _BatchRunner:
                 {"direct": lambda a: K.calc_by_country(a, R)},
             )
             cells, count = st["Z_cells"]
-            Z = b.scatter(self.mrio.Z.shape, cells, xp.reshape(drawn.pop("Z"), (-1,))[:count])
+            # built in the array of this thread's previous sample (its LU, no longer used)
+            Z = b.scatter(self.mrio.Z.shape, cells, xp.reshape(drawn.pop("Z"), (-1,))[:count], getattr(self._local, "Z", None))
+            self._local.Z = Z
             Y = drawn.get("final_demand", table.Y)
+            Yr = K.calc_by_country(Y, R) if "final_demand" in drawn else table.Yr
             x = K.calc_x(Z, Y)
-            system = LeontiefSystem.from_arrays(b, Z, x, consume_Z=True)
+            # the nominal table's checks hold for x and A; the pivots, the solve and
+            # productivity (in the same solve as X) are checked for every sample
+            system = LeontiefSystem.from_arrays(
+                b, Z, x, consume_Z=True, nonnegative=st["Z_nonnegative"], check_productive=False
+            )
             del Z
             S = K.calc_S(drawn.get("intensities", table.F), x)
-            E.append(K.calc_E(S, system.output(K.calc_by_country(Y, R)), R))
+            E.append(K.calc_E(S, system.output(Yr, check_productive=True), R))
             FYr.append(drawn.get("direct", table.FYr))
             del system, drawn
         return xp.stack(E), xp.stack(FYr)
@@ -798,6 +834,7 @@ def montecarlo(
         desc="Monte Carlo batches",
         workers=workers,
     )
+    runner.release()  # before the nominal run: with "Z", an n x n array
 
     nominal = Engine(be).run(mrio, sector_flows=False)
     mean, std = acc.moments()
