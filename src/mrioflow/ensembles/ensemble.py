@@ -417,7 +417,9 @@ class _BatchRunner:
             )
             cells, count = st["Z_cells"]
             # built in the array of this thread's previous sample (its LU, no longer used)
-            Z = b.scatter(self.mrio.Z.shape, cells, xp.reshape(drawn.pop("Z"), (-1,))[:count], getattr(self._local, "Z", None))
+            Z = b.scatter(
+                self.mrio.Z.shape, cells, xp.reshape(drawn.pop("Z"), (-1,))[:count], getattr(self._local, "Z", None)
+            )
             self._local.Z = Z
             Y = drawn.get("final_demand", table.Y)
             Yr = K.calc_by_country(Y, R) if "final_demand" in drawn else table.Yr
