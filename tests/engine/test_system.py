@@ -195,3 +195,47 @@ def test_large_lu_runs_on_one_blas_thread(monkeypatch):
     assert threads[0] == 1
     np.testing.assert_allclose(x, np.linalg.solve(M, np.ones((60, 1))), rtol=1e-12)
     np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("block", [1 << 15, 7])  # one block; blocks of one row, n not a multiple
+def test_eye_minus_from_cells_equals_the_dense_construction(backend, to_device, to_host, block, monkeypatch):
+    """I - Z diag(x)^-1 and x = Z 1 + y built from Z's non-zero cells (what a Z Monte Carlo
+    sample does): rows without cells (one inside, the last), a sector with no output (its
+    column of A is 0), and a reused array that held other numbers."""
+    monkeypatch.setattr(mf.engine.backend, "_ASSEMBLY_BLOCK", block)
+    rng = np.random.default_rng(4)
+    n = 9
+    Z = rng.random((n, n)) * (rng.random((n, n)) < 0.4)
+    Z[3, :] = 0  # a row without cells
+    Z[n - 1, :] = 0  # the last row too: and with y = 0 below, x = 0 there
+    Z[:, n - 1] = 0
+    y = rng.random(n) + 0.5
+    y[n - 1] = 0.0
+    x = Z.sum(axis=1) + y
+    expected = np.eye(n) - Z * np.where(x > 0, 1 / np.where(x > 0, x, 1), 0)[None, :]
+    cells = backend.cells(Z != 0)
+    values = to_device(Z[Z != 0])
+    for out in (None, to_device(np.full((n, n), 7.0))):
+        IminusA, got_x = backend.eye_minus_cells((n, n), cells, values, to_device(y), out)
+        np.testing.assert_allclose(to_host(got_x), x, rtol=1e-15)
+        np.testing.assert_allclose(to_host(IminusA), expected, rtol=1e-15, atol=1e-16)
+    assert expected[n - 1, n - 1] == 1.0 and x[n - 1] == 0.0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_productivity_checked_in_the_solve_for_X(backend):
+    """check_productive=False defers Hawkins-Simon to output(..., check_productive=True),
+    which solves X and (I - A)^-1 1 together: A = [[0, 2], [2, 0]] is refused there,
+    and the X it returns otherwise is the explicit inverse's."""
+    b = mf.engine.get_backend(backend)
+    Z, x = np.array([[0.0, 10.0], [10.0, 0.0]]), np.array([5.0, 5.0])
+    Yr = np.array([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(NonProductiveError):
+        mf.engine.LeontiefSystem.from_arrays(b, b.asarray(Z), b.asarray(x))
+    system = mf.engine.LeontiefSystem.from_arrays(b, b.asarray(Z), b.asarray(x), check_productive=False)
+    with pytest.raises(NonProductiveError):
+        system.output(b.asarray(Yr), check_productive=True)
+    Z2, x2 = np.array([[1.0, 2.0], [3.0, 1.0]]), np.array([5.0, 6.0])  # productive
+    system = mf.engine.LeontiefSystem.from_arrays(b, b.asarray(Z2), b.asarray(x2), check_productive=False)
+    expected = np.linalg.inv(np.eye(2) - Z2 / x2) @ Yr
+    np.testing.assert_allclose(b.to_host(system.output(b.asarray(Yr), check_productive=True)), expected, rtol=1e-14)

@@ -137,7 +137,7 @@ def montecarlo_case(
     (a fresh LU each) against a bare SciPy LU of the same n in the same run."""
     import scipy.linalg
 
-    from ..ensembles.ensemble import _BatchRunner, _expand_rsd, draw_threads
+    from ..ensembles.ensemble import _BatchRunner, _default_batch_size, _expand_rsd, draw_threads
 
     mrio = _world(n_countries)
     eng = Engine(backend)
@@ -164,11 +164,14 @@ def montecarlo_case(
         # Time batches alone, drawn in threads as mf.montecarlo does here: the one-off
         # factorisation and nominal run of an ensemble are prepared first, outside the timing.
         sigmas = {t: _expand_rsd(t, rsd, mrio) for t, rsd in perturb.items()}
+        # batches of the size mf.montecarlo takes by default (its working-memory budget)
+        count = min(count, _default_batch_size(mrio, sigmas, np.dtype(eng.backend.dtype_name).itemsize))
         threads = draw_threads(eng.backend, mrio, sigmas)
         runner = _BatchRunner(mrio, sigmas, 10 * count, count, 0, eng.backend, threads=threads)
         runner(0)
         t = time_it(lambda r=runner: r(1), repeat=repeat, sync=eng.backend.synchronize)
         per_sample = t.best / count
+        out[f"{label}_batch"] = count
         out[f"{label}_samples_per_s"] = 1.0 / per_sample
         out[f"{label}_sample_over_run"] = per_sample / run.best
     out["Z_sample_over_lu"] = 1.0 / out["Z_samples_per_s"] / lu.best

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import BackendError, OptionError, SingularSystemError
+from ..kernels import calc_A
 
 BACKEND_NAMES = ("numpy", "cupy", "array_api_strict", "auto")
 DTYPES = ("float64", "float32")
@@ -190,6 +191,14 @@ class Backend:
         out[cells] = values
         return out
 
+    def eye_minus_cells(self, shape, cells, values, y_sums, out=None):
+        """(I - A, x) for a Z of ``shape`` that is zero but at ``cells`` (from :meth:`cells`),
+        which hold ``values`` in C order: x = Z 1 + ``y_sums``, A = Z diag(x)^-1 (columns
+        with x = 0 are 0). Built in ``out`` when given (see :meth:`scatter`)."""
+        Z = self.scatter(shape, cells, values, out)
+        x = self.xp.sum(Z, axis=1) + y_sums
+        return self.eye_minus(Z, scale=calc_A(self.xp.ones((1, shape[1]), dtype=x.dtype, device=self.device), x)), x
+
     @property
     def draw_threads(self) -> int:
         """Threads that may draw samples at once (each sample has its own stream)."""
@@ -216,6 +225,9 @@ class Backend:
 
 
 _DRAW_BLOCK = 1 << 17
+_ASSEMBLY_BLOCK = (
+    1 << 15
+)  # elements of I - A built at once from Z's cells (fastest here: 47 ms at n = 4,940, 53 at 2^17)
 
 
 def normal_rows(rng, shape) -> np.ndarray:
@@ -332,6 +344,30 @@ class NumpyBackend(_LapackBackend):
     """The CPU: NumPy arrays, SciPy's LAPACK LU."""
 
     name = "numpy"
+
+    def eye_minus_cells(self, shape, cells, values, y_sums, out=None):
+        # x from the cells (segment sums), then I - A a block of rows at a time, each block
+        # zeroed, filled, scaled and given its diagonal while it is in cache: one pass over
+        # the n x n memory instead of five (zero, scatter, row sums, scale, I -), 0.05 s less
+        # a sample at n = 4,940
+        n = shape[0]
+        starts = np.searchsorted(cells, np.arange(n + 1) * shape[1])  # row i: cells[starts[i]:starts[i + 1]]
+        x = np.array(y_sums, dtype=values.dtype)
+        full = starts[:-1] < starts[1:]
+        if values.size:
+            x[full] += np.add.reduceat(values, starts[:-1][full])
+        minus_r = -calc_A(np.ones((1, n), dtype=x.dtype), x)
+        flat = np.empty(n * shape[1], dtype=values.dtype) if out is None else out.reshape(-1)
+        step = max(1, _ASSEMBLY_BLOCK // shape[1])
+        for i in range(0, n, step):
+            j = min(i + step, n)
+            block = flat[i * shape[1] : j * shape[1]]
+            block.fill(0)
+            lo, hi = starts[i], starts[j]
+            block[cells[lo:hi] - i * shape[1]] = values[lo:hi]
+            block.reshape(j - i, shape[1])[...] *= minus_r
+            block[i :: shape[1] + 1][: j - i] += 1
+        return flat.reshape(shape), x
 
     def lu_factor(self, M, *, overwrite: bool = False, check: bool = True) -> Factorization:
         if M.shape[0] <= GETRF_ONE_THREAD_ABOVE:

@@ -195,6 +195,19 @@ class LeontiefSystem:
             IminusA = backend.eye_minus(A)
             del A
         del Z
+        return cls.from_eye_minus(
+            backend, IminusA, x, nonnegative=nonnegative, check=check, check_productive=check_productive
+        )
+
+    @classmethod
+    def from_eye_minus(
+        cls, backend: Backend, IminusA, x, *, nonnegative: bool, check: bool = True, check_productive: bool = True
+    ) -> LeontiefSystem:
+        """Factor a given I - A (consumed: its memory may become the LU), made from x.
+
+        The pivots are checked, and with ``check_productive`` Hawkins-Simon for A >= 0;
+        the checks of x and A are the caller's (see :meth:`from_arrays`).
+        """
         lu = backend.lu_factor(IminusA, overwrite=True, check=check)
         system = cls(backend, lu, x, nonnegative=nonnegative)
         if check and nonnegative and check_productive:

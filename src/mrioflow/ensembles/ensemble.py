@@ -281,6 +281,7 @@ class _BatchRunner:
                 st["sig"]["Z"] = _on_device(b, np.reshape(cells[1], (-1, _CELL_ROW)))
                 st["Z_cells"] = (b.cells(mask), values.size)
                 st["Z_nonnegative"] = bool(np.all(values >= 0))  # positive factors keep every cell's sign
+                st["Y_sums"] = b.xp.sum(table.Y, axis=1)
             else:  # factor (and form X or W) once, here, under the lock
                 fixed = "X" if "final_demand" not in self.sigmas else "W" if _by_W(self.mrio, self.sigmas) else "system"
                 getattr(table, fixed)
@@ -416,20 +417,24 @@ class _BatchRunner:
                 {"direct": lambda a: K.calc_by_country(a, R)},
             )
             cells, count = st["Z_cells"]
-            # built in the array of this thread's previous sample (its LU, no longer used)
-            Z = b.scatter(
-                self.mrio.Z.shape, cells, xp.reshape(drawn.pop("Z"), (-1,))[:count], getattr(self._local, "Z", None)
-            )
-            self._local.Z = Z
+            values = xp.reshape(drawn.pop("Z"), (-1,))[:count]
             Y = drawn.get("final_demand", table.Y)
             Yr = K.calc_by_country(Y, R) if "final_demand" in drawn else table.Yr
-            x = K.calc_x(Z, Y)
+            y_sums = xp.sum(Y, axis=1) if "final_demand" in drawn else st["Y_sums"]
+            buffer = getattr(self._local, "Z", None)  # this thread's previous sample's LU, no longer used
             # the nominal table's checks hold for x and A; the pivots, the solve and
             # productivity (in the same solve as X) are checked for every sample
-            system = LeontiefSystem.from_arrays(
-                b, Z, x, consume_Z=True, nonnegative=st["Z_nonnegative"], check_productive=False
-            )
-            del Z
+            if st["Z_nonnegative"]:
+                IminusA, x = b.eye_minus_cells(self.mrio.Z.shape, cells, values, y_sums, buffer)
+                self._local.Z = IminusA
+                system = LeontiefSystem.from_eye_minus(b, IminusA, x, nonnegative=True, check_productive=False)
+                del IminusA
+            else:  # A's spectral radius is checked
+                Z = b.scatter(self.mrio.Z.shape, cells, values, buffer)
+                self._local.Z = Z
+                x = xp.sum(Z, axis=1) + y_sums
+                system = LeontiefSystem.from_arrays(b, Z, x, consume_Z=True, nonnegative=False, check_productive=False)
+                del Z
             S = K.calc_S(drawn.get("intensities", table.F), x)
             E.append(K.calc_E(S, system.output(Yr, check_productive=True), R))
             FYr.append(drawn.get("direct", table.FYr))
