@@ -66,6 +66,7 @@ def test_harness_montecarlo_case():
         )
     assert figures["bare_lu_s"] > 0
     assert figures["Z_sample_over_lu"] == pytest.approx(1 / figures["Z_samples_per_s"] / figures["bare_lu_s"])
+    assert figures["Z_sample_over_lu_median"] > 0  # of the ratios of rounds timed side by side
 
 
 def test_gpu_case_says_why_it_skips_without_a_gpu():

@@ -63,6 +63,20 @@ def test_normal_rows_are_standard_normal_and_block_independent():
     np.testing.assert_array_equal(np.vstack([normal_rows(rng, (3, 7)), normal_rows(rng, (7, 7))]), whole)
 
 
+def test_rows_drawn_in_parallel_runs_are_the_same_numbers():
+    """split_rows jumps each run to its point of the stream: the runs give exactly the
+    rows drawn in order, and the generator goes on after them as if it had drawn them."""
+    from mrioflow.engine.backend import NumpyBackend, normal_rows
+
+    b = NumpyBackend()
+    in_order, split = b.rng(7), b.rng(7)
+    whole = normal_rows(in_order, (11, 9))
+    runs = b.split_rows(split, 11, 9, 3)
+    assert [(first, last) for first, last, _ in runs] == [(0, 3), (3, 7), (7, 11)]
+    np.testing.assert_array_equal(np.vstack([normal_rows(g, (last - first, 9)) for first, last, g in runs]), whole)
+    np.testing.assert_array_equal(normal_rows(split, (2, 5)), normal_rows(in_order, (2, 5)))
+
+
 @pytest.mark.parametrize("perturb", [{"final_demand": 0.2, "direct": 0.3}, {"Z": 0.1, "intensities": 0.2}])
 def test_same_samples_whatever_the_draw_block(world, monkeypatch, perturb):
     """Factors are drawn and applied a block of rows at a time: the block size changes no sample."""
@@ -73,8 +87,12 @@ def test_same_samples_whatever_the_draw_block(world, monkeypatch, perturb):
         _same(mf.montecarlo(world, **kw), ref)
 
 
-def test_drawing_threads_change_no_sample(world, monkeypatch):
-    kw = dict(samples=9, perturb={"final_demand": 0.2, "intensities": 0.1}, seed=2, backend="numpy", progress=False)
+@pytest.mark.parametrize(
+    "perturb",
+    [{"final_demand": 0.2, "intensities": 0.1}, {"Z": 0.1, "final_demand": 0.2}],  # samples / one sample's rows
+)
+def test_drawing_threads_change_no_sample(world, monkeypatch, perturb):
+    kw = dict(samples=5, perturb=perturb, seed=2, backend="numpy", progress=False)
     monkeypatch.setattr(mc_module, "_THREAD_DRAWS", 1 << 62)
     one = mf.montecarlo(world, **kw)
     monkeypatch.setattr(mc_module, "_THREAD_DRAWS", 0)

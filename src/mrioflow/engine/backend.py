@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -175,6 +176,25 @@ class Backend:
         :attr:`normal_dtype`, float32 (they promote in arithmetic).
         """
         return self.xp.asarray(normal_rows(rng, shape), device=self.device)
+
+    def split_rows(self, rng, rows: int, m: int, parts: int) -> list | None:
+        """Split the drawing of ``rows`` rows of m normals (:meth:`standard_normal`) into
+        ``parts`` runs of rows, (first, last, generator) each, that give together exactly
+        what ``rng`` would give drawing them in order; ``rng`` moves past them all. None
+        where the stream cannot jump ahead (then the rows are drawn in order)."""
+        bits = rng.bit_generator
+        if not hasattr(bits, "advance") or parts < 2 or rows < parts:
+            return None
+        words = (m + 1) // 2  # 64-bit words a row takes (normal_rows)
+        bounds = [rows * k // parts for k in range(parts + 1)]
+        runs = []
+        for first, last in zip(bounds[:-1], bounds[1:], strict=True):
+            ahead = type(bits)()
+            ahead.state = bits.state
+            ahead.advance(first * words)
+            runs.append((first, last, np.random.Generator(ahead)))
+        bits.advance(rows * words)
+        return runs
 
     def cells(self, mask: np.ndarray):
         """Where a host boolean mask is True, in the form :meth:`scatter` takes (here the mask itself)."""
@@ -359,14 +379,25 @@ class NumpyBackend(_LapackBackend):
         minus_r = -calc_A(np.ones((1, n), dtype=x.dtype), x)
         flat = np.empty(n * shape[1], dtype=values.dtype) if out is None else out.reshape(-1)
         step = max(1, _ASSEMBLY_BLOCK // shape[1])
-        for i in range(0, n, step):
-            j = min(i + step, n)
-            block = flat[i * shape[1] : j * shape[1]]
-            block.fill(0)
-            lo, hi = starts[i], starts[j]
-            block[cells[lo:hi] - i * shape[1]] = values[lo:hi]
-            block.reshape(j - i, shape[1])[...] *= minus_r
-            block[i :: shape[1] + 1][: j - i] += 1
+
+        def rows(first: int, last: int) -> None:
+            for i in range(first, last, step):
+                j = min(i + step, last)
+                block = flat[i * shape[1] : j * shape[1]]
+                block.fill(0)
+                lo, hi = starts[i], starts[j]
+                block[cells[lo:hi] - i * shape[1]] = values[lo:hi]
+                block.reshape(j - i, shape[1])[...] *= minus_r
+                block[i :: shape[1] + 1][: j - i] += 1
+
+        # the memory-bound passes in one thread per core, each on its own rows
+        parts = min(self.draw_threads, -(-n // step))
+        bounds = [n * k // parts for k in range(parts + 1)]
+        if parts <= 1:
+            rows(0, n)
+        else:
+            with ThreadPoolExecutor(parts) as pool:
+                list(pool.map(rows, bounds[:-1], bounds[1:]))
         return flat.reshape(shape), x
 
     def lu_factor(self, M, *, overwrite: bool = False, check: bool = True) -> Factorization:
@@ -448,6 +479,9 @@ class CupyBackend(_LapackBackend):
 
     def rng(self, seed):
         return self._cupy.random.default_rng(seed)
+
+    def split_rows(self, rng, rows: int, m: int, parts: int) -> list | None:
+        return None  # one block of rows (see draw_block_rows)
 
     def memory_available(self) -> int:
         """Free GPU memory plus what CuPy's pool holds unused."""

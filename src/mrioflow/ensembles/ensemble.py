@@ -294,11 +294,29 @@ class _BatchRunner:
         start = i * self.batch_size
         return start, min(start + self.batch_size, self.samples)
 
-    def _perturbed(self, rng, value, sigma, reduce=None):
+    def _perturbed(self, rng, value, sigma, reduce=None, parts: int = 1):
         """value * exp(sigma eps), eps standard normal from ``rng``, a block of rows at a time;
-        ``reduce`` maps each perturbed block (e.g. sums it by country) before it is kept."""
+        ``reduce`` maps each perturbed block (e.g. sums it by country) before it is kept.
+        ``parts`` > 1: runs of rows in that many threads, each from its point of the stream."""
         b = self.backend
         rows, m = value.shape
+        runs = b.split_rows(rng, rows, m, parts) if parts > 1 and rows * m >= _THREAD_DRAWS else None
+        if runs:
+            with ThreadPoolExecutor(len(runs)) as pool:
+                return b.xp.concat(
+                    list(
+                        pool.map(
+                            lambda run: self._perturbed(
+                                run[2],
+                                value[run[0] : run[1], :],
+                                sigma[run[0] : run[1], :] if sigma.shape[0] > 1 else sigma,
+                                reduce,
+                            ),
+                            runs,
+                        )
+                    ),
+                    axis=0,
+                )
         step = b.draw_block_rows(value.shape)
         out = value if rows == 0 else None
         for i in range(0, rows, step):
@@ -314,12 +332,13 @@ class _BatchRunner:
             out[i:j, :] = block
         return out
 
-    def _draw(self, st, sample: int, values: dict, reduce: dict) -> dict:
+    def _draw(self, st, sample: int, values: dict, reduce: dict, parts: int = 1) -> dict:
         """Sample ``sample``'s perturbed quantities, values[t] * exp(sigma_t eps) for every
-        perturbed target t, from the sample's own stream, in the order of TARGETS."""
+        perturbed target t, from the sample's own stream, in the order of TARGETS (in
+        ``parts`` threads: the same numbers)."""
         rng = self.backend.rng(_seed_for(self.seed, sample))
         sig = st["sig"]
-        return {t: self._perturbed(rng, values[t], sig[t], reduce.get(t)) for t in TARGETS if t in sig}
+        return {t: self._perturbed(rng, values[t], sig[t], reduce.get(t), parts) for t in TARGETS if t in sig}
 
     def _sample(self, st, j: int) -> dict:
         """The perturbed quantities of sample ``j`` (only those that vary): S, FYr, Yr."""
@@ -415,6 +434,7 @@ class _BatchRunner:
                 j,
                 {"intensities": table.F, "direct": table.F_Y, "final_demand": table.Y, "Z": st["Z"]},
                 {"direct": lambda a: K.calc_by_country(a, R)},
+                parts=self.threads,  # one sample at a time: its draws in threads
             )
             cells, count = st["Z_cells"]
             values = xp.reshape(drawn.pop("Z"), (-1,))[:count]
