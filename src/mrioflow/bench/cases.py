@@ -132,9 +132,10 @@ def gpu_case(*, n_countries: int | None = None, repeat: int = 5, **_) -> dict:
 def montecarlo_case(
     *, n_countries: int | None = None, samples: int = 64, backend: str = "numpy", repeat: int = 2, **_
 ) -> dict:
-    """Ensemble throughput: samples per second for each perturbation target, the cost of
-    one sample relative to one full engine run (factorisation included), and a Z sample
-    (a fresh LU each) against a bare SciPy LU of the same n in the same run."""
+    """Ensemble throughput: samples per second for each perturbation target (batches of
+    mf.montecarlo's default size), the cost of one sample relative to one full engine run
+    (factorisation included), and a Z sample (a fresh LU each) against a bare SciPy LU of
+    the same n, timed round by round beside it."""
     import scipy.linalg
 
     from ..ensembles.ensemble import _BatchRunner, _default_batch_size, _expand_rsd, draw_threads

@@ -22,9 +22,11 @@ demand and intensities together need X per sample: one multi-right-hand-side sol
 per batch. With ``"Z"`` every sample needs a fresh LU. Every sample draws from a
 random stream of its own, seeded by (seed, sample index): a sample does not depend
 on the batch size, the scheduler, the number of workers or where a run resumed.
-Its factors are drawn and applied a block of rows at a time (``Backend.standard_normal``,
-float32 normals; everything after the draw is in the working dtype), so that no
-n x m array of draws is made; the samples of a batch are drawn in threads.
+Its factors are drawn and applied a block of rows at a time (``Backend.standard_normal``:
+float32 normals on the CPU, and exp(sigma z) in float32; the products with the nominal
+values and everything after them in the working dtype), so that no n x m array of draws
+is made; the samples of a batch are drawn in threads (a Z sample's rows in runs that jump
+ahead in its stream: the same numbers).
 Batches run here, in local threads or processes, or on a Dask cluster; with
 ``out_dir`` each finished batch is written to disk at once and a rerun resumes
 where an interrupted one stopped.
