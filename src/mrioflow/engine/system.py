@@ -205,9 +205,11 @@ class LeontiefSystem:
     ) -> LeontiefSystem:
         """Factor a given I - A (consumed: its memory may become the LU), made from x.
 
-        The pivots are checked, and with ``check_productive`` Hawkins-Simon for A >= 0;
-        the checks of x and A are the caller's (see :meth:`from_arrays`).
+        With ``check``: x must be finite, the pivots are checked, and with ``check_productive``
+        Hawkins-Simon for A >= 0; the checks of A are the caller's (see :meth:`from_arrays`).
         """
+        if check:
+            _check_finite_vector(backend.xp, x, "gross output x = Z 1 + Y 1", str)
         lu = backend.lu_factor(IminusA, overwrite=True, check=check)
         system = cls(backend, lu, x, nonnegative=nonnegative)
         if check and nonnegative and check_productive:

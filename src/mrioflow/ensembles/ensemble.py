@@ -41,6 +41,7 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,7 +58,7 @@ from .tasks import check_scheduler, run_tasks
 #: Perturbation targets, in the order every sample draws its random numbers.
 TARGETS = ("intensities", "direct", "final_demand", "Z")
 ACCOUNTS = ("pba", "cba", "imports", "exports", "net")
-_FORMAT = 4  # 3: Box-Muller float32 draws by row blocks (NumPy family); 4: exp(sigma z) in the normals' dtype
+_FORMAT = 4  # 3: Box-Muller float32 draws by row blocks; 4: normals from PCG64 words, exp(sigma z) in float32
 DISK_LIMIT = 50e9  # bytes an ensemble may write without yes=True
 _CELL_ROW = 4096  # Z's non-zero cells (C order) are drawn as rows of this many
 _THREAD_DRAWS = 1 << 17  # a sample drawing this many normals is worth a thread
@@ -304,21 +305,14 @@ class _BatchRunner:
         rows, m = value.shape
         runs = b.split_rows(rng, rows, m, parts) if parts > 1 and rows * m >= _THREAD_DRAWS else None
         if runs:
+
+            def run(part) -> Any:
+                first, last, generator = part
+                s = sigma[first:last, :] if sigma.shape[0] > 1 else sigma
+                return self._perturbed(generator, value[first:last, :], s, reduce)
+
             with ThreadPoolExecutor(len(runs)) as pool:
-                return b.xp.concat(
-                    list(
-                        pool.map(
-                            lambda run: self._perturbed(
-                                run[2],
-                                value[run[0] : run[1], :],
-                                sigma[run[0] : run[1], :] if sigma.shape[0] > 1 else sigma,
-                                reduce,
-                            ),
-                            runs,
-                        )
-                    ),
-                    axis=0,
-                )
+                return b.xp.concat(list(pool.map(run, runs)), axis=0)
         step = b.draw_block_rows(value.shape)
         out = value if rows == 0 else None
         for i in range(0, rows, step):
