@@ -230,10 +230,10 @@ def test_productivity_checked_in_the_solve_for_X(backend):
     b = mf.engine.get_backend(backend)
     Z, x = np.array([[0.0, 10.0], [10.0, 0.0]]), np.array([5.0, 5.0])
     Yr = np.array([[1.0, 2.0], [3.0, 4.0]])
-    with pytest.raises(NonProductiveError):
+    with pytest.raises(NonProductiveError, match=r"Hawkins-Simon.*2 of 2 rows"):
         mf.engine.LeontiefSystem.from_arrays(b, b.asarray(Z), b.asarray(x))
     system = mf.engine.LeontiefSystem.from_arrays(b, b.asarray(Z), b.asarray(x), check_productive=False)
-    with pytest.raises(NonProductiveError):
+    with pytest.raises(NonProductiveError, match=r"Hawkins-Simon.*2 of 2 rows"):
         system.output(b.asarray(Yr), check_productive=True)
     Z2, x2 = np.array([[1.0, 2.0], [3.0, 1.0]]), np.array([5.0, 6.0])  # productive
     system = mf.engine.LeontiefSystem.from_arrays(b, b.asarray(Z2), b.asarray(x2), check_productive=False)
