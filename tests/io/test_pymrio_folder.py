@@ -217,3 +217,89 @@ def test_hostile_year_in_mrioflow_json_is_refused(world, tmp_path):
         r"number, got '<img src=x onerror=alert\(1\)>'\)",
     ):
         read_pymrio_folder(out)
+
+
+# -- issue 19 (6): every stressor is written, exactly once ----------------------------------------------
+
+
+def _pymrio_test_system():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return mf.io.from_pymrio(pymrio.load_test())
+
+
+def _stressor_cases(world):
+    ref = _pymrio_test_system()
+    from_folder = ref  # stressors grouped in the extensions 'Factor Inputs' and 'Emissions'
+    again = world.replace(  # as read back from a folder mrioflow wrote
+        meta={
+            **world.meta,
+            "pymrio_extensions": [
+                {"name": "satellite", "stressors": ["CH4", "VA"], "index_names": ["stressor"], "index": ["CH4", "VA"]}
+            ],
+        }
+    )
+    return {
+        # 'Emissions' loses one of its two stressors: the other must stay
+        "one missing from an extension": from_folder.select_stressors(["Value Added", "emission_type2 - water"]),
+        # an appended stressor goes to a second group beside an existing "satellite" group
+        "satellite beside satellite": again.with_stressor("X", 2 * world.F[0], unit="t"),
+        "select VA": again.select_stressors(["VA"]),
+        "appended to pymrio extensions": from_folder.with_stressor("CH4", np.linspace(1, 2, from_folder.n), unit="kt"),
+        "no pymrio groups": world.with_stressor("N2O", world.F[0], unit="kt"),
+    }
+
+
+def _by_stressor(m):
+    return {s: (m.F[i], m.F_Y[i], m.units[i]) for i, s in enumerate(m.stressors)}
+
+
+@pytest.mark.parametrize("fmt", ["txt", "parquet"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "one missing from an extension",
+        "satellite beside satellite",
+        "select VA",
+        "appended to pymrio extensions",
+        "no pymrio groups",
+    ],
+)
+def test_every_stressor_round_trips(world, tmp_path, fmt, case):
+    m = _stressor_cases(world)[case]
+    rtol = 1e-10 if fmt == "txt" else 0.0
+    out = write_pymrio_folder(m, tmp_path / "sys", table_format=fmt)
+    back = read_pymrio_folder(out)
+    assert sorted(back.stressors) == sorted(m.stressors)
+    want, got = _by_stressor(m), _by_stressor(back)
+    for s in m.stressors:
+        np.testing.assert_allclose(got[s][0], want[s][0], rtol=rtol, atol=0, err_msg=s)
+        np.testing.assert_allclose(got[s][1], want[s][1], rtol=rtol, atol=0, err_msg=s)
+        assert got[s][2] == want[s][2], s
+    # pymrio's own parser reads the same stressors
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        io = pymrio.load_all(out)
+    seen = mf.io.from_pymrio(io)
+    assert sorted(seen.stressors) == sorted(m.stressors)
+    for s, (F, F_Y, unit) in _by_stressor(seen).items():
+        np.testing.assert_allclose(F, want[s][0], rtol=rtol, atol=0, err_msg=s)
+        np.testing.assert_allclose(F_Y, want[s][1], rtol=rtol, atol=0, err_msg=s)
+        assert unit == want[s][2], s
+
+
+def test_extension_names_never_hide_iosystem_attributes(world):
+    m = world.replace(
+        meta={
+            **world.meta,
+            "pymrio_extensions": [
+                {"name": "meta", "stressors": ["CH4"], "index_names": ["stressor"], "index": ["CH4"]},
+                {"name": "Meta", "stressors": ["VA"], "index_names": ["stressor"], "index": ["VA"]},
+            ],
+        }
+    )
+    io = mf.io.to_pymrio(m)
+    names = sorted(io.get_extensions())
+    assert len(names) == 2 and "meta" not in names and "Meta" not in names
+    assert sorted(e.name for e in io.get_extensions(data=True)) == ["Meta", "meta"]
+    assert not isinstance(io.meta, pymrio.Extension)

@@ -215,11 +215,54 @@ def from_frames(Z: pd.DataFrame, Y: pd.DataFrame, exts, *, extensions=None, name
     )
 
 
+def _groups(mrio: MRIO) -> list[dict]:
+    """The extensions to write: every stressor exactly once.
+
+    The groups of ``meta["pymrio_extensions"]`` keep the stressors the MRIO still has (a group
+    that lost some keeps the others; one that lost all is left out); every other stressor goes
+    into one more group, "satellite" (or "satellite_2"... when a group of that name exists).
+    """
+    present = set(mrio.stressors)
+    placed: set[str] = set()
+    groups = []
+    for g in mrio.meta.get("pymrio_extensions") or []:
+        try:
+            pairs = list(zip(g["stressors"], g["index"], strict=True))
+            name, index_names = str(g["name"]), list(g["index_names"])
+        except (KeyError, TypeError, ValueError):
+            raise ShapeError(
+                f"meta['pymrio_extensions'] has a group that is not (name, stressors, index_names, index): {g!r}"
+            ) from None
+        keep = [(s, label) for s, label in pairs if s in present and s not in placed]
+        if keep:
+            placed.update(s for s, _ in keep)
+            groups.append(
+                {
+                    "name": name,
+                    "stressors": [s for s, _ in keep],
+                    "index_names": index_names,
+                    "index": [label for _, label in keep],
+                }
+            )
+    rest = [s for s in mrio.stressors if s not in placed]
+    if rest:
+        names = {g["name"] for g in groups}
+        name, i = "satellite", 1
+        while name in names:
+            i += 1
+            name = f"satellite_{i}"
+        groups.append({"name": name, "stressors": rest, "index_names": ["stressor"], "index": rest})
+    return groups
+
+
 def to_pymrio(mrio: MRIO, *, name: str | None = None):
     """Build a pymrio IOSystem (Z, Y and extensions) from an MRIO.
 
-    Stressors that came from pymrio go back to their extensions; others form
-    one extension called "satellite".
+    Stressors that came from pymrio go back to their extensions (those the
+    MRIO no longer has are left out of them); all others form one extension
+    called "satellite" ("satellite_2"... when an extension has that name).
+    Every stressor is written exactly once; extensions are stored under
+    distinct attribute (folder) names that never hide an IOSystem attribute.
 
     Raises
     ------
@@ -230,21 +273,9 @@ def to_pymrio(mrio: MRIO, *, name: str | None = None):
 
     idx = pd.MultiIndex.from_product([mrio.countries, mrio.sectors], names=["region", "sector"])
     fd = pd.MultiIndex.from_product([mrio.countries, mrio.fd_categories], names=["region", "category"])
-    groups = mrio.meta.get("pymrio_extensions") or [
-        {
-            "name": "satellite",
-            "stressors": list(mrio.stressors),
-            "index_names": ["stressor"],
-            "index": list(mrio.stressors),
-        }
-    ]
-    covered = [s for g in groups for s in g["stressors"]]
-    if sorted(covered) != sorted(mrio.stressors):
-        missing = [s for s in mrio.stressors if s not in covered]
-        groups = [g for g in groups if all(s in mrio.stressors for s in g["stressors"])]
-        groups.append({"name": "satellite", "stressors": missing, "index_names": ["stressor"], "index": missing})
+    reserved = {a.lower() for a in dir(pymrio.IOSystem)} | {a.lower() for a in vars(pymrio.IOSystem())}
     extensions = {}
-    for g in groups:
+    for g in _groups(mrio):
         rows = [mrio.stressor_position(s) for s in g["stressors"]]
         if len(g["index_names"]) > 1:
             sidx = pd.MultiIndex.from_tuples([tuple(t) for t in g["index"]], names=g["index_names"])
@@ -252,7 +283,14 @@ def to_pymrio(mrio: MRIO, *, name: str | None = None):
             sidx = pd.Index(g["index"], name=g["index_names"][0])
         if len(sidx) != len(rows):
             raise ShapeError(f"extension {g['name']!r}: {len(sidx)} labels for {len(rows)} stressors")
-        extensions[_attr_name(g["name"])] = {
+        attr = _attr_name(g["name"])
+        if attr[0].isdigit():
+            attr = "ext_" + attr
+        base, i = attr, 1
+        while attr in extensions or attr in reserved:  # two groups of one name must not overwrite each other
+            i += 1
+            attr = f"{base}_{i}"
+        extensions[attr] = {
             "name": g["name"],
             "F": pd.DataFrame(mrio.F[rows], index=sidx, columns=idx),
             "F_Y": pd.DataFrame(mrio.F_Y[rows], index=sidx, columns=fd),
