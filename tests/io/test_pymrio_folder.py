@@ -303,3 +303,90 @@ def test_extension_names_never_hide_iosystem_attributes(world):
     assert len(names) == 2 and "meta" not in names and "Meta" not in names
     assert sorted(e.name for e in io.get_extensions(data=True)) == ["Meta", "meta"]
     assert not isinstance(io.meta, pymrio.Extension)
+
+
+# -- issue 19 (14): text tables in the wrong layout or with a bad cell: one error naming file, row, column --
+
+
+def _edit_parameters(folder, key, **changes):
+    f = folder / "file_parameters.json"
+    params = json.loads(f.read_text())
+    params["files"][key].update(changes)
+    f.write_text(json.dumps(params))
+
+
+def _edit_cell(f, line, column, text):
+    lines = f.read_text().splitlines()
+    cells = lines[line - 1].split("\t")
+    cells[column - 1] = text
+    lines[line - 1] = "\t".join(cells)
+    f.write_text("\n".join(lines) + "\n")
+
+
+def test_unit_table_without_a_unit_column_names_the_file(world, tmp_path):
+    out = write_pymrio_folder(world, tmp_path / "sys")
+    f = out / "satellite" / "unit.txt"
+    f.write_text("\n".join(line.split("\t")[0] for line in f.read_text().splitlines()) + "\n")
+    with pytest.raises(
+        ReaderError,
+        match=r"satellite/unit.txt: table unit in the wrong layout: no column after its 1 label column\(s\) "
+        r"\(nr_index_col=1 in .*file_parameters.json\); row 2 holds only labels",
+    ):
+        read_pymrio_folder(out)  # was IndexError: single positional indexer is out-of-bounds
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("nr_index_col", 1, r"1 label column\(s\) \(nr_index_col in .*\), a pymrio Z has 2 .*; row 3, column 2 holds"),
+        ("nr_index_col", 3, r"3 label column\(s\) \(nr_index_col in .*\), a pymrio Z has 2 .*; row 4, column 3 holds"),
+        ("nr_header", 1, r"1 header row\(s\) \(nr_header in .*\), a pymrio Z has 2 .*; row 2, column 3 holds"),
+    ],
+)
+def test_wrong_layout_names_file_row_and_column(world, tmp_path, field, value, message):
+    out = write_pymrio_folder(world, tmp_path / "sys")
+    _edit_parameters(out, "Z", **{field: value})
+    with pytest.raises(ReaderError, match=r"sys/Z.txt: table Z in the wrong layout: " + message):
+        read_pymrio_folder(out)
+
+
+def test_bad_parameters_name_the_file(world, tmp_path):
+    out = write_pymrio_folder(world, tmp_path / "sys")
+    _edit_parameters(out, "Y", nr_header="two")
+    with pytest.raises(
+        ReaderError, match=r"file_parameters.json: table Y \(Y.txt\): nr_header must be a whole number from 1 to 16"
+    ):
+        read_pymrio_folder(out)
+
+
+@pytest.mark.parametrize(
+    "table,line,column,text,what",
+    [
+        ("Z.txt", 6, 5, "1.2.3", "'1.2.3'"),
+        ("Y.txt", 7, 4, "", "an empty cell"),
+        ("satellite/F.txt", 4, 8, "abc", "'abc'"),
+        ("satellite/F_Y.txt", 5, 2, "inf", "'inf'"),
+    ],
+)
+def test_bad_text_cell_names_file_row_and_column(world, tmp_path, table, line, column, text, what):
+    out = write_pymrio_folder(world, tmp_path / "sys")
+    _edit_cell(out / table, line, column, text)
+    key = table.split("/")[-1].removesuffix(".txt")
+    with pytest.raises(ReaderError) as info:
+        read_pymrio_folder(out)
+    msg = str(info.value)
+    assert msg.startswith(f"{out / table}: table {key}, row {line}, column {column} (row label "), msg
+    assert msg.endswith(f"{what} is not a finite number"), msg
+    assert "\n" not in msg
+
+
+def test_label_errors_of_a_folder_name_the_file(world, tmp_path):
+    out = write_pymrio_folder(world, tmp_path / "sys")
+    f = out / "Y.txt"
+    f.write_text(f.read_text().replace("AFG\tAgriculture", "AFG\tAgricultre"))
+    with pytest.raises(
+        mf.errors.LabelError,
+        match=r"sys/Y.txt: Y's rows has 1 label\(s\) that are not Z's \(region, sector\) rows: "
+        r"\('AFG', 'Agricultre'\)",
+    ):
+        read_pymrio_folder(out)

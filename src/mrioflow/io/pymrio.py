@@ -131,7 +131,7 @@ def _as_index(index: pd.Index) -> list:
     return [tuple(str(p) for p in label) if isinstance(label, tuple) else str(label) for label in index]
 
 
-def from_frames(Z: pd.DataFrame, Y: pd.DataFrame, exts, *, extensions=None, name="", year=None) -> MRIO:
+def from_frames(Z: pd.DataFrame, Y: pd.DataFrame, exts, *, extensions=None, name="", year=None, where=None) -> MRIO:
     """Build an MRIO from pymrio-shaped DataFrames (the core of :func:`from_pymrio`).
 
     Parameters
@@ -143,25 +143,34 @@ def from_frames(Z: pd.DataFrame, Y: pd.DataFrame, exts, *, extensions=None, name
         Each extension's frames (F_Y and unit may be None).
     extensions, name, year
         As for :func:`from_pymrio` (name and year of the system).
+    where : mapping of str to str, optional
+        The file each table came from ("Z", "Y", "EXTENSION/F", "EXTENSION/F_Y",
+        "EXTENSION/unit"): errors about a table start with its file.
 
     Returns
     -------
     MRIO
     """
+    where = where or {}
+
+    def at(key: str) -> str:
+        return f"{where[key]}: " if key in where else ""
+
     if Z is None or Y is None:
         raise LabelError("the pymrio system needs Z (or A and x) and Y; call iosystem.calc_system() or load them")
-    rows = _pairs(Z.index, "Z's rows")
+    z, y = at("Z") + "Z", at("Y") + "Y"
+    rows = _pairs(Z.index, f"{z}'s rows")
     regions, sectors = _levels(rows)
     idx = [(r, s) for r in regions for s in sectors]
-    _match(rows, idx, "Z's rows", "regions x sectors")
-    _match(_pairs(Z.columns, "Z's columns"), idx, "Z's columns", "Z's (region, sector) rows")
-    y_cols = _pairs(Y.columns, "Y's columns")
+    _match(rows, idx, f"{z}'s rows", "regions x sectors")
+    _match(_pairs(Z.columns, f"{z}'s columns"), idx, f"{z}'s columns", "Z's (region, sector) rows")
+    y_cols = _pairs(Y.columns, f"{y}'s columns")
     categories = _levels(y_cols)[1]
     fd = [(r, c) for r in regions for c in categories]
-    _match(_pairs(Y.index, "Y's rows"), idx, "Y's rows", "Z's (region, sector) rows")
-    _match(y_cols, fd, "Y's columns", "regions x final-demand categories")
-    Zv = _values(Z, idx, idx, "Z")
-    Yv = _values(Y, idx, fd, "Y")
+    _match(_pairs(Y.index, f"{y}'s rows"), idx, f"{y}'s rows", "Z's (region, sector) rows")
+    _match(y_cols, fd, f"{y}'s columns", "regions x final-demand categories")
+    Zv = _values(Z, idx, idx, z)
+    Yv = _values(Y, idx, fd, y)
 
     F_rows, FY_rows, names, units, groups = [], [], [], [], []
     wanted = None if extensions is None else set(extensions)
@@ -169,17 +178,18 @@ def from_frames(Z: pd.DataFrame, Y: pd.DataFrame, exts, *, extensions=None, name
         if wanted is not None and ext_name not in wanted:
             continue
         what = f"extension {ext_name!r}"
-        _match(_pairs(F.columns, f"{what}: F's columns"), idx, f"{what}: F's columns", "Z's (region, sector) rows")
+        f, fy, u = (f"{at(f'{ext_name}/{key}')}{what}: {key}" for key in ("F", "F_Y", "unit"))
+        _match(_pairs(F.columns, f"{f}'s columns"), idx, f"{f}'s columns", "Z's (region, sector) rows")
         labels = list(F.index)
-        Fv = _values(F, _as_index(F.index), idx, f"{what}: F")
+        Fv = _values(F, _as_index(F.index), idx, f)
         if F_Y is not None:
-            _match(_pairs(F_Y.columns, f"{what}: F_Y's columns"), fd, f"{what}: F_Y's columns", "Y's columns")
-            _match(_as_index(F_Y.index), _as_index(F.index), f"{what}: F_Y's rows", "F's rows")
-            FYv = _values(F_Y, _as_index(F.index), fd, f"{what}: F_Y")
+            _match(_pairs(F_Y.columns, f"{fy}'s columns"), fd, f"{fy}'s columns", "Y's columns")
+            _match(_as_index(F_Y.index), _as_index(F.index), f"{fy}'s rows", "F's rows")
+            FYv = _values(F_Y, _as_index(F.index), fd, fy)
         else:
             FYv = np.zeros((len(labels), len(fd)))
         if unit is not None:
-            _match(_as_index(unit.index), _as_index(F.index), f"{what}: unit's rows", "F's rows")
+            _match(_as_index(unit.index), _as_index(F.index), f"{u}'s rows", "F's rows")
             unit_by = dict(zip(_as_index(unit.index), unit.iloc[:, 0].fillna("").astype(str)))
             ext_units = [unit_by[label] for label in _as_index(F.index)]
         else:
