@@ -203,7 +203,7 @@ def register_reader(cls: Any) -> Any:
         The class lacks one of those, or its name is a built-in reader's.
     """
     missing = [a for a in ("name", "description", "can_open", "read") if not hasattr(cls, a)]
-    if missing or not isinstance(cls, type) or not isinstance(cls.name, str) or not cls.name:
+    if missing or not inspect.isclass(cls) or not isinstance(cls.name, str) or not cls.name:
         raise OptionError(
             f"{cls!r} is not a reader: it needs a name, a description, can_open and read "
             f"(missing: {', '.join(missing) or 'a non-empty name, or it is not a class'})"
@@ -220,7 +220,7 @@ def _warn(message: str) -> None:
 
 def _not_a_reader(cls: Any) -> str | None:
     """Why ``cls`` cannot be a reader class, or None."""
-    if not isinstance(cls, type):
+    if not inspect.isclass(cls):
         return f"it is a {type(cls).__name__}, not a class"
     missing = [a for a in ("name", "description", "can_open", "read") if not hasattr(cls, a)]
     if missing:
