@@ -202,12 +202,9 @@ def register_reader(cls: Any) -> Any:
     OptionError
         The class lacks one of those, or its name is a built-in reader's.
     """
-    missing = [a for a in ("name", "description", "can_open", "read") if not hasattr(cls, a)]
-    if missing or not inspect.isclass(cls) or not isinstance(cls.name, str) or not cls.name:
-        raise OptionError(
-            f"{cls!r} is not a reader: it needs a name, a description, can_open and read "
-            f"(missing: {', '.join(missing) or 'a non-empty name, or it is not a class'})"
-        )
+    why = _not_a_reader(cls)
+    if why is not None:
+        raise OptionError(f"{cls!r} is not a reader: it needs a name, a description, can_open and read ({why})")
     if cls.name in {b.name for b in _BUILTIN}:
         raise OptionError(f"the reader name {cls.name!r} is taken by a built-in reader")
     _registered[cls.name] = cls
@@ -225,7 +222,8 @@ def _not_a_reader(cls: Any) -> str | None:
     missing = [a for a in ("name", "description", "can_open", "read") if not hasattr(cls, a)]
     if missing:
         return f"it lacks {', '.join(missing)}"
-    if not isinstance(cls.name, str) or not cls.name:
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name:
         return "its name is not a non-empty string"
     return None
 
