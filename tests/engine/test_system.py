@@ -350,3 +350,15 @@ def test_memory_limit_must_be_a_positive_number(limit):
     world = mf.datasets.synthetic(2013, seed=1, n_countries=3)
     with pytest.raises(OptionError, match=r"memory_limit must be a positive finite number"):
         LeontiefSystem.from_mrio(engine.backend, world, memory_limit=limit)
+
+
+def test_condition_number_reaches_provenance(tmp_path):
+    import json
+
+    from mrioflow.analysis import Settings, run
+
+    s = Settings.build(overrides=dict(synthetic_countries=6, years=[2013], backend="numpy", output=str(tmp_path / "o")))
+    run(s, progress=False)
+    prov = json.loads((tmp_path / "o" / "provenance.json").read_text())
+    cond = prov["table meta"]["2013"]["condition number of I - A (1-norm, estimated)"]
+    assert isinstance(cond, float) and 1 <= cond < 1e6
