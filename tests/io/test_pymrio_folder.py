@@ -390,3 +390,11 @@ def test_label_errors_of_a_folder_name_the_file(world, tmp_path):
         r"\('AFG', 'Agricultre'\)",
     ):
         read_pymrio_folder(out)
+
+
+def test_first_bad_cell_in_the_files_order_is_named(world, tmp_path):
+    out = write_pymrio_folder(world, tmp_path / "sys")
+    _edit_cell(out / "Z.txt", 9, 3, "x")  # a later row, an earlier column
+    _edit_cell(out / "Z.txt", 5, 40, "y")
+    with pytest.raises(ReaderError, match=r"Z.txt: table Z, row 5, column 40 .*: 'y' is not a finite number"):
+        read_pymrio_folder(out)

@@ -107,22 +107,25 @@ def _check_text_table(frame: pd.DataFrame, f: Path, key: str, n_index: int, n_he
         )
     if key == "unit":
         return
-    for j, col in enumerate(frame.columns):
-        values = frame.iloc[:, j]
-        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-            numbers = values.to_numpy(dtype=float)
-            bad = ~np.isfinite(numbers)
-        else:
-            numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-            bad = ~np.isfinite(numbers)
-        if bad.any():
-            r = int(np.argmax(bad))
-            raw = values.iloc[r]
-            what = "an empty cell" if isinstance(raw, float) and np.isnan(raw) else f"{str(raw)!r}"
-            raise ReaderError(
-                f"{f}: table {key}, row {first + r}, column {n_index + j + 1} (row label {frame.index[r]!r}, "
-                f"column label {col!r}): {what} is not a finite number"
-            )
+    numeric = np.array(
+        [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes], dtype=bool
+    )
+    bad = np.zeros(frame.shape, dtype=bool)
+    if numeric.all():  # the usual case: one pass over the whole table
+        bad = ~np.isfinite(frame.to_numpy(dtype=float))
+    else:
+        for j in np.flatnonzero(numeric):
+            bad[:, j] = ~np.isfinite(frame.iloc[:, j].to_numpy(dtype=float))
+        for j in np.flatnonzero(~numeric):  # text where a number belongs
+            bad[:, j] = ~np.isfinite(pd.to_numeric(frame.iloc[:, j], errors="coerce").to_numpy(dtype=float))
+    if bad.any():
+        r, j = divmod(int(np.flatnonzero(bad)[0]), frame.shape[1])  # the first in the file's order
+        raw = frame.iat[r, j]
+        what = "an empty cell" if isinstance(raw, float) and np.isnan(raw) else f"{str(raw)!r}"
+        raise ReaderError(
+            f"{f}: table {key}, row {first + r}, column {n_index + j + 1} (row label {frame.index[r]!r}, "
+            f"column label {frame.columns[j]!r}): {what} is not a finite number"
+        )
 
 
 def _table(folder: Path, files: dict, key: str) -> pd.DataFrame | None:
