@@ -421,13 +421,11 @@ def attach_edgar(mrio: MRIO, edgar: pd.DataFrame, *, mapping=None, name: str = "
     S, c, R = mrio.n_sectors, len(mrio.fd_categories), mrio.n_countries
     rules = _parse_mapping(table, where, S)
 
-    df = edgar[["country", "ipcc_code", "value"]].copy()
+    keys = ["country", "ipcc_code"] + (["fossil_bio"] if "fossil_bio" in edgar.columns else [])
+    df = edgar[keys + ["value"]].reset_index(drop=True)
     df["country"] = df["country"].astype(str).str.strip()
     df = df[~df["country"].isin(EDGAR_EXCLUDED)]
-    keys = ["country", "ipcc_code"] + (["fossil_bio"] if "fossil_bio" in edgar.columns else [])
-    labelled = df.assign(ipcc_code=df["ipcc_code"].astype(str).str.strip())
-    if "fossil_bio" in edgar.columns:
-        labelled["fossil_bio"] = edgar.loc[df.index, "fossil_bio"].astype(str).str.strip()
+    labelled = df[keys].astype(str).apply(lambda column: column.str.strip())
     twice = labelled[labelled.duplicated(keys, keep=False)]
     if len(twice):
         shown = ", ".join(dict.fromkeys("/".join(map(str, r)) for r in twice[keys].itertuples(index=False)))
