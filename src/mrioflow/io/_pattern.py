@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import re
 
-import re2
-
-from ..errors import OptionError
+from ..errors import DependencyError, OptionError
 
 __all__ = ["LabelPattern", "compile_label_pattern"]
 
@@ -76,6 +74,12 @@ def compile_label_pattern(pattern, owner: str, what: str = "label") -> LabelPatt
         re.compile(text)  # Python's messages for plain syntax errors ("missing ), unterminated subpattern")
     except re.error as exc:
         raise OptionError(f"{owner}: invalid {what} pattern {text!r}: {exc}") from None
+    try:
+        import re2
+    except ImportError:
+        raise DependencyError(
+            "label patterns are matched with RE2: pip install google-re2 (a dependency of mrioflow)"
+        ) from None
     options = re2.Options()
     options.log_errors = False
     try:
