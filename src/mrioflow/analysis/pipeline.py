@@ -468,6 +468,7 @@ def _run(settings, regions, loaders, engine, out, inputs, argv, progress, log, t
 
             bar.set_description(f"{year}: indices and tables")
             yr = compute_year(res, regions, settings, year=year, backend=engine.backend)
+            yr.meta["condition number of I - A (1-norm, estimated)"] = res.diagnostics.get("condition_number_1norm")
             t0 = time.perf_counter()
             for name, df in yr.tables.items():
                 out.table(f"{name}_{year}", df)

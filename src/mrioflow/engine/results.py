@@ -13,6 +13,22 @@ from ..mrio import MRIO
 from .backend import Backend
 
 
+class ZeroOutputWarning(UserWarning):
+    """Sectors with zero gross output have direct stressors, which no account includes."""
+
+
+def zero_output_stressors(F: np.ndarray, x: np.ndarray):
+    """(totals per stressor (k,), sector positions) of the stressors in sectors with x = 0, or
+    None when there are none: S = F diag(x)^-1 is 0 there, so PBA and CBA leave them out."""
+    zero = np.flatnonzero(np.asarray(x) == 0)
+    if not zero.size:
+        return None
+    block = np.asarray(F)[:, zero]
+    if not np.any(block != 0):
+        return None
+    return block.sum(axis=1), zero[np.any(block != 0, axis=0)]
+
+
 @dataclass(eq=False)
 class Results:
     """What ``Engine.run`` returns: NumPy arrays on the host plus the table's labels.
@@ -27,7 +43,10 @@ class Results:
     - ``L`` (n, n): only when ``keep_L=True``
 
     ``backend`` is the Backend the run used (``str(res.backend)`` describes it);
-    :mod:`mrioflow.indices` computes on it by default.
+    :mod:`mrioflow.indices` computes on it by default. ``diagnostics`` holds
+    ``condition_number_1norm``, the estimated 1-norm condition number of (I - A)
+    (None when the run did not check; an IllConditionedWarning was given when it
+    is large).
 
     The methods return labelled pandas DataFrames.
     """
@@ -43,6 +62,7 @@ class Results:
     L: np.ndarray | None = None
     backend: Backend | None = None
     timings: dict = field(default_factory=dict)
+    diagnostics: dict = field(default_factory=dict)
 
     # -- labels -----------------------------------------------------------------
     @property
@@ -109,10 +129,18 @@ class Results:
         direct : bool
             Include direct final-demand emissions F_Y in pba and cba (as pymrio's
             D_pba_reg and D_cba_reg do).
+
+        A column ``zero_output`` is added when sectors with zero gross output
+        have some of the stressor (F > 0 where x = 0): no account includes it
+        (S = F / x is 0 there), so it is shown by country beside them
+        (``Engine.run`` warns too).
         """
         k = self.stressor_index(stressor)
         acc = K.calc_accounts(self.E[k], self.F_Y[k] if direct else None)
         df = pd.DataFrame(acc, index=pd.Index(self.countries, name="country"))
+        zero = self.zero_output()
+        if zero is not None and np.any(zero[k] != 0):
+            df["zero_output"] = zero[k]
         df.attrs.update(self._attrs(stressor))
         return df
 
@@ -123,6 +151,15 @@ class Results:
         out = pd.concat(frames, names=["account", "stressor"]).swaplevel().sort_index(level=0, sort_remaining=False)
         out.columns.name = "country"
         return out
+
+    def zero_output(self) -> np.ndarray | None:
+        """(k, R): each country's stressors in its sectors with zero gross output (in no
+        account), or None when there are none."""
+        if zero_output_stressors(self.F, self.x) is None:
+            return None
+        R = len(self.countries)
+        masked = np.where(np.asarray(self.x) == 0, self.F, 0.0)
+        return masked.reshape(len(self.stressors), R, -1).sum(axis=2)
 
     def multipliers(self) -> pd.DataFrame:
         """Multipliers M = S L: stressor (rows) x (country, sector) (columns)."""

@@ -4,6 +4,7 @@ Each kernel infers its array namespace from its inputs (array-api-compat), so it
 runs unchanged on NumPy, CuPy and array-api-strict.
 """
 
+from .condition import estimate_condition1, estimate_inverse_norm1, norm1
 from .flows import (
     calc_accounts,
     calc_E,
@@ -34,6 +35,9 @@ __all__ = [
     "calc_net_flows",
     "calc_S",
     "calc_x",
+    "estimate_condition1",
+    "estimate_inverse_norm1",
+    "norm1",
     "solve_M",
     "solve_X",
     "split_by_country",
