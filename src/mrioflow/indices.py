@@ -93,19 +93,23 @@ class IndexSpec:
             regions=regions,
         )
 
-    def country_indices(self, E, V, backend: Backend):
-        """Country BMI (..., R, R) and GMI (..., R) of one stressor's flows E and value
-        added's V (device arrays), with this spec's options."""
+    def _common(self, backend: Backend) -> dict:
         mask = norm_mask_on(backend, self.scope, self.norm_set)
-        common = {"norm_mask": mask, "norm_sign": self.norm_sign, "norm_quantiles": self.norm_quantiles}
-        bmi = K.calc_bmi(E, V, convention=self.convention, **common)
-        return bmi, K.calc_gmi(E, V, **common)
+        return {"norm_mask": mask, "norm_sign": self.norm_sign, "norm_quantiles": self.norm_quantiles}
+
+    def country_bmi(self, E, V, backend: Backend):
+        """Country-pair BMI (..., R, R) of one stressor's flows E and value added's V (device arrays)."""
+        return K.calc_bmi(E, V, convention=self.convention, **self._common(backend))
+
+    def country_gmi(self, E, V, backend: Backend):
+        """Country GMI (..., R) of one stressor's flows E and value added's V (device arrays)."""
+        return K.calc_gmi(E, V, **self._common(backend))
 
     def compute(self, E, backend: Backend, P=None):
         """Country GMI (..., R) and region BMI (..., G, G) from embodied flows E (..., k, R, R)."""
         P = backend.asarray(self.P) if P is None else P
-        bmi, gmi = self.country_indices(E[..., self.k, :, :], E[..., self.kv, :, :], backend)
-        return gmi, K.calc_group_matrix(bmi, P)
+        Es, V = E[..., self.k, :, :], E[..., self.kv, :, :]
+        return self.country_gmi(Es, V, backend), K.calc_group_matrix(self.country_bmi(Es, V, backend), P)
 
     def describe(self) -> dict:
         """What determines the indices (JSON-safe; for a store's manifest)."""
@@ -240,7 +244,7 @@ def bmi(
         norm_quantiles=norm_quantiles,
     )
     qs = spec.norm_quantiles
-    B, _ = spec.country_indices(E, V, b)
+    B = spec.country_bmi(E, V, b)
     attrs = _attrs(
         res,
         regions,
@@ -344,7 +348,7 @@ def gmi(
         norm_quantiles=norm_quantiles,
     )
     qs = spec.norm_quantiles
-    _, g = spec.country_indices(E, V, b)
+    g = spec.country_gmi(E, V, b)
     attrs = _attrs(
         res,
         regions,
