@@ -241,6 +241,7 @@ def _ratio_case_spread(res: Results, regions: rg.Regions, settings: Settings, ye
                 "year": year,
                 "normalisation": label,
                 "pairs": int(v.size),
+                "at 0": int(np.count_nonzero(v == 0)),  # clipped to 0 (robust) or the set's minimum
                 "min": q[0],
                 "q05": q[1],
                 "median": q[2],
