@@ -7,6 +7,7 @@ backend, a sweep or a figure needs them.
 from importlib.metadata import PackageNotFoundError, version
 
 from . import datasets, ensembles, errors, indices, io, kernels, regions
+from .aggregate import aggregate
 from .engine import Engine, Results
 from .ensembles import MonteCarloResults, SweepResults, montecarlo, sweep
 from .mrio import MRIO
@@ -21,6 +22,7 @@ __all__ = [
     "Engine",
     "MonteCarloResults",
     "Results",
+    "aggregate",
     "SweepResults",
     "montecarlo",
     "sweep",
