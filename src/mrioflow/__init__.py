@@ -6,8 +6,9 @@ backend, a sweep or a figure needs them.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import datasets, ensembles, errors, indices, io, kernels, regions
+from . import characterisation, datasets, ensembles, errors, indices, io, kernels, regions
 from .aggregate import aggregate
+from .characterisation import characterise
 from .engine import Engine, Results
 from .ensembles import MonteCarloResults, SweepResults, montecarlo, sweep
 from .mrio import MRIO
@@ -23,6 +24,8 @@ __all__ = [
     "MonteCarloResults",
     "Results",
     "aggregate",
+    "characterisation",
+    "characterise",
     "SweepResults",
     "montecarlo",
     "sweep",
