@@ -35,6 +35,7 @@ __all__ = [
     "indices",
     "io",
     "kernels",
+    "paths",
     "regions",
     "__version__",
 ]
