@@ -6,7 +6,7 @@ backend, a sweep or a figure needs them.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import characterisation, datasets, ensembles, errors, indices, io, kernels, regions
+from . import characterisation, datasets, ensembles, errors, indices, io, kernels, paths, regions
 from .aggregate import aggregate
 from .characterisation import characterise
 from .engine import Engine, Results
