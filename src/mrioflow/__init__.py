@@ -6,7 +6,9 @@ backend, a sweep or a figure needs them.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import datasets, ensembles, errors, indices, io, kernels, regions
+from . import characterisation, datasets, ensembles, errors, indices, io, kernels, paths, regions
+from .aggregate import aggregate
+from .characterisation import characterise
 from .engine import Engine, Results
 from .ensembles import MonteCarloResults, SweepResults, montecarlo, sweep
 from .mrio import MRIO
@@ -21,6 +23,9 @@ __all__ = [
     "Engine",
     "MonteCarloResults",
     "Results",
+    "aggregate",
+    "characterisation",
+    "characterise",
     "SweepResults",
     "montecarlo",
     "sweep",
@@ -30,6 +35,7 @@ __all__ = [
     "indices",
     "io",
     "kernels",
+    "paths",
     "regions",
     "__version__",
 ]

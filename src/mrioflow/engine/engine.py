@@ -68,6 +68,7 @@ class Engine:
         sector_flows: bool = True,
         keep_L: bool = False,
         consume: bool = False,
+        income_based: bool = False,
     ) -> Results:
         """Every account of docs/method.md sections 2-3 for one table.
 
@@ -86,6 +87,10 @@ class Engine:
             Overwrite ``mrio.Z`` with I - A and its LU (CPU, float64): the run
             needs about one n x n array in all instead of two. The MRIO is
             destroyed and must not be used afterwards.
+        income_based : bool
+            Also compute the income-based (Ghosh, supply-side) stressors D_iba
+            (``Results.income_accounts``): one more solve with k right-hand sides
+            and one pass over Z for the primary inputs.
 
         Returns
         -------
@@ -108,6 +113,8 @@ class Engine:
         timings: dict[str, float] = {}
 
         t0 = time.perf_counter()
+        # Z^T 1 for the primary inputs w = x - Z^T 1, before a consuming factorisation destroys Z
+        bought = mrio.Z.sum(axis=0) if income_based else None
         table = self.prepare(mrio, consume=consume)
         system = table.system
         b.synchronize()
@@ -118,6 +125,9 @@ class Engine:
         out = {"E": table.flows(S, X), "M": M, "F_Y": table.FYr, "x": system.x, "F": table.F}
         diagnostics = {"condition_number_1norm": system.condition}
         system.check_finite(out["E"], "the embodied flows E = S X", rhs=S)
+        if bought is not None:
+            out["D_iba"] = K.solve_D_iba(system.lu, table.F, system.x - b.asarray(bought), system.x)
+            system.check_finite(out["D_iba"], "the income-based solve")
         if keep_L:
             out["L"] = K.calc_L(system.lu, mrio.n, like=S)
             system.check_finite(out["L"], "forming L")

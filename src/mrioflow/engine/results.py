@@ -41,6 +41,8 @@ class Results:
     - ``x`` (n,): gross output
     - ``E_sector``, ``E_fd_sector`` (k, n, R): by producing sector / by final-demand sector
     - ``L`` (n, n): only when ``keep_L=True``
+    - ``D_iba`` (k, n): income-based stressors by primary-input sector, only when
+      ``income_based=True`` (docs/method.md section 3)
 
     ``backend`` is the Backend the run used (``str(res.backend)`` describes it);
     :mod:`mrioflow.indices` computes on it by default. ``diagnostics`` holds
@@ -60,6 +62,7 @@ class Results:
     E_sector: np.ndarray | None = None
     E_fd_sector: np.ndarray | None = None
     L: np.ndarray | None = None
+    D_iba: np.ndarray | None = None
     backend: Backend | None = None
     timings: dict = field(default_factory=dict)
     diagnostics: dict = field(default_factory=dict)
@@ -160,6 +163,30 @@ class Results:
         R = len(self.countries)
         masked = np.where(np.asarray(self.x) == 0, self.F, 0.0)
         return masked.reshape(len(self.stressors), R, -1).sum(axis=2)
+
+    def income_accounts(self, stressor: str, *, direct: bool = True) -> pd.DataFrame:
+        """Production-, consumption- and income-based accounts by country: pba, cba, iba.
+
+        ``iba`` (pymrio-style name D_iba_reg) is the stressor enabled downstream by the
+        country's primary inputs (value added, taxes, imports from outside the table): the
+        supply-side (Ghosh) counterpart of the CBA, computed by ``Engine.run(income_based=True)``.
+        The three sum to the same world total. With ``direct``, F_Y is added to each country's
+        pba, cba and iba (the household emissions occur in, and are enabled by, that country).
+
+        Raises
+        ------
+        LabelError
+            The run did not compute them.
+        """
+        if self.D_iba is None:
+            raise LabelError("income-based accounts were not computed: run the engine with income_based=True")
+        k = self.stressor_index(stressor)
+        df = self.accounts(stressor, direct=direct)[["pba", "cba"]].copy()
+        S = self.mrio.n_sectors
+        iba = self.D_iba[k].reshape(-1, S).sum(axis=1)
+        df["iba"] = iba + self.F_Y[k] if direct else iba
+        df.attrs.update(self._attrs(stressor))
+        return df
 
     def multipliers(self) -> pd.DataFrame:
         """Multipliers M = S L: stressor (rows) x (country, sector) (columns)."""

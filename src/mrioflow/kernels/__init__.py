@@ -15,7 +15,7 @@ from .flows import (
     split_by_country,
 )
 from .indices import calc_bmi, calc_gmi, calc_group_matrix, calc_group_vector, calc_minmax, calc_net_totals
-from .leontief import calc_A, calc_by_country, calc_L, calc_S, calc_x, solve_M, solve_X
+from .leontief import calc_A, calc_by_country, calc_L, calc_S, calc_x, solve_D_iba, solve_M, solve_X
 
 __all__ = [
     "calc_A",
@@ -38,6 +38,7 @@ __all__ = [
     "estimate_condition1",
     "estimate_inverse_norm1",
     "norm1",
+    "solve_D_iba",
     "solve_M",
     "solve_X",
     "split_by_country",
