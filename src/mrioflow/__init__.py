@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from . import datasets, ensembles, errors, indices, io, kernels, regions
 from .engine import Engine, Results
 from .ensembles import MonteCarloResults, SweepResults, montecarlo, sweep
+from .experiments import Scenario
 from .mrio import MRIO
 
 try:
@@ -21,6 +22,7 @@ __all__ = [
     "Engine",
     "MonteCarloResults",
     "Results",
+    "Scenario",
     "SweepResults",
     "montecarlo",
     "sweep",
