@@ -63,7 +63,8 @@ class Evaluator:
         norm_set, norm_sign, norm_quantiles); None: no indices.
     max_rank : int, optional
         The largest rank of a change to A evaluated by the low-rank update (default:
-        n // 4, where k solves stop being cheaper than a new LU); a larger one refactors.
+        n // 4 and at least 1: beyond it k solves stop being much cheaper than a new LU);
+        a larger one refactors.
     cond_limit : float
         Refactor when the capacitance matrix's condition number exceeds this (default 1e8).
     batch_size : int
@@ -87,7 +88,7 @@ class Evaluator:
         self.b = base.backend
         self.xp = base.backend.xp
         self.mrio = base.mrio
-        self.max_rank = max(0, base.mrio.n // 4) if max_rank is None else int(max_rank)
+        self.max_rank = max(1, base.mrio.n // 4) if max_rank is None else int(max_rank)
         self.cond_limit = float(cond_limit)
         self.batch_size = int(batch_size)
         self.spec = (
