@@ -653,7 +653,7 @@ def add_scenario_parser(sub) -> None:
         description="Evaluate the scenarios of a TOML file (docs/user-guide.md, 'Scenarios') on each year's "
         "table: per scenario, the accounts, the flows, GMI and region BMI and their differences from the base "
         "(tables with units), a figure of the changes by region and scenario, report.html and provenance.json "
-        "(with the scenario file's SHA-256). Each scenario costs what it changes (docs/method.md section 11).",
+        "(with the scenario file's SHA-256). Each scenario costs what it changes (docs/method.md section 12).",
         epilog="example:\n  mrioflow scenario --scenarios docs/examples/bri-scenarios.toml --years 2013 2021",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,4 +1,4 @@
-"""Experiments: many evaluations of one prepared base table (docs/method.md section 11).
+"""Experiments: many evaluations of one prepared base table (docs/method.md section 12).
 
 An experiment is a base (``Engine.prepare``) plus a design (rows of changes to named
 inputs) plus the outputs asked for. :class:`Scenario` makes design rows from named

@@ -14,7 +14,7 @@ S) and rows of changes (:class:`~mrioflow.experiments.scenario.DesignRow`):
   ``cond_limit``), and says so in the result's ``paths``.
 
 Every path equals a from-scratch ``Engine.run`` of the changed table
-(:meth:`Scenario.apply`); docs/method.md section 11. Indices come from
+(:meth:`Scenario.apply`); docs/method.md section 12. Indices come from
 :class:`mrioflow.indices.IndexSpec` (mf.indices's kernels) on the batch.
 """
 
@@ -96,6 +96,14 @@ class Evaluator:
         )
         self._P = None if self.spec is None else self.b.asarray(self.spec.P)
         self._ones_solution = None
+        self._x_host: np.ndarray | None = None
+        self._base_outputs: dict[tuple, dict] = {}
+
+    def resolve(self, scenario: Scenario, *, where: str = "") -> DesignRow:
+        """``scenario.resolve`` against the base table, with its gross output (no pass over Z)."""
+        if self._x_host is None:
+            self._x_host = self.b.to_host(self.base.x)
+        return scenario.resolve(self.mrio, where=where, x=self._x_host, nonnegative=self.base.system.nonnegative)
 
     # -- the base ---------------------------------------------------------------------------
     def _L1(self):
@@ -175,7 +183,7 @@ class Evaluator:
     def _refactor(self, row: DesignRow, why: str, fd_solves: int) -> _Plan:
         xp, b = self.xp, self.b
         m = self.mrio
-        x = b.asarray(m.x)
+        x = self.base.x
         A = K.calc_A(b.asarray(m.Z), x)
         dA = np.zeros((m.n, row.cols.size))
         dA[row.rows, :] = row.dA
@@ -185,7 +193,7 @@ class Evaluator:
         onehot[np.arange(row.cols.size), row.cols] = 1.0
         A = A + xp.matmul(b.asarray(dA), b.asarray(onehot))
         try:
-            system = LeontiefSystem.from_eye_minus(b, b.eye_minus(A), x, nonnegative=bool(np.all(m.Z >= 0)))
+            system = LeontiefSystem.from_eye_minus(b, b.eye_minus(A), x, nonnegative=self.base.system.nonnegative)
         except (NonProductiveError, SingularSystemError) as exc:
             raise self._fail(row, type(exc), str(exc)) from None
         return _Plan(row, why, solves=self.mrio.n_countries, system=system)
@@ -210,9 +218,12 @@ class Evaluator:
             raise OptionError(f"unknown output(s) {bad}; choose from {OUTPUTS}")
         if "indices" in outputs and self.spec is None:
             outputs = tuple(o for o in outputs if o != "indices")
-        rows = [r.resolve(self.mrio) if isinstance(r, Scenario) else r for r in rows]
+        rows = [self.resolve(r) if isinstance(r, Scenario) else r for r in rows]
         plans = self.plan(rows)
-        base = self._outputs(self.base.flows()[None, ...], outputs)
+        key = tuple(outputs)
+        if key not in self._base_outputs:
+            self._base_outputs[key] = self._outputs(self.base.flows()[None, ...], outputs)
+        base = self._base_outputs[key]
         parts: list[dict] = []
         for start in range(0, len(plans), self.batch_size):
             chunk = plans[start : start + self.batch_size]

@@ -1,6 +1,6 @@
 """Scenarios: named, composable sets of changes to a table's named inputs.
 
-A :class:`Scenario` holds changes of five kinds (docs/method.md section 11):
+A :class:`Scenario` holds changes of five kinds (docs/method.md section 12):
 
 - ``intensity``: scale or set stressor intensities S = F diag(x)^-1, selected by
   stressor, country (or region of a grouping) and sector;
@@ -236,10 +236,12 @@ class Scenario:
         return self._with(Change("technology_sourcing", "share", share, sel))
 
     # -- against a table -------------------------------------------------------------
-    def resolve(self, mrio: MRIO, *, where: str = "") -> DesignRow:
+    def resolve(self, mrio: MRIO, *, where: str = "", x=None, nonnegative: bool | None = None) -> DesignRow:
         """The scenario as arrays against ``mrio`` (labels checked): a :class:`DesignRow`.
 
-        ``where`` prefixes error messages (the file the scenario comes from).
+        ``where`` prefixes error messages (the file the scenario comes from). ``x`` (the
+        table's gross output) and ``nonnegative`` (whether Z >= 0), when the caller knows
+        them, spare a pass over Z (the evaluator passes its base's).
 
         Raises
         ------
@@ -248,7 +250,7 @@ class Scenario:
         InvalidValueError
             A change that makes intensities, final demand or A negative.
         """
-        return _Resolver(mrio, self, where).row()
+        return _Resolver(mrio, self, where, x, nonnegative).row()
 
     def apply(self, mrio: MRIO) -> MRIO:
         """The changed table (host), for a from-scratch run: A' and S' as the scenario
@@ -319,8 +321,10 @@ class DesignRow:
 class _Resolver:
     """Turns a scenario's labelled changes into a DesignRow against one table."""
 
-    def __init__(self, mrio: MRIO, scenario: Scenario, where: str):
+    def __init__(self, mrio: MRIO, scenario: Scenario, where: str, x=None, nonnegative: bool | None = None):
         self.m = mrio
+        self.x = mrio.x if x is None else np.asarray(x)
+        self.nonnegative = nonnegative
         self.sc = scenario
         self.where = f"{where}: " if where else ""
         self._groups: Regions | None = None
@@ -381,7 +385,7 @@ class _Resolver:
     # -- the row ---------------------------------------------------------------------------
     def row(self) -> DesignRow:
         m = self.m
-        x = m.x
+        x = self.x
         self.inv = np.divide(1.0, x, out=np.zeros_like(x), where=x != 0)
         row = DesignRow(self.sc.name, where=self.where)
         S = None
@@ -473,7 +477,9 @@ class _Resolver:
         row.rows, row.cols, row.dA = rows[keep], cols[keep_c], (new - old)[np.ix_(keep, keep_c)]
         # Column sums of A' below 1 (A' >= 0) settle productivity at once; otherwise the evaluator checks.
         colsum = (m.Z[:, row.cols].sum(axis=0) * self.inv[row.cols]) + row.dA.sum(axis=0)
-        if bool(np.all(m.Z >= 0)):
+        if self.nonnegative is None:
+            self.nonnegative = bool(np.all(m.Z >= 0))
+        if self.nonnegative:
             if np.all(colsum < 1):
                 row.productive = True
             elif np.any(colsum >= 1) and np.all(new >= 0) and _column_sums_all_at_least_one(m, row, self.inv):
