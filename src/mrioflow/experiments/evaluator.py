@@ -20,6 +20,7 @@ Every path equals a from-scratch ``Engine.run`` of the changed table
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -121,9 +122,13 @@ class Evaluator:
         """Choose each row's path and check every changed A (productive, solvable) before
         any output is computed. Raises NonProductiveError/SingularSystemError naming the row."""
         plans = []
+        shared: dict[tuple, _Plan] = {}  # rows sharing a change to A (the same arrays) share its update
         for row in rows:
             if row.dA is not None:
-                plans.append(self._plan_technology(row))
+                key = (id(row.dA), id(row.rows), id(row.cols), id(row.dY))
+                if key not in shared:
+                    shared[key] = self._plan_technology(row)
+                plans.append(dataclasses.replace(shared[key], row=row))
             elif row.dY is not None:
                 plans.append(_Plan(row, "final demand", solves=int(np.unique(row.fd_columns // self._c).size)))
             else:
@@ -274,52 +279,57 @@ class Evaluator:
             S_batch = xp.broadcast_to(S0[None, ...], (B, *S0.shape))
         E = K.calc_E(S_batch, base.X, R)  # no solve
 
-        # Changes of output, dX: columns (n, m) with their row and consuming country.
-        dX_parts, slot_row, slot_consumer = [], [], []
-        fd = [i for i, p in enumerate(plans) if p.row.dY is not None and p.update is None and p.system is None]
-        if fd:  # every final-demand-only row of the batch in one solve
-            cons, vals = zip(*(plans[i].row.dYr(R, self._c) for i in fd), strict=True)
-            dX_parts.append(base.system.solve(b.asarray(np.concatenate(vals, axis=1))))
-            for i, c in zip(fd, cons, strict=True):
-                slot_row += [i] * c.size
-                slot_consumer += list(c)
+        # Changes of output, dX: columns (n, m); each slot (row, consumer) points at a column.
+        # Rows that share a change (the same arrays: the samples of one scenario) share its solves.
+        R_idx = np.arange(R)
+        dX_parts: list = []
+        width = 0
+        slots: list[tuple[int, int, int]] = []  # (row, consumer, column of dX)
+        done: dict[tuple, np.ndarray] = {}  # change -> its columns of dX
+        fd_new: list[tuple[tuple, np.ndarray, np.ndarray]] = []
+        for i, p in enumerate(plans):
+            row = p.row
+            if row.dY is None or p.update is not None or p.system is not None:
+                continue
+            key = ("fd", id(row.dY), id(row.fd_columns))
+            if key not in done:
+                cons, vals = row.dYr(R, self._c)
+                done[key] = np.stack([cons, width + np.arange(cons.size)])
+                fd_new.append((key, cons, vals))
+                width += cons.size
+            slots += [(i, int(c), int(col)) for c, col in done[key].T]
+        if fd_new:  # every final-demand change of the batch in one solve
+            dX_parts.append(base.system.solve(b.asarray(np.concatenate([v for _, _, v in fd_new], axis=1))))
         for i, p in enumerate(plans):
             if p.update is None and p.system is None:
                 continue
-            dX_parts.append(self._technology_dX(p))
-            slot_row += [i] * R
-            slot_consumer += list(range(R))
-        if not dX_parts:
+            key = ("A", id(p.row.dA), id(p.row.dY))
+            if key not in done:
+                dX_parts.append(self._technology_dX(p))
+                done[key] = np.stack([R_idx, width + R_idx])
+                width += R
+            slots += [(i, int(c), int(col)) for c, col in done[key].T]
+        if not slots:
             return E
-        dX = xp.concat(dX_parts, axis=1)  # (n, m)
-        slot_row_a = np.asarray(slot_row, dtype=np.int64)
-        # Flows of the change, for the base intensities in one product; rows with their own S one by one.
-        G = K.calc_E(S0, dX, R)  # (k, R, m)
-        G = xp.permute_dims(G, (2, 0, 1))  # (m, k, R)
-        mixed = sorted(set(own) & set(slot_row))
-        if mixed:
-            pieces = []
-            for i in mixed:
-                where = np.flatnonzero(slot_row_a == i)
-                Si = xp.take(S_batch, self._int([i]), axis=0)[0, ...]
-                pieces.append((where, K.calc_E(Si, xp.take(dX, self._int(where), axis=1), R)))
-            keep = np.ones(len(slot_row), dtype=bool)
-            for where, _ in pieces:
-                keep[where] = False
-            order = np.concatenate([np.flatnonzero(keep)] + [w for w, _ in pieces])
-            G = xp.concat(
-                [xp.take(G, self._int(np.flatnonzero(keep)), axis=0)]
-                + [xp.permute_dims(g, (2, 0, 1)) for _, g in pieces],
-                axis=0,
-            )
-            slot_row_a = slot_row_a[order]
-            slot_consumer = list(np.asarray(slot_consumer)[order])
-        # Gather the columns into (B, k, R, R): slot (row, consumer) -> its column or a zero one.
-        m = len(slot_row_a)
-        gather = np.full(B * R, m, dtype=np.int64)
-        gather[slot_row_a * R + np.asarray(slot_consumer, dtype=np.int64)] = np.arange(m)
+        dX = xp.concat(dX_parts, axis=1) if len(dX_parts) > 1 else dX_parts[0]  # (n, m)
         k = S0.shape[0]
-        ext = xp.concat([G, xp.zeros((1, k, R), dtype=G.dtype, device=b.device)], axis=0)
+        # Flows of the change for the base intensities, one product for all columns: (m, k, R).
+        pieces = [xp.permute_dims(K.calc_E(S0, dX, R), (2, 0, 1))]
+        entry = np.array([col for _, _, col in slots], dtype=np.int64)
+        rows_of = np.array([r for r, _, _ in slots], dtype=np.int64)
+        count = width
+        for i in sorted(set(own) & set(rows_of.tolist())):  # rows with their own intensities too
+            where = np.flatnonzero(rows_of == i)
+            Si = xp.take(S_batch, self._int([i]), axis=0)[0, ...]
+            Gi = K.calc_E(Si, xp.take(dX, self._int(entry[where]), axis=1), R)
+            pieces.append(xp.permute_dims(Gi, (2, 0, 1)))
+            entry[where] = count + np.arange(where.size)
+            count += where.size
+        pieces.append(xp.zeros((1, k, R), dtype=E.dtype, device=b.device))
+        ext = xp.concat(pieces, axis=0)
+        # Gather into (B, k, R, R): slot (row, consumer) -> its entry, or the zero one.
+        gather = np.full(B * R, count, dtype=np.int64)
+        gather[rows_of * R + np.array([c for _, c, _ in slots], dtype=np.int64)] = entry
         D = xp.reshape(xp.take(ext, self._int(gather), axis=0), (B, R, k, R))  # (B, consumer, k, producer)
         return E + xp.permute_dims(D, (0, 2, 3, 1))
 

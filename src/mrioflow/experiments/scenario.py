@@ -23,6 +23,7 @@ is a one-line LabelError listing the valid ones.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -345,9 +346,7 @@ class _Resolver:
     @property
     def groups(self) -> Regions:
         if self._groups is None:
-            from ..regions import bri
-
-            self._groups = bri() if self.sc.groups is None else as_regions(self.sc.groups)
+            self._groups = _bri() if self.sc.groups is None else as_regions(self.sc.groups)
         return self._groups
 
     def _countries(self, sel: dict, key: str, region_key: str) -> list[int]:
@@ -488,6 +487,14 @@ class _Resolver:
                     "the scenario makes A non-productive (every column sum of A' >= 1)",
                     NonProductiveError,
                 )
+
+
+@functools.cache
+def _bri() -> Regions:
+    """The built-in BRI grouping, read once (region selectors' default)."""
+    from ..regions import bri
+
+    return bri()
 
 
 def _column_sums_all_at_least_one(m: MRIO, row: DesignRow, inv) -> bool:
