@@ -662,6 +662,16 @@ def add_scenario_parser(sub) -> None:
     years = next(a for a in p._actions if a.dest == "years")
     years.required, years.help = False, "years to run (default: 2013)"
     p.add_argument("--groups", metavar="CSV", help="grouping of region selectors and indices (default: BRI)")
+    p.add_argument(
+        "--mc-samples",
+        dest="mc_samples",
+        type=int,
+        metavar="N",
+        help="also a Monte Carlo ensemble of N samples per scenario (uncertain intensities): P(change < 0) "
+        "by country and region",
+    )
+    p.add_argument("--mc-intensities", dest="mc_rsd", type=float, default=0.3, help="its intensities' rsd (0.3)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the ensemble (default: 0)")
     p.add_argument("-o", "--output", default="mrioflow-scenario", help="output folder (default: ./mrioflow-scenario)")
     p.set_defaults(handler=_scenario)
 
@@ -693,6 +703,7 @@ def _scenario(args) -> int:
         provenance=prov,
         overwrite=args.overwrite,
         log=log,
+        mc=None if not args.mc_samples else {"samples": args.mc_samples, "intensities": args.mc_rsd, "seed": args.seed},
     )
     _report_written(files, args.output)
     return 0

@@ -109,3 +109,16 @@ def test_non_productive(tmp_path, countries, groups):
                  f'buyer = "{countries[1]}"\nscale = 40\n')  # fmt: skip
     proc = run_cli("scenario", "--scenarios", path, "--groups", groups, "-o", tmp_path / "o", *SMALL)
     assert_one_line_error(proc, rf"{path}: scenario 'boom', key 'technology': the scenario makes A non-productive")
+
+
+def test_monte_carlo_on_the_scenarios(tmp_path, countries, groups):
+    path = _file(tmp_path, '[[scenario]]\nname = "cut"\n[[scenario.change]]\nkind = "intensity"\nstressor = "CH4"\n'
+                 'scale = 0.8\n')  # fmt: skip
+    out = tmp_path / "out"
+    proc = run_cli("scenario", "--scenarios", path, "--groups", groups, "-o", out, "--mc-samples", 8, *SMALL)
+    assert proc.returncode == 0, proc.stderr
+    p = pd.read_csv(out / "tables" / "scenario_mc_probability_region.csv")
+    assert list(p["region"]) == ["East", "West"] and (p["P(change < 0) cba"] == 1).all()
+    assert set(p["samples"]) == {8}
+    c = pd.read_csv(out / "tables" / "scenario_mc_probability_country.csv")
+    assert len(c) == len(countries) and "P(change < 0) GMI" in c

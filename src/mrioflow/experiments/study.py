@@ -22,6 +22,7 @@ from ..mrio import MRIO
 from ..regions import as_regions
 from .evaluator import ACCOUNTS, Evaluator, ExperimentResults
 from .scenario import Scenario
+from .uncertainty import scenario_montecarlo
 
 __all__ = ["run_scenarios"]
 
@@ -39,6 +40,7 @@ def run_scenarios(
     provenance: dict | None = None,
     overwrite: bool = False,
     log: Callable[[str], None] = lambda _: None,
+    mc: dict | None = None,
 ) -> list[Path]:
     """Evaluate ``scenarios`` on each year's table (``load(year)``) and publish ``out_dir``.
 
@@ -46,6 +48,8 @@ def run_scenarios(
     table before any of that year's outputs is computed; an error names ``where``
     (the scenario file), the scenario and the key. ``indices``: options of the indices
     (default: CH4 against VA over the grouping; none when the table lacks them).
+    ``mc``: keyword arguments of :func:`~mrioflow.experiments.uncertainty.scenario_montecarlo`
+    (samples, intensities, seed): P(change < 0) of each scenario by country and region.
     """
     from ..analysis.output import OutputFolder
 
@@ -57,6 +61,8 @@ def run_scenarios(
             options = _index_options(mrio, indices, log)
             ev = Evaluator(Engine(backend, dtype).prepare(mrio), indices=options)
             results[year] = ev.evaluate(rows)
+            if mc:
+                results[year].meta["mc"] = {row.name: scenario_montecarlo(ev, row, **mc) for row in rows}
             log(
                 f"{year}: "
                 + "; ".join(f"{n}: {p}" for n, p in zip(results[year].names, results[year].paths, strict=True))
@@ -114,7 +120,7 @@ def _write(out, results: dict[int, ExperimentResults], scenarios, provenance) ->
                 g.insert(0, "year", year)
                 g["unit"] = "index (dimensionless, -3 to 3 per country)"
                 add(f"scenario_gmi_{level}", g)
-            for i, sc in enumerate(["base", *res.names]):
+            for sc in ["base", *res.names]:
                 B = res.bmi(None if sc == "base" else sc)
                 dB = B - res.bmi(None)
                 long = B.stack().rename("BMI").reset_index()
@@ -123,7 +129,14 @@ def _write(out, results: dict[int, ExperimentResults], scenarios, provenance) ->
                 long.insert(0, "year", year)
                 long["unit"] = "index (dimensionless)"
                 add("scenario_bmi_region", long)
-                del i
+        for name, unc in res.meta.get("mc", {}).items():
+            stressor = res.mrio.stressors[res.spec.k] if res.spec is not None else res.mrio.stressors[0]
+            for level in ("country", "region") if res.spec is not None else ("country",):
+                p = unc.probability(stressor, level).add_prefix("P(change < 0) ").reset_index()
+                p.insert(0, "scenario", name)
+                p.insert(0, "year", year)
+                p["stressor"], p["samples"], p["intensities_rsd"] = stressor, unc.samples, unc.sigma
+                add(f"scenario_mc_probability_{level}", p)
     for name, parts in tables.items():
         out.table(name, pd.concat(parts, ignore_index=True))
 
