@@ -670,7 +670,9 @@ def add_scenario_parser(sub) -> None:
         help="also a Monte Carlo ensemble of N samples per scenario (uncertain intensities): P(change < 0) "
         "by country and region",
     )
-    p.add_argument("--mc-intensities", dest="mc_rsd", type=float, default=0.3, help="its intensities' rsd (0.3)")
+    p.add_argument(
+        "--mc-intensities", dest="mc_rsd", type=float, default=0.3, metavar="RSD", help="its intensities' rsd (0.3)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the ensemble (default: 0)")
     p.add_argument("-o", "--output", default="mrioflow-scenario", help="output folder (default: ./mrioflow-scenario)")
     p.set_defaults(handler=_scenario)
@@ -683,6 +685,8 @@ def _scenario(args) -> int:
     from .experiments.study import run_scenarios
 
     years = [check_year(year, "--years") for year in (args.years or [2013])]
+    if args.scheduler is not None:
+        raise OptionError("mrioflow scenario runs its years here, one after the other: --scheduler is not used")
     scenarios = load_scenarios(args.scenarios, groups=args.groups)  # a bad file fails before any work
     prov = _provenance(args, "scenario", years)
     prov["inputs"].append(file_record(args.scenarios, role="scenarios"))
@@ -703,6 +707,7 @@ def _scenario(args) -> int:
         provenance=prov,
         overwrite=args.overwrite,
         log=log,
+        stressors=args.stressor,
         mc=None if not args.mc_samples else {"samples": args.mc_samples, "intensities": args.mc_rsd, "seed": args.seed},
     )
     _report_written(files, args.output)

@@ -41,6 +41,7 @@ def run_scenarios(
     overwrite: bool = False,
     log: Callable[[str], None] = lambda _: None,
     mc: dict | None = None,
+    stressors: Sequence[str] | None = None,
 ) -> list[Path]:
     """Evaluate ``scenarios`` on each year's table (``load(year)``) and publish ``out_dir``.
 
@@ -50,6 +51,7 @@ def run_scenarios(
     (default: CH4 against VA over the grouping; none when the table lacks them).
     ``mc``: keyword arguments of :func:`~mrioflow.experiments.uncertainty.scenario_montecarlo`
     (samples, intensities, seed): P(change < 0) of each scenario by country and region.
+    ``stressors``: keep only these (default: every stressor of the table).
     """
     from ..analysis.output import OutputFolder
 
@@ -57,6 +59,8 @@ def run_scenarios(
         results: dict[int, ExperimentResults] = {}
         for year in years:
             mrio = load(year)
+            if stressors:
+                mrio = mrio.select_stressors(stressors)
             rows = [s.resolve(mrio, where=where) for s in scenarios]
             options = _index_options(mrio, indices, log)
             ev = Evaluator(Engine(backend, dtype).prepare(mrio), indices=options)
