@@ -11,6 +11,7 @@ from .aggregate import aggregate
 from .characterisation import characterise
 from .engine import Engine, Results
 from .ensembles import MonteCarloResults, SweepResults, montecarlo, sweep
+from .experiments import Scenario
 from .mrio import MRIO
 
 try:
@@ -26,6 +27,7 @@ __all__ = [
     "aggregate",
     "characterisation",
     "characterise",
+    "Scenario",
     "SweepResults",
     "montecarlo",
     "sweep",
