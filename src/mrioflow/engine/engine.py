@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from functools import cached_property
 
 from .. import kernels as K
+from ..errors import OptionError
 from ..mrio import MRIO
-from .backend import Backend, get_backend
+from .backend import PRECISIONS, Backend, get_backend
 from .results import Results
 from .system import LeontiefSystem
 
@@ -28,6 +29,12 @@ class Engine:
         Bytes a run may allocate beyond its inputs; a run estimated to need
         more is refused with a MemoryLimitError before it starts (default:
         the memory the device has available).
+    precision : {"double", "mixed"}
+        How (I - A) is factored. "double" (the default): in the working dtype. "mixed":
+        in float32, every solve (X, M, W, the checks) refined in float64 until its
+        backward error is at most 1e-15, with a fallback to the float64 LU when the
+        refinement stalls (docs/method.md, "Mixed precision"); needs dtype float64.
+        ``Results.precision`` records the accuracy of every solve and any fallback.
 
     Examples
     --------
@@ -38,17 +45,32 @@ class Engine:
     ['pba', 'cba', 'imports', 'exports', 'net']
     """
 
-    def __init__(self, backend: str | Backend = "auto", dtype: str | None = None, *, memory_limit: float | None = None):
+    def __init__(
+        self,
+        backend: str | Backend = "auto",
+        dtype: str | None = None,
+        *,
+        memory_limit: float | None = None,
+        precision: str = "double",
+    ):
         self.backend = get_backend(backend, dtype)
         self.memory_limit = memory_limit
+        check_precision(precision, self.backend)
+        self.precision = precision
 
     def __repr__(self) -> str:
-        return f"Engine({self.backend!r})"
+        extra = "" if self.precision == "double" else f", precision={self.precision!r}"
+        return f"Engine({self.backend!r}{extra})"
 
     def factor(self, mrio: MRIO, *, check: bool = True, consume: bool = False) -> LeontiefSystem:
         """Move Z to the device and factor (I - A) once; see LeontiefSystem.from_mrio."""
         return LeontiefSystem.from_mrio(
-            self.backend, mrio, check=check, consume=consume, memory_limit=self.memory_limit
+            self.backend,
+            mrio,
+            check=check,
+            consume=consume,
+            memory_limit=self.memory_limit,
+            precision=self.precision,
         )
 
     def prepare(self, mrio: MRIO, *, check: bool = True, consume: bool = False) -> PreparedTable:
@@ -116,6 +138,7 @@ class Engine:
             out["L"] = K.calc_L(system.lu, mrio.n, like=S)
             system.check_finite(out["L"], "forming L")
         Yr = table.Yr
+        accuracy = system.accuracy
         del system
         table._release_system()  # the n x n LU is not needed past here: the sector forms fit in its place
         if sector_flows:
@@ -127,7 +150,7 @@ class Engine:
         t0 = time.perf_counter()
         host = {name: b.to_host(a) for name, a in out.items()}
         timings["to_host"] = time.perf_counter() - t0
-        return Results(mrio=mrio, backend=b, timings=timings, **host)
+        return Results(mrio=mrio, backend=b, timings=timings, precision=accuracy, **host)
 
 
 class PreparedTable:
@@ -208,7 +231,7 @@ class PreparedTable:
     def W(self):
         k, n = self.S.shape
         B = self.backend.xp.reshape(K.split_by_country(self.S, self.R), (k * self.R, n))
-        return self.system.multipliers(B)
+        return self.system.multipliers(B, what="W = split(S) L")
 
     def _release_system(self) -> None:
         """Free the LU of (I - A) (n x n) when no more solves are needed (Engine.run);
@@ -219,3 +242,13 @@ class PreparedTable:
     def flows(self, S=None, X=None):
         """Embodied flows E (..., k, R, R) from intensities S and outputs X (default: the table's)."""
         return K.calc_E(self.S if S is None else S, self.X if X is None else X, self.R)
+
+
+def check_precision(precision: str, backend: Backend) -> None:
+    """Raise OptionError unless ``precision`` is known and fits the backend's dtype."""
+    if precision not in PRECISIONS:
+        raise OptionError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "mixed" and backend.dtype_name != "float64":
+        raise OptionError(
+            f"precision 'mixed' refines to float64 accuracy and needs dtype float64, got {backend.dtype_name!r}"
+        )

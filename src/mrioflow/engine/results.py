@@ -27,6 +27,9 @@ class Results:
     - ``L`` (n, n): only when ``keep_L=True``
 
     ``backend`` is the Backend the run used (``str(res.backend)`` describes it);
+    ``precision`` how its solves were made: ``{"precision": "double" | "mixed", "fallback":
+    None or why the mixed-precision LU fell back to float64, "solves": [one record per solve:
+    its name, right-hand sides, corrections, backward error reached, method]}``;
     :mod:`mrioflow.indices` computes on it by default.
 
     The methods return labelled pandas DataFrames.
@@ -43,6 +46,8 @@ class Results:
     L: np.ndarray | None = None
     backend: Backend | None = None
     timings: dict = field(default_factory=dict)
+    #: How the solves were made (``LeontiefSystem.accuracy``): precision, fallback, solves.
+    precision: dict | None = None
 
     # -- labels -----------------------------------------------------------------
     @property
