@@ -178,3 +178,54 @@ def test_precision_options_are_checked():
         mf.Engine("numpy", precision="half")
     with pytest.raises(OptionError, match="needs dtype float64"):
         mf.Engine("numpy", dtype="float32", precision="mixed")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_z_ensemble_in_mixed_precision_equals_double(backend):
+    """Each Z sample's float32 LU, refined: the same samples as the float64 path."""
+    world = mf.datasets.synthetic(2013, seed=5, n_countries=8)
+    perturb = {"Z": 0.2, "intensities": 0.1}
+    kw = dict(samples=3, perturb=perturb, seed=11, backend=backend, progress=False, batch_size=2)
+    double = mf.montecarlo(world, **kw)
+    mixed = mf.montecarlo(world, precision="mixed", **kw)
+    for name in ("pba", "cba", "net"):
+        _close(mixed.accounts[name], double.accounts[name], name)
+    _close(mixed.flows_mean, double.flows_mean, "flows_mean")
+    _close(mixed.flows_std, double.flows_std, "flows_std")
+    _assert_refined(mixed.nominal, solves={"X = L Yr"})
+
+
+def test_z_sample_solves_are_refined(monkeypatch):
+    """Every Z sample's LU is a MixedLU and its solves reach 1e-15."""
+    from mrioflow.engine import backend as backend_module
+
+    made: list = []
+    original = backend_module.MixedLU.__init__
+
+    def spy(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(backend_module.MixedLU, "__init__", spy)
+    world = mf.datasets.synthetic(2013, seed=5, n_countries=6)
+    mf.montecarlo(world, samples=2, perturb={"Z": 0.2}, backend="numpy", progress=False, precision="mixed")
+    assert len(made) == 2 + 1  # two samples, the nominal run (with Z the prepared table is not factored)
+    for lu in made:
+        assert lu.fallback is None
+        assert lu.records and all(r["backward_error"] <= 1e-15 for r in lu.records)
+
+
+def _small_world(year):
+    return mf.datasets.synthetic(year, seed=2, n_countries=6)
+
+
+def test_sweep_records_the_precision_of_each_year(tmp_path):
+    kw = dict(loader=_small_world, backend="numpy", progress=False)
+    res = mf.sweep([2013, 2014], precision="mixed", out_dir=tmp_path / "s", **kw)
+    again = mf.sweep([2013, 2014], precision="mixed", out_dir=tmp_path / "s", **kw)
+    double = mf.sweep([2013], **kw)
+    _close(res[2013].E, double[2013].E, "E")
+    for r in (res[2013], again[2014]):  # computed, and read back from the store
+        assert r.precision["precision"] == "mixed" and r.precision["fallback"] is None
+    with pytest.raises(OptionError, match="precision"):
+        mf.sweep([2013], precision="single", **kw)

@@ -121,8 +121,7 @@ class MixedLU(Factorization):
         self.fallback: str | None = None
         self._lu64: Factorization | None = None
         self._lock = threading.Lock()
-        self.norm_inf, self.norm_1 = _abs_sums(xp, M)
-        M32 = xp.astype(M, xp.float32)
+        M32, self.norm_inf, self.norm_1 = _float32_copy_and_norms(xp, M)
         try:
             self._lu32: Factorization | None = backend.lu_factor(M32, overwrite=True, check=True)
         except SingularSystemError as exc:
@@ -245,17 +244,22 @@ def _assemble(xp, parts: list, cols: list):
     return xp.take(xp.concat(parts, axis=1), xp.argsort(where), axis=1)
 
 
-def _abs_sums(xp, M, block: int = 1 << 22) -> tuple[float, float]:
-    """||M||_inf and ||M||_1 (largest row and column sums of |M|), a block of rows at a time."""
-    n = M.shape[0]
-    step = max(1, block // max(M.shape[1], 1))
-    rows = 0.0
-    columns = xp.zeros(M.shape[1], dtype=M.dtype, device=M.device)
+def _float32_copy_and_norms(xp, M, block: int = 1 << 16):
+    """M in float32, ||M||_inf and ||M||_1 (largest row and column sums of |M|), in one pass
+    over M a block of rows at a time (each block read once, while it is in cache)."""
+    n, m = M.shape
+    step = max(1, block // max(m, 1))
+    M32 = xp.empty((n, m), dtype=xp.float32, device=M.device)
+    rows = xp.zeros(n, dtype=M.dtype, device=M.device)
+    columns = xp.zeros(m, dtype=M.dtype, device=M.device)
     for i in range(0, n, step):
-        a = xp.abs(M[i : min(i + step, n), :])
-        rows = max(rows, float(xp.max(xp.sum(a, axis=1))))
+        j = min(i + step, n)
+        part = M[i:j, :]
+        M32[i:j, :] = xp.astype(part, xp.float32)
+        a = xp.abs(part)
+        rows[i:j] = xp.sum(a, axis=1)
         columns = columns + xp.sum(a, axis=0)
-    return rows, float(xp.max(columns))
+    return M32, float(xp.max(rows)), float(xp.max(columns))
 
 
 class Backend:
