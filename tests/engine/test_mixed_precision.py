@@ -229,3 +229,24 @@ def test_sweep_records_the_precision_of_each_year(tmp_path):
         assert r.precision["precision"] == "mixed" and r.precision["fallback"] is None
     with pytest.raises(OptionError, match="precision"):
         mf.sweep([2013], precision="single", **kw)
+
+
+def test_cli_precision_reaches_the_engine_and_the_provenance(tmp_path):
+    """--precision mixed on run, mc and sweep: provenance.json says how every solve was made."""
+    import json
+
+    from mrioflow.cli import main
+
+    common = ["--synthetic-countries", "6", "-q"]
+    assert main(["sweep", "--years", "2013", "--precision", "mixed", "-o", str(tmp_path / "s"), *common]) == 0
+    prov = json.loads((tmp_path / "s" / "provenance.json").read_text())
+    year = prov["precision by year"]["2013"]
+    assert year["precision"] == "mixed" and year["fallback to float64"] is None
+    assert year["refined solves"] >= 2 and 0 <= year["largest backward error"] <= 1e-15
+    assert main(["mc", "--samples", "2", "--precision", "mixed", "-o", str(tmp_path / "m"), *common]) == 0
+    prov = json.loads((tmp_path / "m" / "provenance.json").read_text())
+    assert prov["precision of the nominal run"]["precision"] == "mixed"
+    assert main(["run", "--years", "2013", "--precision", "mixed", "-o", str(tmp_path / "r"), *common]) == 0
+    prov = json.loads((tmp_path / "r" / "provenance.json").read_text())
+    assert prov["precision by year"]["2013"]["precision"] == "mixed"
+    assert main(["run", "--precision", "half", "-o", str(tmp_path / "x"), *common]) == 1

@@ -244,6 +244,19 @@ class PreparedTable:
         return K.calc_E(self.S if S is None else S, self.X if X is None else X, self.R)
 
 
+def precision_summary(accuracy: dict | None) -> dict:
+    """One line's worth of ``Results.precision`` for provenance records: the precision,
+    the fallback (or None), the solves and the largest backward error measured."""
+    accuracy = accuracy or {"precision": "double", "fallback": None, "solves": []}
+    errors = [s["backward_error"] for s in accuracy["solves"] if s.get("backward_error") is not None]
+    return {
+        "precision": accuracy["precision"],
+        "fallback to float64": accuracy["fallback"],
+        "refined solves": len(errors),
+        "largest backward error": max(errors) if errors else None,
+    }
+
+
 def check_precision(precision: str, backend: Backend) -> None:
     """Raise OptionError unless ``precision`` is known and fits the backend's dtype."""
     if precision not in PRECISIONS:
