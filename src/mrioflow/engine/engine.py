@@ -62,7 +62,9 @@ class Engine:
         extra = "" if self.precision == "double" else f", precision={self.precision!r}"
         return f"Engine({self.backend!r}{extra})"
 
-    def factor(self, mrio: MRIO, *, check: bool = True, consume: bool = False) -> LeontiefSystem:
+    def factor(
+        self, mrio: MRIO, *, check: bool = True, consume: bool = False, check_productive: bool = True
+    ) -> LeontiefSystem:
         """Move Z to the device and factor (I - A) once; see LeontiefSystem.from_mrio."""
         return LeontiefSystem.from_mrio(
             self.backend,
@@ -71,6 +73,7 @@ class Engine:
             consume=consume,
             memory_limit=self.memory_limit,
             precision=self.precision,
+            check_productive=check_productive,
         )
 
     def prepare(self, mrio: MRIO, *, check: bool = True, consume: bool = False) -> PreparedTable:
@@ -126,7 +129,8 @@ class Engine:
         timings: dict[str, float] = {}
 
         t0 = time.perf_counter()
-        table = self.prepare(mrio, consume=consume)
+        # Hawkins-Simon in the solve of X (a column of ones beside Yr), not in a solve of its own
+        table = PreparedTable(self, mrio, consume=consume, check_in_X=True)
         system = table.system
         b.synchronize()
         timings["factor"] = time.perf_counter() - t0
@@ -176,8 +180,14 @@ class PreparedTable:
         Factor (I - A) where ``mrio.Z`` lies, destroying it (see ``Engine.run``).
     """
 
-    def __init__(self, engine: Engine, mrio: MRIO, *, check: bool = True, consume: bool = False):
+    def __init__(
+        self, engine: Engine, mrio: MRIO, *, check: bool = True, consume: bool = False, check_in_X: bool = False
+    ):
         self.engine = engine
+        # check_in_X (Engine.run): the productivity check rides in the solve of X, or comes
+        # before the first other solve (M, W), instead of a one-column solve of its own
+        self._check_in_X = check_in_X
+        self._productivity_pending = False
         self.backend: Backend = engine.backend
         self.mrio = mrio
         self.R = mrio.n_countries
@@ -189,7 +199,18 @@ class PreparedTable:
 
     @cached_property
     def system(self) -> LeontiefSystem:
-        return self.engine.factor(self.mrio, check=self._check, consume=self._consume)
+        system = self.engine.factor(
+            self.mrio, check=self._check, consume=self._consume, check_productive=not self._check_in_X
+        )
+        self._productivity_pending = self._check_in_X and self._check and system.nonnegative
+        return system
+
+    def _checked_system(self) -> LeontiefSystem:
+        system = self.system
+        if self._productivity_pending:
+            system.check_productive()
+            self._productivity_pending = False
+        return system
 
     @property
     def x(self):
@@ -221,17 +242,20 @@ class PreparedTable:
 
     @cached_property
     def X(self):
-        return self.system.output(self.Yr)
+        system = self.system
+        X = system.output(self.Yr, check_productive=self._productivity_pending)
+        self._productivity_pending = False
+        return X
 
     @cached_property
     def M(self):
-        return self.system.multipliers(self.S)
+        return self._checked_system().multipliers(self.S)
 
     @cached_property
     def W(self):
         k, n = self.S.shape
         B = self.backend.xp.reshape(K.split_by_country(self.S, self.R), (k * self.R, n))
-        return self.system.multipliers(B, what="W = split(S) L")
+        return self._checked_system().multipliers(B, what="W = split(S) L")
 
     def _release_system(self) -> None:
         """Free the LU of (I - A) (n x n) when no more solves are needed (Engine.run);

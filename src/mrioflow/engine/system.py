@@ -107,6 +107,7 @@ class LeontiefSystem:
         consume: bool = False,
         memory_limit: float | None = None,
         precision: str = "double",
+        check_productive: bool = True,
     ) -> LeontiefSystem:
         """Move an MRIO's Z and x to the device and factor (I - A), memory checked first.
 
@@ -127,6 +128,8 @@ class LeontiefSystem:
         precision : {"double", "mixed"}
             "mixed": a float32 LU, every solve refined in float64 (see
             :class:`~mrioflow.engine.backend.MixedLU`).
+        check_productive : bool
+            False leaves the Hawkins-Simon check to the caller (see :meth:`from_arrays`).
 
         Raises
         ------
@@ -159,7 +162,16 @@ class LeontiefSystem:
         label = lambda i: f"{mrio.countries[i // S]}/{mrio.sectors[i % S]}"  # noqa: E731
         # A copy made on the way to the device is held by nobody else: it becomes A in place.
         own = consume or backend.copies_on_transfer or Z is not mrio.Z
-        return cls.from_arrays(backend, Z, x, check=check, consume_Z=own, label=label, precision=precision)
+        return cls.from_arrays(
+            backend,
+            Z,
+            x,
+            check=check,
+            consume_Z=own,
+            label=label,
+            precision=precision,
+            check_productive=check_productive,
+        )
 
     @classmethod
     def from_arrays(
