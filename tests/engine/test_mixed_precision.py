@@ -273,3 +273,36 @@ def test_cli_precision_reaches_the_engine_and_the_provenance(tmp_path):
     prov = json.loads((tmp_path / "r" / "provenance.json").read_text())
     assert prov["precision by year"]["2013"]["precision"] == "mixed"
     assert main(["run", "--precision", "half", "-o", str(tmp_path / "x"), *common]) == 1
+
+
+@pytest.mark.parametrize("delta", [0.3, 8e-8])  # refined; falls back while other threads refine
+def test_threads_sharing_one_mixed_factorisation(delta):
+    """Solves from several threads on one MixedLU (ensembles share a prepared table): each
+    gets its own answer, also when one of them falls back to float64 while the others
+    are refining against I - A (the fallback then factors a copy). On array-api-strict: its
+    dense solves are independent calls, while concurrent SciPy lu_solve calls on one LU are
+    the thread-safety defect another change fixes in _LapackLU.solve."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    b = get_backend("array_api_strict")
+    a = 1 - delta
+    M = np.array([[1.0, -a], [-a, 1.0]])  # kappa about 2 / delta
+    lu = b.lu_factor(b.asarray(M), precision="mixed")
+    rng = np.random.default_rng(1)
+    Bs = [rng.uniform(0.5, 2, (2, 4)) for _ in range(16)]
+    start = threading.Barrier(8)
+
+    def solve(B):
+        try:
+            start.wait(timeout=0.5)  # the first eight together
+        except threading.BrokenBarrierError:
+            pass
+        return b.to_host(lu.solve(b.asarray(B)))
+
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(solve, Bs))
+    for B, X in zip(Bs, got, strict=True):
+        np.testing.assert_allclose(M @ X, B, rtol=0, atol=1e-14 * np.abs(B).max() / delta)
+    assert (lu.fallback is None) == (delta == 0.3)
+    assert len(lu.records) == 16

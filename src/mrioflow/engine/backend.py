@@ -100,7 +100,8 @@ class MixedLU(Factorization):
 
     When the refinement stalls (a step that does not halve a column's backward error, or
     ``max_steps`` corrections) or the float32 LU is singular, M is factored in float64
-    (in place: no second n x n array) and that LU answers this and every later solve:
+    (in place, no second n x n array, unless solves of other threads are still refining
+    against it: then a copy) and that LU answers this and every later solve:
     :attr:`fallback` says why. :attr:`records` holds, per solve, the right-hand sides,
     the corrections made, the backward error reached and how it was solved.
 
@@ -121,6 +122,7 @@ class MixedLU(Factorization):
         self.fallback: str | None = None
         self._lu64: Factorization | None = None
         self._lock = threading.Lock()
+        self._refining = 0  # solves refining against M now (threads may share a factorisation)
         M32, self.norm_inf, self.norm_1 = _float32_copy_and_norms(xp, M)
         try:
             self._lu32: Factorization | None = backend.lu_factor(M32, overwrite=True, check=True)
@@ -128,24 +130,24 @@ class MixedLU(Factorization):
             self._lu32 = None
             self._fall_back(f"the float32 LU failed ({exc})")
 
-    def _fall_back(self, why: str) -> None:
-        """Factor M in float64 in place; it answers every solve from now on."""
+    def _fall_back(self, why: str, *, refining: int = 0) -> None:
+        """Factor M in float64 (in place when no other solve refines against it; ``refining``:
+        whether the caller does); it answers every solve from now on."""
         with self._lock:
             if self._lu64 is not None:
                 return
             self._lu32 = None
             self.fallback = why
-            self._lu64 = self._backend.lu_factor(self._M, overwrite=True, check=self._check)
-            self._M = None  # now the float64 LU's memory
+            M = self._M if self._refining <= refining else self._xp.asarray(self._M, copy=True)
+            self._lu64 = self._backend.lu_factor(M, overwrite=True, check=self._check)
+            self._M = None  # now the float64 LU's memory (or the others' to finish with)
 
-    def _solve32(self, B, transpose: bool):
+    def _solve32(self, lu32: Factorization, B, transpose: bool):
         """fl32(M)^-1 B in float64, B scaled column by column into float32's range."""
         xp = self._xp
         scale = xp.max(xp.abs(B), axis=0)
         scale = xp.where(scale > 0, scale, xp.ones_like(scale))
         B32 = xp.astype(B / scale, xp.float32)
-        lu32 = self._lu32
-        assert lu32 is not None
         return xp.astype(lu32.solve(B32, transpose=transpose), xp.float64) * scale
 
     def solve(self, B, *, transpose: bool = False):
@@ -156,11 +158,18 @@ class MixedLU(Factorization):
         m = B.shape[1]
         record: dict[str, Any] = {"rhs": m, "transpose": transpose}
         X = None
-        if self._lu64 is None and self._lu32 is not None:
+        with self._lock:
+            M, lu32 = self._M, self._lu32
+            if self._lu64 is None and lu32 is not None:
+                self._refining += 1
+        if self._lu64 is None and lu32 is not None:
             try:
-                X = self._refine(B, transpose, record)
+                X = self._refine(M, lu32, B, transpose, record)
             except SingularSystemError as exc:  # a float32 solve (array-api-strict: no LU) failed
-                self._fall_back(f"the float32 solve failed ({exc})")
+                self._fall_back(f"the float32 solve failed ({exc})", refining=1)
+            finally:
+                with self._lock:
+                    self._refining -= 1
         if X is None:
             X = self._solve64(B, transpose, record)
         self.records.append(record)
@@ -172,14 +181,13 @@ class MixedLU(Factorization):
         record.update(method="float64 LU (fallback)", corrections=0, backward_error=None)
         return lu64.solve(B, transpose=transpose)
 
-    def _refine(self, B, transpose: bool, record: dict):
+    def _refine(self, M, lu32: Factorization, B, transpose: bool, record: dict):
         xp = self._xp
-        M = self._M
         Mop = xp.matrix_transpose(M) if transpose else M
         anorm = self.norm_1 if transpose else self.norm_inf
         m = B.shape[1]
         bnorm = xp.max(xp.abs(B), axis=0)
-        X = self._solve32(B, transpose)
+        X = self._solve32(lu32, B, transpose)
         cols = None  # the columns of B still refined (None: all of them, in order)
         done_X: list = []
         done_cols: list = []
@@ -212,14 +220,15 @@ class MixedLU(Factorization):
                 self._fall_back(
                     f"the float64 refinement of the float32 LU stalled at a backward error of {top:.3g} "
                     f"after {step} correction(s) (target {self.tol:.0e}): (I - A) is too badly conditioned "
-                    "for a float32 LU"
+                    "for a float32 LU",
+                    refining=1,
                 )
                 done_X.append(self._solve64(B, transpose, {}))
                 done_cols.append(cols)
                 record.update(method="float64 LU (fallback)", corrections=step, backward_error=None)
                 return _assemble(xp, done_X, done_cols)
             previous = eta
-            X = X + self._solve32(R, transpose)
+            X = X + self._solve32(lu32, R, transpose)
             step += 1
         record.update(method="float32 LU + float64 refinement", corrections=step, backward_error=worst)
         return _assemble(xp, done_X, done_cols)
