@@ -56,6 +56,12 @@ SATELLITE_HELP = (
 )
 
 
+PRECISION_HELP = (
+    "double (default): the LU in float64; mixed: the LU in float32, every solve refined in float64 "
+    "to a backward error of 1e-15 (float64 accuracy), falling back to the float64 LU when it stalls"
+)
+
+
 def add_run_parser(sub) -> None:
     p = sub.add_parser(
         "run",
@@ -129,6 +135,7 @@ def add_run_parser(sub) -> None:
     run.add_argument(
         "--backend", metavar="NAME", help="auto (default: cupy if a GPU is usable), numpy, cupy, array_api_strict"
     )
+    run.add_argument("--precision", metavar="NAME", help=PRECISION_HELP)
     run.add_argument(
         "-o",
         "--output",
@@ -225,6 +232,7 @@ def _add_data_options(p, *, years: bool) -> None:
     run = p.add_argument_group("running")
     run.add_argument("--backend", default="auto", help="auto (default), numpy, cupy, array_api_strict")
     run.add_argument("--dtype", default="float64", help="float64 (default) or float32")
+    run.add_argument("--precision", default="double", choices=["double", "mixed"], help=PRECISION_HELP)
     run.add_argument(
         "--scheduler",
         metavar="NAME|ADDRESS",
@@ -413,6 +421,7 @@ def _mc(args) -> int:
         yes=args.yes,
         provenance=prov,
         overwrite=args.overwrite,
+        precision=args.precision,
     )
     _report_written(files, args.output)
     if mrio.synthetic:
@@ -455,6 +464,7 @@ def _sweep(args) -> int:
         progress=not args.quiet,
         provenance=prov,
         overwrite=args.overwrite,
+        precision=args.precision,
     )
     _report_written(files, args.output)
     return 0
@@ -510,6 +520,13 @@ def add_bench_parser(sub) -> None:
         help="ladder backend (default: numpy)",
     )
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    p.add_argument(
+        "--precision",
+        default="double",
+        choices=["double", "mixed", "both"],
+        help="ladder: the LU in float64 (double, default), float32 refined to float64 (mixed), "
+        "or both side by side in one worker, with a Z-perturbed sample and the ratios",
+    )
     p.add_argument(
         "--in-place",
         dest="in_place",
@@ -582,6 +599,7 @@ def _bench(args) -> int:
         dtype=args.dtype,
         in_place=args.in_place,
         memory_limit=args.memory_limit * 1e9 if args.memory_limit else None,
+        precision=args.precision,
     )
     if args.samples or args.quick:
         options["samples"] = args.samples or 4

@@ -199,3 +199,21 @@ def test_in_place_ladder_runs_only_the_year():
     ladder = run_ladder(["8x10x2"], repeat=1, in_place=True, peak_n=64, progress=False)
     size = ladder["sizes"][0]
     assert set(size["operations"]) == {"year"} and ladder["in_place"]
+
+
+def test_ladder_precision_both_times_float64_and_mixed_side_by_side():
+    """`--precision both`: every operation in both precisions in one worker, a Z sample
+    in each, and the ratios table (no time asserted, only that each was measured)."""
+    from mrioflow.bench.ladder import format_ladder, run_ladder
+
+    ladder = run_ladder(["6x10x2"], repeat=1, samples=2, peak_n=64, progress=False, precision="both")
+    assert ladder["precisions"] == ["double", "mixed"]
+    ops = ladder["sizes"][0]["operations"]
+    for name in ("year", "lu", "solve", "z_sample"):
+        for op in (name, f"{name} (mixed)"):
+            assert ops[op]["min_s"] > 0 and len(ops[op]["runs"]) == 1, op
+    assert "montecarlo" in ops and "montecarlo (mixed)" not in ops
+    text = "\n".join(format_ladder(ladder))
+    assert "| Z sample mixed / LU float64 |" in text and "| 6x10x2 | 60 |" in text
+    with pytest.raises(mf.errors.OptionError, match="precision must be double, mixed or both"):
+        run_ladder(["6x10x2"], precision="single", progress=False)

@@ -27,6 +27,7 @@ import pandas as pd
 from .. import indices as ix
 from .. import regions as rg
 from ..engine import Engine, Results
+from ..engine.engine import precision_summary
 from ..errors import LabelError, ReaderError
 from ..kernels import indices as K
 from . import provenance as prov
@@ -428,7 +429,7 @@ def run(
     t0 = time.perf_counter()
     regions = rg.from_csv(settings.groups, group_column=settings.group_column) if settings.groups else rg.bri()
     loaders = list(_tables(settings, regions))  # every data source recognised before anything runs
-    engine = Engine(backend=settings.backend)
+    engine = Engine(backend=settings.backend, precision=settings.precision)
     timings["setup"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     inputs = _provenance_inputs(settings)
@@ -446,6 +447,7 @@ def _run(settings, regions, loaders, engine, out, inputs, argv, progress, log, t
 
     steps = 3 * len(loaders) + 2
     results: list[YearResult] = []
+    precisions: dict[str, dict] = {}
     with tqdm(total=steps, desc="mrioflow run", unit="step", disable=not progress, file=sys.stderr) as bar:
         for year, load in loaders:
             label = year if year is not None else "table"
@@ -465,6 +467,9 @@ def _run(settings, regions, loaders, engine, out, inputs, argv, progress, log, t
             t0 = time.perf_counter()
             res = engine.run(mrio, stressors=[settings.stressor, settings.value_added])
             t_run = time.perf_counter() - t0
+            precisions[str(year)] = precision_summary(res.precision)
+            if res.precision and res.precision["fallback"]:
+                log(f"warning ({year}): mixed precision fell back to the float64 LU: {res.precision['fallback']}")
             bar.update()
 
             bar.set_description(f"{year}: indices and tables")
@@ -525,6 +530,7 @@ def _run(settings, regions, loaders, engine, out, inputs, argv, progress, log, t
                 },
                 "backend": f"{engine.backend.name} ({engine.backend.describe()})",
                 "backend choice": engine.backend.reason,
+                "precision by year": precisions,
                 "table meta": {str(r.year): r.meta for r in results},
             }
         )

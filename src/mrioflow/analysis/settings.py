@@ -15,6 +15,7 @@ underscores or hyphens::
     norm_set = "all"
     norm_sign = "signed"
     backend = "auto"
+    precision = "double"            # or "mixed": a float32 LU refined to float64 accuracy
     output = "results"
 
     [run.options]                   # options of the reader, e.g. Eora26's
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._checks import check_seed, check_year
-from ..engine.backend import BACKEND_NAMES
+from ..engine.backend import BACKEND_NAMES, PRECISIONS
 from ..errors import MissingDataError, OptionError, ReaderError
 from ..indices import NORM_SETS
 from ..io import registry
@@ -127,6 +128,7 @@ class Settings:
     norm_sign: str = "signed"
     norm_quantiles: tuple[float, float] = (0.0, 1.0)
     backend: str = "auto"
+    precision: str = "double"
     output: str = "mrioflow-output"
     seed: int | None = None
     price: str | None = None
@@ -220,6 +222,7 @@ class Settings:
         for name in ("stressor", "value_added"):
             check_file_name(name, getattr(self, name))
         check_option("backend", self.backend, BACKEND_NAMES)
+        check_option("precision", self.precision, PRECISIONS)
         if self.price is not None:
             check_option("price", self.price, PRICES)
         if self.format is not None:

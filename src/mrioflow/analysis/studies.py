@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import io as mio
+from ..engine.engine import precision_summary
 from ..ensembles import check_scheduler, montecarlo, sweep
 from ..errors import LabelError, OptionError, ReaderError
 from ..mrio import MRIO
@@ -110,6 +111,7 @@ def run_montecarlo(
     provenance: dict | None = None,
     overwrite: bool = False,
     yes: bool = False,
+    precision: str = "double",
 ) -> list[Path]:
     """Run an ensemble (batches kept beside ``out_dir``, in ``{out_dir}.batches``, for
     resuming) and publish ``out_dir`` whole when done (``provenance.json`` included), with
@@ -133,7 +135,10 @@ def run_montecarlo(
             progress=progress,
             indices=indices,
             yes=yes,
+            precision=precision,
         )
+        if provenance is not None:
+            provenance["precision of the nominal run"] = precision_summary(res.nominal.precision)
         _write_montecarlo(out, res, samples, indices, provenance)
     return out.written
 
@@ -222,6 +227,7 @@ def run_sweep(
     progress: bool = True,
     provenance: dict | None = None,
     overwrite: bool = False,
+    precision: str = "double",
 ) -> list[Path]:
     """Run the engine for every year (one task each, kept beside ``out_dir``, in
     ``{out_dir}.years``, for resuming) and publish ``out_dir`` whole when done
@@ -238,7 +244,10 @@ def run_sweep(
             scheduler=scheduler,
             out_dir=store_folder(out_dir, "years"),
             progress=progress,
+            precision=precision,
         )
+        if provenance is not None:
+            provenance["precision by year"] = {str(y): precision_summary(res[y].precision) for y in res.years}
         first = res[res.years[0]].mrio
         figures = []
         for s in res[res.years[0]].stressors:

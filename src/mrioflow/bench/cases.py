@@ -25,6 +25,7 @@ def ladder_case(
     in_place: bool = False,
     memory_limit: float | None = None,
     quick: bool = False,
+    precision: str = "double",
     **_,
 ) -> dict:
     """The hardware benchmark: LU, multi-right-hand-side solve, a full year and a Monte Carlo batch over a
@@ -40,6 +41,7 @@ def ladder_case(
         in_place=in_place,
         memory_limit=memory_limit,
         peak_n=1024 if quick else 2048,
+        precision=precision,
     )
 
 

@@ -36,6 +36,9 @@ The JSON record (:data:`SCHEMA`, written by ``mrioflow bench --json``)::
          "peak": {"operation": "matmul", "n": int, "min_s", "median_s", "gflops"},
          "sizes": [{"name": str, "shape": [R, S, C], "n": int,
                     "skipped": null or reason, "memory_estimate_bytes": int,
+                    (with precision "both": "precisions": ["double", "mixed"] on the ladder,
+                    and operations "year (mixed)", "lu (mixed)", "solve (mixed)",
+                    "z_sample", "z_sample (mixed)" beside the float64 ones)
                     "generate_s": float, "inputs_nxn": float, "peak_memory_nxn": float (the year's),
                     "operations": {NAME: {"flops": float or null, "min_s", "median_s",
                                           "runs": [s, ...], "gflops": float or null,
@@ -124,68 +127,130 @@ def measure_peak(backend: str = "numpy", dtype: str = "float64", *, n: int = 204
     return {"operation": "matmul", "n": n, **t, "gflops": 2 * n**3 / t["min_s"] / 1e9}
 
 
+def _op(name: str, precision: str) -> str:
+    """An operation's name in the record: "year", or "year (mixed)" for another precision."""
+    return name if precision == "double" else f"{name} ({precision})"
+
+
 def _worker(spec: dict) -> dict:
     """Runs in a fresh process: one size, every operation (see the module docstring)."""
     import mrioflow as mf
 
-    from ..engine.system import LeontiefSystem
-    from ..kernels import calc_by_country
     from .harness import reset_rss_peak, rss_now, rss_peak
 
-    eng = mf.Engine(spec["backend"], spec["dtype"])
-    b = eng.backend
-    eng.run(mf.datasets.synthetic(2013, n_countries=2))  # imports and first-call costs, before the baseline
+    precisions = spec.get("precisions") or ["double"]
+    engines = {p: mf.Engine(spec["backend"], spec["dtype"], precision=p) for p in precisions}
+    b = engines[precisions[0]].backend
+    for eng in engines.values():  # imports and first-call costs, before the baseline
+        eng.run(mf.datasets.synthetic(2013, n_countries=2))
     base = rss_now()
     t0 = time.perf_counter()
     world = mf.datasets.synthetic(2013, shape=tuple(spec["shape"]))
     out = {"generate_s": time.perf_counter() - t0}
-    n, R, nn = world.n, world.n_countries, 8 * world.n**2
+    n, nn = world.n, 8 * world.n**2
     reset_rss_peak()
     out["inputs_nxn"] = (rss_now() - base) / nn
-    peak, repeat, ops = spec["peak_gflops"], spec["repeat"], {}
-    warm = n < _NO_WARM_UP_N
+    ops: dict = {}
 
     def memory(op):  # the operation's own peak, inputs included; reset for the next one
         ops[op]["peak_memory_nxn"] = (rss_peak() - base) / nn
         reset_rss_peak()
 
-    k = len(world.stressors)
-    year_flops = 2 / 3 * n**3 + 2 * n**2 * (R + k + 1)
-    if spec["in_place"]:  # one year, Z consumed: nothing to repeat
-        t0 = time.perf_counter()
-        eng.run(world, consume=True)
-        b.synchronize()
-        s = time.perf_counter() - t0
-        ops["year"] = _rate({"min_s": s, "median_s": s, "runs": [s]}, year_flops, peak)
-        memory("year")
-    else:
-        if warm:  # the warm-up is the process's first run: its peak is the year's memory (a later run
-            eng.run(world)  # also counts the free blocks the allocator kept from the run before)
+    if spec["in_place"]:  # one year per precision, Z consumed: nothing to repeat
+        year_flops = 2 / 3 * n**3 + 2 * n**2 * (world.n_countries + len(world.stressors) + 1)
+        for k, p in enumerate(precisions):
+            if k:  # the table was consumed: a fresh one
+                world = mf.datasets.synthetic(2013, shape=tuple(spec["shape"]))
+                reset_rss_peak()
+            t0 = time.perf_counter()
+            engines[p].run(world, consume=True)
             b.synchronize()
-            first_peak = (rss_peak() - base) / nn
-        year = _timed(lambda: eng.run(world), repeat=repeat, sync=b.synchronize, warm_up=False)
-        ops["year"] = _rate(year, year_flops, peak)
-        memory("year")
-        if warm:
-            ops["year"]["peak_memory_nxn"] = first_peak
-        x = b.asarray(world.x)
-        Yr = calc_by_country(b.asarray(world.Y), R)
+            s = time.perf_counter() - t0
+            ops[_op("year", p)] = _rate({"min_s": s, "median_s": s, "runs": [s]}, year_flops, spec["peak_gflops"])
+            memory(_op("year", p))
+        out["peak_memory_nxn"] = ops[_op("year", precisions[0])]["peak_memory_nxn"]
+        out["operations"] = ops
+        return out
+    _time_operations(spec, world, engines, ops, memory, base, nn)
+    out["peak_memory_nxn"] = ops[_op("year", precisions[0])]["peak_memory_nxn"]
+    out["operations"] = ops
+    return out
 
-        held = {}
 
-        def fresh_system():  # I - A and its LU, in a new n x n array (the previous one freed first)
-            held.pop("system", None)
-            Z = b.asarray(world.Z)
-            Z = Z * 1.0 if Z is world.Z else Z  # a private copy either way
-            held["system"] = LeontiefSystem.from_arrays(b, Z, x, check=False, consume_Z=True)
+def _time_operations(spec, world, engines, ops, memory, base, nn) -> None:
+    """year, lu, solve (and z_sample with several precisions), the precisions alternating
+    round by round so that a change of the machine's load hits them alike; montecarlo."""
+    import mrioflow as mf
 
-        lu = _timed(fresh_system, repeat=repeat, sync=b.synchronize, warm_up=warm)
-        ops["lu"] = _rate(lu, 2 / 3 * n**3, peak)
-        memory("lu")
-        system = held.pop("system")  # the last one timed
-        ops["solve"] = _rate(_timed(lambda: system.lu.solve(Yr), repeat=repeat, sync=b.synchronize), 2 * n**2 * R, peak)
-        memory("solve")
+    from ..engine.system import LeontiefSystem
+    from ..kernels import calc_by_country
+    from .harness import reset_rss_peak, rss_peak
+
+    precisions = list(engines)
+    b = engines[precisions[0]].backend
+    n, R, k = world.n, world.n_countries, len(world.stressors)
+    peak, repeat = spec["peak_gflops"], spec["repeat"]
+    warm = n < _NO_WARM_UP_N
+    rounds = repeat + warm
+
+    def alternate(name, calls, first_memory: bool = True):
+        """Each call once per round, in turn; the first round is a warm-up where ``warm``
+        (the first call's peak memory is the operation's: the process's first run of it)."""
+        runs: dict = {p: [] for p in calls}
+        for r in range(rounds):
+            for p, call in calls.items():
+                if r == 0:
+                    reset_rss_peak()
+                t0 = time.perf_counter()
+                own = call()  # a call may time itself (leaving out its untimed set-up)
+                b.synchronize()
+                if r >= rounds - repeat:
+                    runs[p].append(own if isinstance(own, float) else time.perf_counter() - t0)
+                if r == 0 and first_memory:
+                    ops.setdefault(_op(name, p), {})["first_peak"] = (rss_peak() - base) / nn
+        out = {}
+        for p, times in runs.items():
+            ordered = sorted(times)
+            out[p] = {"min_s": ordered[0], "median_s": ordered[len(ordered) // 2], "runs": times}
+        return out
+
+    def record(name, p, timing, flops):
+        first = ops.get(_op(name, p), {}).get("first_peak")
+        ops[_op(name, p)] = _rate(timing, flops, peak)
+        ops[_op(name, p)]["peak_memory_nxn"] = first
+
+    year_flops = 2 / 3 * n**3 + 2 * n**2 * (R + k + 1)
+    years = alternate("year", {p: (lambda e=e: e.run(world) and None) for p, e in engines.items()})
+    for p, t in years.items():
+        record("year", p, t, year_flops)
+    x = b.asarray(world.x)
+    Yr = calc_by_country(b.asarray(world.Y), R)
+    held: dict = {}
+
+    def fresh_system(p):  # I - A and its LU, in a new n x n array (the previous one freed first)
+        held.pop("system", None)
+        Z = b.asarray(world.Z)
+        Z = Z * 1.0 if Z is world.Z else Z  # a private copy either way
+        held["system"] = LeontiefSystem.from_arrays(b, Z, x, check=False, consume_Z=True, precision=p)
+
+    lus = alternate("lu", {p: (lambda p=p: fresh_system(p)) for p in precisions})
+    solves = {}
+    for p in precisions:  # each precision's solve on a system of its own (the last LU is the last's)
+        if held.get("system") is None or held["system"].precision != p:
+            fresh_system(p)
+        system = held["system"]
+        reset_rss_peak()
+        solves[p] = _timed(lambda s=system: s.lu.solve(Yr), repeat=repeat, sync=b.synchronize)
+        ops.setdefault(_op("solve", p), {})["first_peak"] = (rss_peak() - base) / nn
+        held.pop("system")
         del system
+    for p in precisions:
+        record("lu", p, lus[p], 2 / 3 * n**3)
+        record("solve", p, solves[p], 2 * n**2 * R)
+    reset_rss_peak()
+    if len(precisions) > 1 or precisions != ["double"]:
+        _time_z_samples(world, b, precisions, alternate, record)
+    if "double" in precisions:
         samples = spec["samples"]
         t0 = time.perf_counter()
         mf.montecarlo(
@@ -211,17 +276,42 @@ def _worker(spec: dict) -> dict:
             "samples_per_s": samples / batch if batch > 0 else None,
         }
         memory("montecarlo")
-    out["peak_memory_nxn"] = ops["year"]["peak_memory_nxn"]
-    out["operations"] = ops
-    return out
 
 
-def memory_estimate(n: int, m: int, *, in_place: bool) -> int:
+def _time_z_samples(world, b, precisions, alternate, record) -> None:
+    """``z_sample``: one Z-perturbed Monte Carlo sample (rsd 0.1; its draws, I - A, the LU,
+    X and the flows), each precision's in turn, after the ensemble's set-up (untimed)."""
+    from ..ensembles.ensemble import _BatchRunner, _expand_rsd, draw_threads
+
+    sigmas = {"Z": _expand_rsd("Z", 0.1, world)}
+    threads = draw_threads(b, world, sigmas)
+    runners = {p: _BatchRunner(world, sigmas, 1_000, 1, 0, b, None, threads, precision=p) for p in precisions}
+    count = {p: 0 for p in precisions}
+
+    def sample(p) -> float:
+        runner = runners[p]
+        runner._prepare()  # untimed: the ensemble's set-up
+        b.synchronize()
+        t0 = time.perf_counter()
+        runner(count[p])
+        b.synchronize()
+        seconds = time.perf_counter() - t0
+        count[p] += 1
+        runner.release()  # its n x n work array: one precision's at a time
+        return seconds
+
+    for p, t in alternate("z_sample", {p: (lambda p=p: sample(p)) for p in precisions}).items():
+        record("z_sample", p, t, None)
+
+
+def memory_estimate(n: int, m: int, *, in_place: bool, mixed: bool = False) -> int:
     """Bytes a worker needs for n sectors and m final-demand columns: n x n float64
-    arrays (``_WORKER_MATRICES``) and, unless in place, a Monte Carlo batch."""
+    arrays (``_WORKER_MATRICES``, plus a float32 factor in mixed precision) and, unless
+    in place, a Monte Carlo batch."""
+    factor32 = 0.5 if mixed else 0.0
     if in_place:
-        return int(_IN_PLACE_MATRICES * 8 * n * n)
-    return int(_WORKER_MATRICES * 8 * n * n + _MC_ARRAYS_PER_SAMPLE * _MC_BATCH * 8 * n * m)
+        return int((_IN_PLACE_MATRICES + factor32) * 8 * n * n)
+    return int((_WORKER_MATRICES + factor32) * 8 * n * n + _MC_ARRAYS_PER_SAMPLE * _MC_BATCH * 8 * n * m)
 
 
 def run_ladder(
@@ -236,6 +326,7 @@ def run_ladder(
     peak_n: int = 2048,
     progress: bool = True,
     timeout: float | None = None,
+    precision: str = "double",
 ) -> dict:
     """Time every size in its own worker process; see the module docstring.
 
@@ -256,7 +347,16 @@ def run_ladder(
         size estimated above it is skipped with the reason.
     peak_n : int
         Size of the matrix product that measures the device's peak.
+    precision : {"double", "mixed", "both"}
+        ``Engine(precision=)`` of the timed operations; "both" times each operation
+        in float64 and in mixed precision in one worker, alternating round by round
+        (operations "year" and "year (mixed)", ...), and adds ``z_sample``: one
+        Z-perturbed Monte Carlo sample (the final-demand ``montecarlo`` is timed in
+        float64 only).
     """
+    if precision not in ("double", "mixed", "both"):
+        raise OptionError(f"precision must be double, mixed or both, got {precision!r}")
+    precisions = ["double", "mixed"] if precision == "both" else [precision]
     from ..engine.backend import get_backend
 
     parsed = [parse_size(s) for s in sizes]
@@ -269,12 +369,13 @@ def run_ladder(
         "dtype": dtype,
         "repeat": repeat,
         "in_place": in_place,
+        "precisions": precisions,
         "peak": peak,
         "sizes": [],
     }
     for name, shape in parsed:
         n, m = shape[0] * shape[1], shape[0] * shape[2]
-        need = memory_estimate(n, m, in_place=in_place)
+        need = memory_estimate(n, m, in_place=in_place, mixed="mixed" in precisions)
         entry = {"name": name, "shape": list(shape), "n": n, "memory_estimate_bytes": need, "skipped": None}
         if need > limit:
             hint = "" if in_place else "; --in-place needs " + f"{memory_estimate(n, m, in_place=True) / 1e9:.3g} GB"
@@ -290,6 +391,7 @@ def run_ladder(
                 "samples": samples,
                 "in_place": in_place,
                 "peak_gflops": peak["gflops"],
+                "precisions": precisions,
             }
             entry.update(_run_worker(spec, timeout))
         if progress and entry["skipped"]:
@@ -334,8 +436,38 @@ def format_ladder(ladder: dict) -> list[str]:
             share = f"{t['fraction_of_peak']:.2f}" if t.get("fraction_of_peak") else ""
             lines.append(
                 f"| {size['name']} | {size['n']:,} | {op} | {t['min_s']:.4g} | {t['median_s']:.4g} | "
-                f"{rate} | {share} | {t['peak_memory_nxn']:.2f} |"
+                f"{rate} | {share} | {_memory(t.get('peak_memory_nxn'))} |"
             )
+    if "mixed" in ladder.get("precisions", []) and "double" in ladder.get("precisions", []):
+        lines += ["", *format_precision_ratios(ladder)]
+    return lines
+
+
+def _memory(nxn) -> str:
+    return "" if nxn is None else f"{nxn:.2f}"
+
+
+def format_precision_ratios(ladder: dict) -> list[str]:
+    """Markdown lines: mixed precision against float64, measured in the same worker."""
+    lines = [
+        "Mixed precision against float64 (min times of the same worker, alternating round by round):",
+        "",
+        "| size | n | year mixed / year float64 | LU mixed / LU float64 | solve mixed / solve float64 "
+        "| Z sample mixed / LU float64 | Z sample float64 / LU float64 |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for size in ladder["sizes"]:
+        ops = size.get("operations") or {}
+
+        def ratio(a: str, b: str, ops=ops) -> str:
+            return f"{ops[a]['min_s'] / ops[b]['min_s']:.3f}" if a in ops and b in ops else ""
+
+        if size.get("skipped"):
+            continue
+        lines.append(
+            f"| {size['name']} | {size['n']:,} | {ratio('year (mixed)', 'year')} | {ratio('lu (mixed)', 'lu')} | "
+            f"{ratio('solve (mixed)', 'solve')} | {ratio('z_sample (mixed)', 'lu')} | {ratio('z_sample', 'lu')} |"
+        )
     return lines
 
 

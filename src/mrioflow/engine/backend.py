@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -22,6 +23,9 @@ from ..kernels import calc_A
 
 BACKEND_NAMES = ("numpy", "cupy", "array_api_strict", "auto")
 DTYPES = ("float64", "float32")
+#: How (I - A) is factored: "double" in the working dtype, "mixed" in float32 with every
+#: solve refined in float64 (:class:`MixedLU`).
+PRECISIONS = ("double", "mixed")
 
 
 class Factorization:
@@ -74,6 +78,197 @@ class _DenseSolve(Factorization):
             return xp.linalg.solve(M, B)
         except np.linalg.LinAlgError as exc:
             raise SingularSystemError(f"(I - A) is singular: {exc}") from None
+
+
+class MixedLU(Factorization):
+    """A float32 LU of a float64 matrix M, every solve refined in float64 (mixed precision).
+
+    The LU is computed in float32 (half the memory traffic of float64, about half the
+    time); each solve starts from the float32 solution and corrects it,
+
+        r_k = B - M X_k   (float64, against the float64 M kept here),
+        X_{k+1} = X_k + fl32(M)^-1 r_k   (the float32 LU),
+
+    until every column's normwise backward error
+
+        eta_j = ||r_j||_inf / (||M||_inf ||x_j||_inf + ||b_j||_inf)
+
+    is at most ``tol`` (default 1e-15; ||M^T||_inf = ||M||_1 for transposed solves).
+    Only the columns still above ``tol`` are carried into the next step; the norms of M
+    are computed once. Each right-hand side is scaled by its largest entry before it is
+    rounded to float32, so that no value overflows or underflows there.
+
+    When the refinement stalls (a step that does not halve a column's backward error, or
+    ``max_steps`` corrections) or the float32 LU is singular, M is factored in float64
+    (in place, no second n x n array, unless solves of other threads are still refining
+    against it: then a copy) and that LU answers this and every later solve:
+    :attr:`fallback` says why. :attr:`records` holds, per solve, the right-hand sides,
+    the corrections made, the backward error reached and how it was solved.
+
+    Written with array-API calls only (plus the backend's LU), so the same loop runs
+    on NumPy, array-api-strict and CuPy.
+    """
+
+    def __init__(self, backend: Backend, M, *, check: bool = True, tol: float = 1e-15, max_steps: int = 10):
+        xp = backend.xp
+        self._backend = backend
+        self._xp = xp
+        self._M = M
+        self._check = check
+        self.n = M.shape[0]
+        self.tol = tol
+        self.max_steps = max_steps
+        self.records: list[dict] = []
+        self.fallback: str | None = None
+        self._lu64: Factorization | None = None
+        self._lock = threading.Lock()
+        self._refining = 0  # solves refining against M now (threads may share a factorisation)
+        M32, self.norm_inf, self.norm_1 = _float32_copy_and_norms(xp, M)
+        try:
+            self._lu32: Factorization | None = backend.lu_factor(M32, overwrite=True, check=True)
+        except SingularSystemError as exc:
+            self._lu32 = None
+            self._fall_back(f"the float32 LU failed ({exc})")
+
+    def _fall_back(self, why: str, *, refining: int = 0) -> None:
+        """Factor M in float64 (in place when no other solve refines against it; ``refining``:
+        whether the caller does); it answers every solve from now on."""
+        with self._lock:
+            if self._lu64 is not None:
+                return
+            self._lu32 = None
+            self.fallback = why
+            M = self._M if self._refining <= refining else self._xp.asarray(self._M, copy=True)
+            self._lu64 = self._backend.lu_factor(M, overwrite=True, check=self._check)
+            self._M = None  # now the float64 LU's memory (or the others' to finish with)
+
+    def _solve32(self, lu32: Factorization, B, transpose: bool):
+        """fl32(M)^-1 B in float64, B scaled column by column into float32's range."""
+        xp = self._xp
+        scale = xp.max(xp.abs(B), axis=0)
+        scale = xp.where(scale > 0, scale, xp.ones_like(scale))
+        B32 = xp.astype(B / scale, xp.float32)
+        return xp.astype(lu32.solve(B32, transpose=transpose), xp.float64) * scale
+
+    def solve(self, B, *, transpose: bool = False):
+        xp = self._xp
+        vector = B.ndim == 1
+        if vector:
+            B = xp.reshape(B, (-1, 1))
+        m = B.shape[1]
+        record: dict[str, Any] = {"rhs": m, "transpose": transpose}
+        X = None
+        with self._lock:
+            M, lu32 = self._M, self._lu32
+            if self._lu64 is None and lu32 is not None:
+                self._refining += 1
+        if self._lu64 is None and lu32 is not None:
+            try:
+                X = self._refine(M, lu32, B, transpose, record)
+            except SingularSystemError as exc:  # a float32 solve (array-api-strict: no LU) failed
+                self._fall_back(f"the float32 solve failed ({exc})", refining=1)
+            finally:
+                with self._lock:
+                    self._refining -= 1
+        if X is None:
+            X = self._solve64(B, transpose, record)
+        self.records.append(record)
+        return xp.reshape(X, (-1,)) if vector else X
+
+    def _solve64(self, B, transpose: bool, record: dict):
+        lu64 = self._lu64
+        assert lu64 is not None
+        record.update(method="float64 LU (fallback)", corrections=0, backward_error=None)
+        return lu64.solve(B, transpose=transpose)
+
+    def _refine(self, M, lu32: Factorization, B, transpose: bool, record: dict):
+        xp = self._xp
+        Mop = xp.matrix_transpose(M) if transpose else M
+        anorm = self.norm_1 if transpose else self.norm_inf
+        m = B.shape[1]
+        bnorm = xp.max(xp.abs(B), axis=0)
+        X = self._solve32(lu32, B, transpose)
+        cols = None  # the columns of B still refined (None: all of them, in order)
+        done_X: list = []
+        done_cols: list = []
+        worst = 0.0
+        previous = None
+        step = 0
+        while True:
+            R = B - xp.matmul(Mop, X)
+            eta = _backward_error(xp, R, X, anorm, bnorm)
+            ok = eta <= self.tol
+            if bool(xp.all(ok)):
+                worst = max(worst, float(xp.max(eta)) if eta.shape[0] else 0.0)
+                done_X.append(X)
+                done_cols.append(cols)
+                break
+            stalled = step == self.max_steps or (
+                previous is not None and bool(xp.any((eta > 0.5 * previous) & xp.logical_not(ok)))
+            )
+            if bool(xp.any(ok)):  # keep refining only the columns that need it
+                keep = xp.nonzero(xp.logical_not(ok))[0]
+                fin = xp.nonzero(ok)[0]
+                worst = max(worst, float(xp.max(xp.take(eta, fin))))
+                every = xp.arange(m) if cols is None else cols
+                done_X.append(xp.take(X, fin, axis=1))
+                done_cols.append(xp.take(every, fin))
+                X, R, B, eta, bnorm = (xp.take(a, keep, axis=-1) for a in (X, R, B, eta, bnorm))
+                cols = xp.take(every, keep)
+            if stalled:
+                top = float(xp.max(eta))
+                self._fall_back(
+                    f"the float64 refinement of the float32 LU stalled at a backward error of {top:.3g} "
+                    f"after {step} correction(s) (target {self.tol:.0e}): (I - A) is too badly conditioned "
+                    "for a float32 LU",
+                    refining=1,
+                )
+                done_X.append(self._solve64(B, transpose, {}))
+                done_cols.append(cols)
+                record.update(method="float64 LU (fallback)", corrections=step, backward_error=None)
+                return _assemble(xp, done_X, done_cols)
+            previous = eta
+            X = X + self._solve32(lu32, R, transpose)
+            step += 1
+        record.update(method="float32 LU + float64 refinement", corrections=step, backward_error=worst)
+        return _assemble(xp, done_X, done_cols)
+
+
+def _backward_error(xp, R, X, anorm: float, bnorm):
+    """Per column, ||r||_inf / (||M||_inf ||x||_inf + ||b||_inf): 0 for an exact zero column,
+    inf where anything is not finite (such a column never converges)."""
+    rnorm = xp.max(xp.abs(R), axis=0)
+    denom = anorm * xp.max(xp.abs(X), axis=0) + bnorm
+    safe = xp.where(denom > 0, denom, xp.ones_like(denom))
+    eta = xp.where(denom > 0, rnorm / safe, xp.where(rnorm > 0, xp.full_like(rnorm, xp.inf), xp.zeros_like(rnorm)))
+    return xp.where(xp.isnan(eta), xp.full_like(eta, xp.inf), eta)
+
+
+def _assemble(xp, parts: list, cols: list):
+    """The columns of ``parts`` put back in their places ``cols`` (None: all, in order)."""
+    if len(parts) == 1 and cols[0] is None:
+        return parts[0]
+    m = sum(p.shape[1] for p in parts)
+    where = xp.concat([xp.arange(m) if c is None else c for c in cols])
+    return xp.take(xp.concat(parts, axis=1), xp.argsort(where), axis=1)
+
+
+def _float32_copy_and_norms(xp, M, block: int = 1 << 16):
+    """M in float32, ||M||_inf and ||M||_1 (largest row and column sums of |M|), in one pass
+    over M a block of rows at a time (each block read once, while it is in cache)."""
+    n, m = M.shape
+    step = max(1, block // max(m, 1))
+    M32 = xp.empty((n, m), dtype=xp.float32, device=M.device)
+    rows = xp.zeros(n, dtype=M.dtype, device=M.device)
+    columns = xp.zeros(m, dtype=M.dtype, device=M.device)
+    for i in range(0, n, step):
+        j = min(i + step, n)
+        part = M[i:j, :]
+        M32[i:j, :] = xp.astype(part, xp.float32)
+        a = xp.abs(part)
+        rows[i:j] = xp.sum(a, axis=1)
+        columns = columns + xp.sum(a, axis=0)
+    return M32, float(xp.max(rows)), float(xp.max(columns))
 
 
 class Backend:
@@ -140,8 +335,16 @@ class Backend:
         n = A.shape[-1]
         return xp.eye(n, dtype=A.dtype, device=self.device) - (A if scale is None else A * scale)
 
-    def lu_factor(self, M, *, overwrite: bool = False, check: bool = True) -> Factorization:
+    def lu_factor(self, M, *, overwrite: bool = False, check: bool = True, precision: str = "double") -> Factorization:
+        """LU of M, reusable for many solves. ``precision="double"``: in M's dtype (in M's
+        memory where ``overwrite`` and the backend allow); ``"mixed"``: a float32 LU whose
+        solves are refined in float64 against M, which it keeps (:class:`MixedLU`)."""
         raise NotImplementedError
+
+    def _mixed_lu(self, M, check: bool) -> Factorization:
+        if M.dtype != self.xp.float64:
+            raise OptionError(f"precision 'mixed' refines in float64 and needs a float64 matrix, got {M.dtype}")
+        return MixedLU(self, M, check=check)
 
     def synchronize(self) -> None:
         """Wait until all queued device work is done (a no-op on the CPU)."""
@@ -329,7 +532,9 @@ class _LapackBackend(Backend):
         flat[cells] = values
         return self.xp.reshape(flat, shape)
 
-    def lu_factor(self, M, *, overwrite: bool = False, check: bool = True) -> Factorization:
+    def lu_factor(self, M, *, overwrite: bool = False, check: bool = True, precision: str = "double") -> Factorization:
+        if precision != "double":
+            return self._mixed_lu(M, check)
         n = M.shape[0]
         of_transpose = bool(M.flags.c_contiguous) and not bool(M.flags.f_contiguous)
         target = M.T if of_transpose else M
@@ -400,7 +605,9 @@ class NumpyBackend(_LapackBackend):
                 list(pool.map(rows, bounds[:-1], bounds[1:]))
         return flat.reshape(shape), x
 
-    def lu_factor(self, M, *, overwrite: bool = False, check: bool = True) -> Factorization:
+    def lu_factor(self, M, *, overwrite: bool = False, check: bool = True, precision: str = "double") -> Factorization:
+        if precision != "double":  # its float32 LU comes back here
+            return self._mixed_lu(M, check)
         if M.shape[0] <= GETRF_ONE_THREAD_ABOVE:
             return super().lu_factor(M, overwrite=overwrite, check=check)
         from threadpoolctl import threadpool_limits
@@ -544,7 +751,9 @@ class ArrayApiStrictBackend(Backend):
     def to_host(self, a) -> np.ndarray:
         return np.asarray(a.to_device(self._host))
 
-    def lu_factor(self, M, *, overwrite: bool = False, check: bool = True) -> Factorization:
+    def lu_factor(self, M, *, overwrite: bool = False, check: bool = True, precision: str = "double") -> Factorization:
+        if precision != "double":
+            return self._mixed_lu(M, check)
         return _DenseSolve(self.xp, M)
 
     def describe(self) -> str:

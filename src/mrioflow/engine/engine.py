@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from functools import cached_property
 
 from .. import kernels as K
+from ..errors import OptionError
 from ..mrio import MRIO
-from .backend import Backend, get_backend
+from .backend import PRECISIONS, Backend, get_backend
 from .results import Results, ZeroOutputWarning, zero_output_stressors
 from .system import LeontiefSystem, check_memory_limit
 
@@ -29,6 +30,12 @@ class Engine:
         Bytes a run may allocate beyond its inputs; a run estimated to need
         more is refused with a MemoryLimitError before it starts (default:
         the memory the device has available).
+    precision : {"double", "mixed"}
+        How (I - A) is factored. "double" (the default): in the working dtype. "mixed":
+        in float32, every solve (X, M, W, the checks) refined in float64 until its
+        backward error is at most 1e-15, with a fallback to the float64 LU when the
+        refinement stalls (docs/method.md, "Mixed precision"); needs dtype float64.
+        ``Results.precision`` records the accuracy of every solve and any fallback.
 
     Examples
     --------
@@ -39,17 +46,35 @@ class Engine:
     ['pba', 'cba', 'imports', 'exports', 'net']
     """
 
-    def __init__(self, backend: str | Backend = "auto", dtype: str | None = None, *, memory_limit: float | None = None):
+    def __init__(
+        self,
+        backend: str | Backend = "auto",
+        dtype: str | None = None,
+        *,
+        memory_limit: float | None = None,
+        precision: str = "double",
+    ):
         self.backend = get_backend(backend, dtype)
         self.memory_limit = check_memory_limit(memory_limit)
+        check_precision(precision, self.backend)
+        self.precision = precision
 
     def __repr__(self) -> str:
-        return f"Engine({self.backend!r})"
+        extra = "" if self.precision == "double" else f", precision={self.precision!r}"
+        return f"Engine({self.backend!r}{extra})"
 
-    def factor(self, mrio: MRIO, *, check: bool = True, consume: bool = False) -> LeontiefSystem:
+    def factor(
+        self, mrio: MRIO, *, check: bool = True, consume: bool = False, check_productive: bool = True
+    ) -> LeontiefSystem:
         """Move Z to the device and factor (I - A) once; see LeontiefSystem.from_mrio."""
         return LeontiefSystem.from_mrio(
-            self.backend, mrio, check=check, consume=consume, memory_limit=self.memory_limit
+            self.backend,
+            mrio,
+            check=check,
+            consume=consume,
+            memory_limit=self.memory_limit,
+            precision=self.precision,
+            check_productive=check_productive,
         )
 
     def prepare(self, mrio: MRIO, *, check: bool = True, consume: bool = False) -> PreparedTable:
@@ -115,7 +140,8 @@ class Engine:
         t0 = time.perf_counter()
         # Z^T 1 for the primary inputs w = x - Z^T 1, before a consuming factorisation destroys Z
         bought = mrio.Z.sum(axis=0) if income_based else None
-        table = self.prepare(mrio, consume=consume)
+        # Hawkins-Simon in the solve of X (a column of ones beside Yr), not in a solve of its own
+        table = PreparedTable(self, mrio, consume=consume, check_in_X=True)
         system = table.system
         b.synchronize()
         timings["factor"] = time.perf_counter() - t0
@@ -132,6 +158,7 @@ class Engine:
             out["L"] = K.calc_L(system.lu, mrio.n, like=S)
             system.check_finite(out["L"], "forming L")
         Yr = table.Yr
+        accuracy = system.accuracy
         del system
         table._release_system()  # the n x n LU is not needed past here: the sector forms fit in its place
         if sector_flows:
@@ -143,7 +170,7 @@ class Engine:
         t0 = time.perf_counter()
         host = {name: b.to_host(a) for name, a in out.items()}
         timings["to_host"] = time.perf_counter() - t0
-        return Results(mrio=mrio, backend=b, timings=timings, diagnostics=diagnostics, **host)
+        return Results(mrio=mrio, backend=b, timings=timings, diagnostics=diagnostics, precision=accuracy, **host)
 
 
 def _zero_output_message(mrio: MRIO, lost) -> str:
@@ -181,8 +208,14 @@ class PreparedTable:
         Factor (I - A) where ``mrio.Z`` lies, destroying it (see ``Engine.run``).
     """
 
-    def __init__(self, engine: Engine, mrio: MRIO, *, check: bool = True, consume: bool = False):
+    def __init__(
+        self, engine: Engine, mrio: MRIO, *, check: bool = True, consume: bool = False, check_in_X: bool = False
+    ):
         self.engine = engine
+        # check_in_X (Engine.run): the productivity check rides in the solve of X, or comes
+        # before the first other solve (M, W), instead of a one-column solve of its own
+        self._check_in_X = check_in_X
+        self._productivity_pending = False
         self.backend: Backend = engine.backend
         self.mrio = mrio
         self.R = mrio.n_countries
@@ -194,7 +227,18 @@ class PreparedTable:
 
     @cached_property
     def system(self) -> LeontiefSystem:
-        return self.engine.factor(self.mrio, check=self._check, consume=self._consume)
+        system = self.engine.factor(
+            self.mrio, check=self._check, consume=self._consume, check_productive=not self._check_in_X
+        )
+        self._productivity_pending = self._check_in_X and self._check and system.nonnegative
+        return system
+
+    def _checked_system(self) -> LeontiefSystem:
+        system = self.system
+        if self._productivity_pending:
+            system.check_productive()
+            self._productivity_pending = False
+        return system
 
     @property
     def x(self):
@@ -226,17 +270,20 @@ class PreparedTable:
 
     @cached_property
     def X(self):
-        return self.system.output(self.Yr)
+        system = self.system
+        X = system.output(self.Yr, check_productive=self._productivity_pending)
+        self._productivity_pending = False
+        return X
 
     @cached_property
     def M(self):
-        return self.system.multipliers(self.S)
+        return self._checked_system().multipliers(self.S)
 
     @cached_property
     def W(self):
         k, n = self.S.shape
         B = self.backend.xp.reshape(K.split_by_country(self.S, self.R), (k * self.R, n))
-        return self.system.multipliers(B)
+        return self._checked_system().multipliers(B, what="W = split(S) L")
 
     def _release_system(self) -> None:
         """Free the LU of (I - A) (n x n) when no more solves are needed (Engine.run);
@@ -247,3 +294,26 @@ class PreparedTable:
     def flows(self, S=None, X=None):
         """Embodied flows E (..., k, R, R) from intensities S and outputs X (default: the table's)."""
         return K.calc_E(self.S if S is None else S, self.X if X is None else X, self.R)
+
+
+def precision_summary(accuracy: dict | None) -> dict:
+    """One line's worth of ``Results.precision`` for provenance records: the precision,
+    the fallback (or None), the solves and the largest backward error measured."""
+    accuracy = accuracy or {"precision": "double", "fallback": None, "solves": []}
+    errors = [s["backward_error"] for s in accuracy["solves"] if s.get("backward_error") is not None]
+    return {
+        "precision": accuracy["precision"],
+        "fallback to float64": accuracy["fallback"],
+        "refined solves": len(errors),
+        "largest backward error": max(errors) if errors else None,
+    }
+
+
+def check_precision(precision: str, backend: Backend) -> None:
+    """Raise OptionError unless ``precision`` is known and fits the backend's dtype."""
+    if precision not in PRECISIONS:
+        raise OptionError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "mixed" and backend.dtype_name != "float64":
+        raise OptionError(
+            f"precision 'mixed' refines to float64 accuracy and needs dtype float64, got {backend.dtype_name!r}"
+        )

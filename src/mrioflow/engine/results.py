@@ -48,7 +48,10 @@ class Results:
     :mod:`mrioflow.indices` computes on it by default. ``diagnostics`` holds
     ``condition_number_1norm``, the estimated 1-norm condition number of (I - A)
     (None when the run did not check; an IllConditionedWarning was given when it
-    is large).
+    is large). ``precision`` says how its solves were made: ``{"precision": "double" |
+    "mixed", "fallback": None or why the mixed-precision LU fell back to float64, "solves":
+    [one record per solve: its name, right-hand sides, corrections, backward error reached,
+    method]}``.
 
     The methods return labelled pandas DataFrames.
     """
@@ -66,6 +69,8 @@ class Results:
     backend: Backend | None = None
     timings: dict = field(default_factory=dict)
     diagnostics: dict = field(default_factory=dict)
+    #: How the solves were made (``LeontiefSystem.accuracy``): precision, fallback, solves.
+    precision: dict | None = None
 
     # -- labels -----------------------------------------------------------------
     @property

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from ..errors import InvalidValueError, MemoryLimitError, NonProductiveError, OptionError, SingularSystemError
 from ..kernels import calc_A, estimate_condition1, norm1, solve_M, solve_X
 from ..mrio import MRIO
-from .backend import Backend, Factorization
+from .backend import PRECISIONS, Backend, Factorization
 
 #: Rows of A per block when a check needs |A| (a block is at most this many
 #: elements), so that no second n x n array is made.
@@ -57,7 +57,9 @@ def _warn_if_ill_conditioned(backend: Backend, cond: float) -> None:
         )
 
 
-def estimate_run_bytes(mrio: MRIO, backend: Backend, *, consume: bool = False) -> tuple[int, str]:
+def estimate_run_bytes(
+    mrio: MRIO, backend: Backend, *, consume: bool = False, precision: str = "double"
+) -> tuple[int, str]:
     """Memory a run of ``mrio`` allocates on the backend's device beyond its inputs.
 
     Returns
@@ -73,7 +75,9 @@ def estimate_run_bytes(mrio: MRIO, backend: Backend, *, consume: bool = False) -
     none. A GPU (or a float32 run, or array-api-strict) works on a copy of Z,
     which it consumes. Besides, a run holds n x R and k x n x R arrays (final
     demand per country, X, the sector forms of E) and their labelled copies.
-    array-api-strict has no in-place LU: three n x n arrays.
+    array-api-strict has no in-place LU: three n x n arrays. ``precision="mixed"``
+    adds the float32 copy of I - A that is factored (n x n x 4 bytes); I - A itself is
+    kept in float64 for the refinement's residuals.
     """
     n, R, k = mrio.n, mrio.n_countries, len(mrio.stressors)
     item = 8 if backend.dtype_name == "float64" else 4
@@ -84,11 +88,13 @@ def estimate_run_bytes(mrio: MRIO, backend: Backend, *, consume: bool = False) -
         matrices = 1 if copies or not consume else 0
     columns = 2 * R + 2 * k * R + 4 * k + len(mrio.fd_categories) * R * copies
     small = 2 * item * n * columns
+    factor32 = 4 * n * n if precision == "mixed" else 0
     detail = (
-        f"{matrices} n x n array(s) of {item * n * n / 1e9:.3g} GB for n = {n:,} "
-        f"and {small / 1e9:.3g} GB of right-hand sides and results"
+        f"{matrices} n x n array(s) of {item * n * n / 1e9:.3g} GB for n = {n:,}"
+        + (f", its float32 LU of {factor32 / 1e9:.3g} GB" if factor32 else "")
+        + f" and {small / 1e9:.3g} GB of right-hand sides and results"
     )
-    return matrices * item * n * n + small, detail
+    return matrices * item * n * n + factor32 + small, detail
 
 
 class LeontiefSystem:
@@ -113,13 +119,30 @@ class LeontiefSystem:
         ``CONDITION_RELATIVE_ERROR / eps`` an IllConditionedWarning was given.
     """
 
-    def __init__(self, backend: Backend, lu: Factorization, x, *, nonnegative: bool):
+    def __init__(self, backend: Backend, lu: Factorization, x, *, nonnegative: bool, precision: str = "double"):
         self.backend = backend
         self.lu = lu
         self.x = x
         self.n = lu.n
         self.nonnegative = nonnegative
         self.condition: float | None = None
+        self.precision = precision
+
+    @property
+    def accuracy(self) -> dict:
+        """How the solves were made: ``precision``, ``fallback`` (why the mixed-precision LU
+        fell back to float64, or None) and ``solves``, one record per solve (its name,
+        right-hand sides, corrections, backward error reached, method); empty in double."""
+        return {
+            "precision": self.precision,
+            "fallback": getattr(self.lu, "fallback", None),
+            "solves": [dict(r) for r in getattr(self.lu, "records", [])],
+        }
+
+    def _name_last(self, what: str) -> None:
+        records = getattr(self.lu, "records", None)
+        if records:
+            records[-1].setdefault("solve", what)
 
     @classmethod
     def from_mrio(
@@ -130,6 +153,8 @@ class LeontiefSystem:
         check: bool = True,
         consume: bool = False,
         memory_limit: float | None = None,
+        precision: str = "double",
+        check_productive: bool = True,
     ) -> LeontiefSystem:
         """Move an MRIO's Z and x to the device and factor (I - A), memory checked first.
 
@@ -147,6 +172,11 @@ class LeontiefSystem:
         memory_limit : float, optional
             Bytes the run may allocate beyond its inputs (default: what the
             device has available, ``backend.memory_available()``).
+        precision : {"double", "mixed"}
+            "mixed": a float32 LU, every solve refined in float64 (see
+            :class:`~mrioflow.engine.backend.MixedLU`).
+        check_productive : bool
+            False leaves the Hawkins-Simon check to the caller (see :meth:`from_arrays`).
 
         Raises
         ------
@@ -155,7 +185,7 @@ class LeontiefSystem:
             both figures and, when it would fit, the in-place option.
         """
         memory_limit = check_memory_limit(memory_limit)
-        need, detail = estimate_run_bytes(mrio, backend, consume=consume)
+        need, detail = estimate_run_bytes(mrio, backend, consume=consume, precision=precision)
         limit, where = (
             (memory_limit, "the memory_limit given")
             if memory_limit is not None
@@ -164,7 +194,7 @@ class LeontiefSystem:
         if need > limit:
             hint = ""
             if not consume:
-                lean, _ = estimate_run_bytes(mrio, backend, consume=True)
+                lean, _ = estimate_run_bytes(mrio, backend, consume=True, precision=precision)
                 if lean < need:
                     hint = (
                         f"; consuming the input in place (Engine.run(mrio, consume=True); the MRIO is "
@@ -180,7 +210,16 @@ class LeontiefSystem:
         label = lambda i: f"{mrio.countries[i // S]}/{mrio.sectors[i % S]}"  # noqa: E731
         # A copy made on the way to the device is held by nobody else: it becomes A in place.
         own = consume or backend.copies_on_transfer or Z is not mrio.Z
-        return cls.from_arrays(backend, Z, x, check=check, consume_Z=own, label=label)
+        return cls.from_arrays(
+            backend,
+            Z,
+            x,
+            check=check,
+            consume_Z=own,
+            label=label,
+            precision=precision,
+            check_productive=check_productive,
+        )
 
     @classmethod
     def from_arrays(
@@ -194,6 +233,7 @@ class LeontiefSystem:
         label: Callable[[int], str] | None = None,
         nonnegative: bool | None = None,
         check_productive: bool = True,
+        precision: str = "double",
     ) -> LeontiefSystem:
         """Factor (I - A) with A = Z diag(x)^-1; Z and x are device arrays.
 
@@ -245,26 +285,43 @@ class LeontiefSystem:
             del A
         del Z
         return cls.from_eye_minus(
-            backend, IminusA, x, nonnegative=nonnegative, check=check, check_productive=check_productive
+            backend,
+            IminusA,
+            x,
+            nonnegative=nonnegative,
+            check=check,
+            check_productive=check_productive,
+            precision=precision,
         )
 
     @classmethod
     def from_eye_minus(
-        cls, backend: Backend, IminusA, x, *, nonnegative: bool, check: bool = True, check_productive: bool = True
+        cls,
+        backend: Backend,
+        IminusA,
+        x,
+        *,
+        nonnegative: bool,
+        check: bool = True,
+        check_productive: bool = True,
+        precision: str = "double",
     ) -> LeontiefSystem:
         """Factor a given I - A (consumed: its memory may become the LU), made from x.
 
         With ``check``: x must be finite, the pivots are checked, the condition number
         is estimated (``condition``; an IllConditionedWarning past the threshold), and
         with ``check_productive`` Hawkins-Simon for A >= 0; the checks of A are the
-        caller's (see :meth:`from_arrays`).
+        caller's (see :meth:`from_arrays`). ``precision="mixed"`` keeps I - A (float64)
+        for the refinement and factors a float32 copy.
         """
+        if precision not in PRECISIONS:
+            raise OptionError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         norm = None
         if check:
             _check_finite_vector(backend.xp, x, "gross output x = Z 1 + Y 1", str)
             norm = norm1(IminusA)  # before the LU overwrites I - A
-        lu = backend.lu_factor(IminusA, overwrite=True, check=check)
-        system = cls(backend, lu, x, nonnegative=nonnegative)
+        lu = backend.lu_factor(IminusA, overwrite=True, check=check, precision=precision)
+        system = cls(backend, lu, x, nonnegative=nonnegative, precision=precision)
         if norm is not None:
             system.condition = condition_estimate(backend, lu, norm)
             _warn_if_ill_conditioned(backend, system.condition)
@@ -284,7 +341,10 @@ class LeontiefSystem:
         """
         xp = self.backend.xp
         ones = xp.ones((self.n, 1), dtype=self.backend.dtype, device=self.backend.device)
-        self._check_positive(self.solve(ones)[:, 0])
+        z = self.lu.solve(ones)
+        self._name_last("Hawkins-Simon check (I - A)^-1 1")
+        self.check_finite(z, "the Leontief solve")
+        self._check_positive(z[:, 0])
 
     def _check_positive(self, z) -> None:
         """Hawkins-Simon on z = (I - A)^-1 1 (see :meth:`check_productive`)."""
@@ -301,6 +361,7 @@ class LeontiefSystem:
     def solve(self, B, *, transpose: bool = False):
         """(I - A)^-1 B, or (I - A)^-T B; raises if the result is not finite."""
         out = self.lu.solve(B, transpose=transpose)
+        self._name_last("(I - A)^-T B" if transpose else "(I - A)^-1 B")
         self.check_finite(out, "the Leontief solve", rhs=B)
         return out
 
@@ -340,15 +401,17 @@ class LeontiefSystem:
         if check:
             Yr = xp.concat([Yr, xp.ones((self.n, 1), dtype=Yr.dtype, device=self.backend.device)], axis=1)
         X = solve_X(self.lu, Yr)
+        self._name_last("X = L Yr" + (" (and Hawkins-Simon)" if check else ""))
         self.check_finite(X, "the Leontief solve X = L Yr", rhs=Yr)
         if check:
             self._check_positive(X[:, -1])
             X = X[:, :-1]
         return X
 
-    def multipliers(self, S):
-        """M = S L by one transposed solve."""
+    def multipliers(self, S, *, what: str = "M = S L"):
+        """M = S L by one transposed solve (``what`` names it in :attr:`accuracy`)."""
         M = solve_M(self.lu, S)
+        self._name_last(what)
         self.check_finite(M, "the multiplier solve M = S L", rhs=S)
         return M
 

@@ -48,6 +48,7 @@ import pandas as pd
 
 from .. import kernels as K
 from ..engine import Backend, Engine, LeontiefSystem, Results, get_backend
+from ..engine.engine import check_precision
 from ..errors import LabelError, OptionError, ShapeError
 from ..indices import IndexSpec
 from ..mrio import MRIO
@@ -169,8 +170,20 @@ class _BatchRunner:
     The table is prepared on the backend (``Engine.prepare``) lazily, once per process.
     """
 
-    def __init__(self, mrio, sigmas, samples, batch_size, seed, backend: Backend, index_spec=None, threads: int = 1):
+    def __init__(
+        self,
+        mrio,
+        sigmas,
+        samples,
+        batch_size,
+        seed,
+        backend: Backend,
+        index_spec=None,
+        threads: int = 1,
+        precision: str = "double",
+    ):
         self.mrio = mrio
+        self.precision = precision  # of every LU: the nominal one and each Z sample's
         self.threads = threads  # samples of a batch drawn at once (their streams are their own)
         self.index_spec = index_spec
         self.sigmas = sigmas
@@ -203,7 +216,7 @@ class _BatchRunner:
     def _prepare_once(self):
         if self._state is None:
             b = self.backend
-            table = Engine(b).prepare(self.mrio)
+            table = Engine(b, precision=self.precision).prepare(self.mrio)
             st = {"table": table, "sig": {k: _on_device(b, _compact(v)) for k, v in self.sigmas.items() if k != "Z"}}
             if "Z" in self.sigmas:  # only Z's non-zero cells, with their sigmas, as rows of _CELL_ROW
                 mask = self.mrio.Z != 0
@@ -375,13 +388,17 @@ class _BatchRunner:
             if st["Z_nonnegative"]:
                 IminusA, x = b.eye_minus_cells(self.mrio.Z.shape, cells, values, y_sums, buffer)
                 self._local.Z = IminusA
-                system = LeontiefSystem.from_eye_minus(b, IminusA, x, nonnegative=True, check_productive=False)
+                system = LeontiefSystem.from_eye_minus(
+                    b, IminusA, x, nonnegative=True, check_productive=False, precision=self.precision
+                )
                 del IminusA
             else:  # A's spectral radius is checked
                 Z = b.scatter(self.mrio.Z.shape, cells, values, buffer)
                 self._local.Z = Z
                 x = xp.sum(Z, axis=1) + y_sums
-                system = LeontiefSystem.from_arrays(b, Z, x, consume_Z=True, nonnegative=False, check_productive=False)
+                system = LeontiefSystem.from_arrays(
+                    b, Z, x, consume_Z=True, nonnegative=False, check_productive=False, precision=self.precision
+                )
                 del Z
             S = K.calc_S(drawn.get("intensities", table.F), x)
             E.append(K.calc_E(S, system.output(Yr, check_productive=True), R))
@@ -651,6 +668,7 @@ def montecarlo(
     indices: Mapping | None = None,
     workers: int | None = None,
     yes: bool = False,
+    precision: str = "double",
 ) -> MonteCarloResults:
     """Propagate uncertainty through the EE-MRIO model by Monte Carlo sampling.
 
@@ -701,6 +719,9 @@ def montecarlo(
     yes : bool
         Run even when the estimate (see :func:`estimate`) exceeds this machine's
         memory or 50 GB of disk.
+    precision : {"double", "mixed"}
+        How every LU is made (the nominal table's and, with "Z", each sample's): see
+        ``Engine(precision=)``. ``nominal.precision`` records the nominal run's solves.
 
     Returns
     -------
@@ -731,6 +752,7 @@ def montecarlo(
     sigmas = {t: _expand_rsd(t, rsd, mrio) for t, rsd in perturb.items()}
     index_spec = _index_spec(indices, mrio) if indices is not None else None
     be = get_backend(backend, dtype)
+    check_precision(precision, be)
     itemsize = np.dtype(be.dtype_name).itemsize
     if batch_size is None:
         batch_size = _default_batch_size(mrio, sigmas, itemsize)
@@ -746,7 +768,7 @@ def montecarlo(
     )
     _check_resources(need, out_dir, yes)
     threads = 1 if check_scheduler(scheduler) is not None else draw_threads(be, mrio, sigmas)
-    runner = _BatchRunner(mrio, sigmas, samples, batch_size, seed, be, index_spec, threads)
+    runner = _BatchRunner(mrio, sigmas, samples, batch_size, seed, be, index_spec, threads, precision)
 
     acc = _Accumulator(mrio, samples, index_spec)
     clock = _Clock(need, samples, batch_size, concurrency, progress)
@@ -765,6 +787,8 @@ def montecarlo(
             "random numbers": be.rng_family,
             "indices": None if index_spec is None else index_spec.describe(),
         }
+        if precision != "double":  # stores of the float64 path keep their fingerprint
+            spec["precision"] = precision
         store = ResultStore(out_dir, spec, filename=lambda i: f"batch_{i:06d}.npz")
         todo = []
         for i in range(n_batches):  # one stored batch in memory at a time
@@ -792,7 +816,7 @@ def montecarlo(
     )
     runner.release()  # before the nominal run: with "Z", an n x n array
 
-    nominal = Engine(be).run(mrio, sector_flows=False)
+    nominal = Engine(be, precision=precision).run(mrio, sector_flows=False)
     mean, std = acc.moments()
     out = MonteCarloResults(mrio, acc.accounts, mean, std, nominal, dict(perturb), seed, index_spec)
     if index_spec is not None:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..datasets import synthetic
 from ..engine import Backend, Engine, Results, get_backend
+from ..engine.engine import check_precision
 from ..errors import LabelError, OptionError, StoreError
 from ..mrio import MRIO, TableLabels
 from .store import ResultStore, table_fingerprint
@@ -29,15 +30,17 @@ def _load(loader, year) -> MRIO:
 class _YearRunner:
     """Load one year, run the engine, keep the compact results (picklable: sent to workers once)."""
 
-    def __init__(self, loader, backend: Backend, stressors):
+    def __init__(self, loader, backend: Backend, stressors, precision: str = "double"):
         self.loader = loader
         self.backend = backend
         self.stressors = stressors
+        self.precision = precision
 
     def __call__(self, year) -> dict:
         mrio = _load(self.loader, year)
-        res = Engine(self.backend).run(mrio, stressors=self.stressors, sector_flows=False)
+        res = Engine(self.backend, precision=self.precision).run(mrio, stressors=self.stressors, sector_flows=False)
         out = {name: getattr(res, name) for name in _ARRAYS}
+        out["precision"] = np.array(json.dumps(res.precision))
         out["labels"] = np.array(json.dumps(res.mrio.labels().to_json()))
         out["table"] = np.array(table_fingerprint(mrio))
         return out
@@ -45,7 +48,8 @@ class _YearRunner:
 
 def _to_results(stored: dict, backend: Backend) -> Results:
     labels = TableLabels.from_json(json.loads(str(stored["labels"])))
-    return Results(mrio=labels, backend=backend, **{n: stored[n] for n in _ARRAYS})
+    precision = json.loads(str(stored["precision"])) if "precision" in stored else None
+    return Results(mrio=labels, backend=backend, precision=precision, **{n: stored[n] for n in _ARRAYS})
 
 
 def _describe_loader(loader) -> str:
@@ -97,6 +101,7 @@ def sweep(
     scheduler=None,
     out_dir=None,
     progress: bool = True,
+    precision: str = "double",
 ) -> SweepResults:
     """Run the engine on many years (or scenarios), one independent task per year.
 
@@ -121,6 +126,9 @@ def sweep(
         function and arguments), the stressors and the dtype, and each year's table
         content hash: a rerun whose loader returns another table for a finished year,
         or with other settings, is refused (naming what differs).
+    precision : {"double", "mixed"}
+        How each year's LU is made (``Engine(precision=)``); each year's
+        ``Results.precision`` records its solves and any fallback to float64.
 
     Returns
     -------
@@ -133,6 +141,7 @@ def sweep(
         raise OptionError(f"years repeat: {years}")
     loader = loader or _synthetic_loader
     be = get_backend(backend, dtype)
+    check_precision(precision, be)
     store = None
     done: dict = {}
     if out_dir is not None:
@@ -142,6 +151,8 @@ def sweep(
             "dtype": be.dtype_name,
             "stressors": list(stressors) if stressors else None,
         }
+        if precision != "double":  # stores of the float64 path keep their fingerprint
+            spec["precision"] = precision
         store = ResultStore(out_dir, spec, filename=lambda year: f"year_{year}.npz")
         for year in years:
             stored = store.get(year)
@@ -161,7 +172,7 @@ def sweep(
 
     todo = [y for y in years if y not in done]
     run_tasks(
-        _YearRunner(loader, be, stressors),
+        _YearRunner(loader, be, stressors, precision),
         todo,
         on_result=finished,
         scheduler=scheduler,
