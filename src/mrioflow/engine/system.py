@@ -42,7 +42,12 @@ def condition_estimate(backend: Backend, lu: Factorization, norm: float) -> floa
     """kappa_1(I - A) ~ ||I - A||_1 ||(I - A)^-1||_1 from the LU (a few solves of one column;
     ``norm`` = ||I - A||_1, taken before the LU overwrote I - A); see kernels.condition."""
     like = backend.xp.zeros((1,), dtype=backend.dtype, device=backend.device)
-    return estimate_condition1(lu, lu.n, norm, like=like)
+    records = getattr(lu, "records", None)  # a mixed-precision LU records its solves
+    before = len(records) if records is not None else 0
+    cond = estimate_condition1(lu, lu.n, norm, like=like)
+    for record in (records or [])[before:]:
+        record.setdefault("solve", "condition estimate ||(I - A)^-1||_1")
+    return cond
 
 
 def _warn_if_ill_conditioned(backend: Backend, cond: float) -> None:
