@@ -672,7 +672,10 @@ def main(argv=None) -> int:
         parser.print_usage(sys.stderr)
         parser.error("a command is required")
     try:
-        return int(args.handler(args) or 0)
+        from .io.cache import digest_scope
+
+        with digest_scope():  # each input file is read once for its cache check and its provenance
+            return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted; finished files are kept, no partial files are left", file=sys.stderr)
         return 130
