@@ -498,3 +498,21 @@ def test_an_older_mrioflows_cache_is_stale_not_corrupt(eora, cache_dir, parses):
     mrio = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
     assert len(parses) == 2
     assert mrio.meta["cache"] == f"rebuilt (stale: format 3 != {cache_mod.CACHE_FORMAT})"
+
+
+def test_a_cache_hit_has_the_fingerprint_of_a_parse(eora, cache_dir, tmp_path):
+    """Issue #19, defect 3: the table fingerprint of resumable stores held meta["cache"]
+    ("rebuilt" or "hit") and the cache file's path, so a real-data run refused its own rerun."""
+    from io_fixtures import zip_folder
+
+    from mrioflow.ensembles.store import table_fingerprint
+
+    z = zip_folder(eora, tmp_path / "zips")
+    parsed = read_eora26(z, 2013, cache_dir=cache_dir)
+    hit = read_eora26(z, 2013, cache_dir=cache_dir)
+    elsewhere = read_eora26(z.rename(tmp_path / z.name), 2013, cache_dir=tmp_path / "another-cache")
+    off = read_eora26(tmp_path / z.name, 2013, cache=False)
+    assert (parsed.meta["cache"], hit.meta["cache"]) == ("rebuilt (missing)", "hit")
+    assert len({table_fingerprint(m) for m in (parsed, hit, elsewhere, off)}) == 1
+    changed = hit.replace(F=hit.F * 1.5)
+    assert table_fingerprint(changed) != table_fingerprint(hit)  # content still counts
