@@ -516,3 +516,28 @@ def test_a_cache_hit_has_the_fingerprint_of_a_parse(eora, cache_dir, tmp_path):
     assert len({table_fingerprint(m) for m in (parsed, hit, elsewhere, off)}) == 1
     changed = hit.replace(F=hit.F * 1.5)
     assert table_fingerprint(changed) != table_fingerprint(hit)  # content still counts
+
+
+@pytest.mark.parametrize("command", ["run", "mc"])
+def test_a_command_reads_each_source_once(tmp_path, reads, command):
+    """``mrioflow run`` and ``mc`` hash each input once for the cache check and provenance.json."""
+    import hashlib
+    import sys
+
+    import mrioflow as mf
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "cli"))
+    from cli_runner import run_cli
+
+    world = mf.datasets.synthetic(2013, countries=list(mf.regions.bri().countries) + ["USA"])
+    z = mf.io.write_eora26(world, tmp_path / "eora", 2013, zip=True)
+    extra = ["--samples", "4"] if command == "mc" else []
+    for i in range(2):  # a cold cache, then a warm one
+        out = tmp_path / f"out{i}"
+        proc = run_cli(command, "--data", z, "--year", "2013", "--backend", "numpy", "-q", *extra, "-o", out)
+        assert proc.returncode == 0, proc.stderr
+        assert [name for name, _ in reads] == [z.name] * (i + 1) and all(sha for _, sha in reads)
+        listed = json.loads((out / "provenance.json").read_text())["inputs"]
+        assert [r["sha256"] for r in listed] == [hashlib.sha256(z.read_bytes()).hexdigest()]
+    assert read_eora26(z, 2013).meta["cache"] == "hit"  # the commands wrote the cache
+    assert len(reads) == 3
