@@ -28,6 +28,16 @@ def _make(name: str):
     raise AssertionError(name)
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Every test reads and writes a cache folder of its own, never the user's ~/.cache/mrioflow.
+
+    mrioflow finds its cache through ``$XDG_CACHE_HOME`` (``io.cache.default_cache_dir``);
+    setting it here reaches the processes the tests start as well. The folder is made
+    outside ``tmp_path``, whose contents some tests list."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
 @pytest.fixture(params=["numpy", "strict", "strict-device1", "cupy"])
 def backend(request):
     """A Backend for each array library; kernel tests run on all of them."""

@@ -10,6 +10,7 @@ traceback (``--traceback`` shows it, for debugging).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -762,7 +763,11 @@ def main(argv=None) -> int:
         parser.print_usage(sys.stderr)
         parser.error("a command is required")
     try:
-        return int(args.handler(args) or 0)
+        from .io.cache import digest_scope
+
+        # run, mc and sweep read each input file once for its cache check and its provenance
+        with digest_scope() if args.command in ("run", "mc", "sweep") else contextlib.nullcontext():
+            return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted; finished files are kept, no partial files are left", file=sys.stderr)
         return 130

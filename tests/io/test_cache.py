@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import struct
+import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -321,20 +323,167 @@ def test_list_and_clear_the_cache(eora, cache_dir, tmp_path):
     assert cache_mod.list_cache(tmp_path / "nowhere").empty
 
 
-def test_unchanged_sources_are_not_hashed_again(eora, cache_dir, monkeypatch):
-    hashed = []
-    real = cache_mod._hash_file
-    monkeypatch.setattr(cache_mod, "_hash_file", lambda f: hashed.append(f.name) or real(f))
+def _edit_in_place(f):
+    """Change one digit of the first non-zero cell of the 5th line (a methane row of Q) and
+    restore the file's size and modification time, as an editor keeping timestamps would."""
+    st = f.stat()
+    lines = f.read_text().split("\n")
+    cells = lines[4].split("\t")
+    k = next(i for i, c in enumerate(cells) if c not in ("0.0", "0"))
+    old = cells[k]
+    cells[k] = str(int(old[0]) ^ 1) + old[1:]  # 0.13... -> 1.13..., 2.7... -> 3.7...
+    lines[4] = "\t".join(cells)
+    f.write_text("\n".join(lines))
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (f.stat().st_size, f.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+
+
+def test_an_edit_keeping_size_and_mtime_is_read(eora, cache_dir, parses):
+    """Issue #19, defect 2: the cache used to trust size and time and load the old table."""
     read_eora26(eora.folder, 2013, cache_dir=cache_dir)
-    n_files = len(hashed)
-    assert n_files == 9  # five data files and four label files, hashed once on the first read
+    _edit_in_place(eora.folder / "Eora26_2013_bp_Q.txt")
+    m = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    assert m.meta["cache"] == "rebuilt (stale: source files changed)" and len(parses) == 2
+    fresh = read_eora26(eora.folder, 2013, cache=False)
+    np.testing.assert_array_equal(m.F, fresh.F)
     assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "hit"
-    assert len(hashed) == n_files  # same names, sizes and times: the recorded hashes are reused
-    t = eora.folder / "Eora26_2013_bp_T.txt"
-    st = t.stat()
-    os.utime(t, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
-    assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "hit"  # same content
-    assert hashed[n_files:] == ["Eora26_2013_bp_T.txt"]  # only the touched file is read again
+
+
+def test_provenance_and_cache_agree_on_an_edited_file(eora, cache_dir):
+    """What provenance lists is what the table was read from: after an in-place edit, the
+    SHA-256 recorded is the new file's and the table is the new content."""
+    import hashlib
+
+    from mrioflow.analysis import provenance
+    from mrioflow.io.registry import get_reader
+
+    read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    q = eora.folder / "Eora26_2013_bp_Q.txt"
+    _edit_in_place(q)
+    with cache_mod.digest_scope():
+        records = provenance.table_inputs(data=[(str(eora.folder), get_reader("eora26"))], years=[2013])
+        m = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    (rec,) = [r for r in records if r["path"] == str(q.resolve())]
+    assert rec["sha256"] == hashlib.sha256(q.read_bytes()).hexdigest()
+    np.testing.assert_array_equal(m.F, read_eora26(eora.folder, 2013, cache=False).F)
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The source files read for their digests (each name once per pass)."""
+    done = []
+    real = cache_mod._read_digests
+
+    def counting(path, *, sha256):
+        done.append((os.path.basename(path), sha256))
+        return real(path, sha256=sha256)
+
+    monkeypatch.setattr(cache_mod, "_read_digests", counting)
+    return done
+
+
+def test_every_read_hashes_the_content(eora, cache_dir, reads):
+    """Outside a digest scope nothing is trusted on size and time: each read hashes its sources."""
+    read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    assert len(reads) == 9  # five data files and four label files
+    assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "hit"
+    assert len(reads) == 18 and not any(sha for _, sha in reads)  # the cache alone needs no SHA-256
+
+
+def test_a_scope_reads_each_file_once_for_cache_and_provenance(eora, cache_dir, reads):
+    import hashlib
+
+    from mrioflow.analysis import provenance
+    from mrioflow.io.registry import get_reader
+
+    with cache_mod.digest_scope():
+        records = provenance.table_inputs(data=[(str(eora.folder), get_reader("eora26"))], years=[2013])
+        assert len(reads) == 9 and all(sha for _, sha in reads)  # one pass: SHA-256 and xxh3 together
+        assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "rebuilt (missing)"
+        assert read_eora26(eora.folder, 2013, cache_dir=cache_dir).meta["cache"] == "hit"
+        assert len(reads) == 9  # the cache checks used the same digests
+        time.sleep(0.05)  # past the file system's clock tick: the edit gets a new change time
+        _edit_in_place(eora.folder / "Eora26_2013_bp_Q.txt")
+        m = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+        assert m.meta["cache"] == "rebuilt (stale: source files changed)"  # a new change time: hashed again
+        assert [name for name, _ in reads[9:]] == ["Eora26_2013_bp_Q.txt"]
+    for rec in records:
+        if rec["path"].endswith("_Q.txt"):
+            continue
+        assert rec["sha256"] == hashlib.sha256(open(rec["path"], "rb").read()).hexdigest()
+    read_eora26(eora.folder, 2013, cache_dir=cache_dir)  # the scope is over: hashed anew
+    assert len(reads) == 19
+
+
+def _no_search(monkeypatch, folder):
+    """Make ``folder`` mode rw- (0o600): its names can be listed, nothing in it can be opened
+    or stat'ed. Root ignores modes (CI runs as root), so there the file functions raise what
+    the kernel raises for anyone else: EACCES for every path inside the folder."""
+    import builtins
+    import errno
+    import io
+
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o600)
+    if os.geteuid() != 0:
+        return
+    inside = str(folder) + os.sep
+
+    def guard(real):
+        def call(path, *args, **kwargs):
+            if not isinstance(path, int):
+                p = os.fsdecode(os.fspath(path))
+                if not os.path.isabs(p):
+                    p = os.path.join(os.getcwd(), p)
+                if p.startswith(inside):
+                    raise PermissionError(errno.EACCES, "Permission denied", p)
+            return real(path, *args, **kwargs)
+
+        return call
+
+    for name in ("stat", "lstat", "open", "unlink", "remove", "replace", "rename"):
+        monkeypatch.setattr(os, name, guard(getattr(os, name)))
+    monkeypatch.setattr(builtins, "open", guard(builtins.open))
+    monkeypatch.setattr(io, "open", guard(io.open))
+
+
+def test_a_no_search_cache_folder_means_no_cache(eora, cache_dir, parses, monkeypatch):
+    """Issue #19, defect 10: a cache folder of mode rw- raised a raw PermissionError."""
+    first = read_eora26(eora.folder, 2013, cache_dir=cache_dir)  # a cache file the folder holds
+    _no_search(monkeypatch, cache_dir)
+    try:
+        with pytest.warns(RuntimeWarning, match=r"the cache folder .*cache cannot be read or searched .*no cache used"):
+            m = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+        assert m.meta["cache"].startswith("off (") and len(parses) == 2
+        _same(first, m)
+        with pytest.warns(RuntimeWarning, match=r"the cache folder .*cache cannot be read or searched"):
+            assert cache_mod.list_cache(cache_dir).empty
+        with pytest.raises(cache_mod.OutputError, match=r"cannot clear the cache folder .*nothing was deleted"):
+            cache_mod.clear_cache(cache_dir, stale_only=True)
+    finally:
+        os.chmod(cache_dir, 0o700)
+    monkeypatch.undo()
+    assert len(_cache_files(cache_dir)) == 1  # nothing deleted
+
+
+def test_cache_command_on_a_no_search_folder_is_one_line(eora, cache_dir, monkeypatch):
+    """Issue #19, item 14: ``mrioflow cache --clear-stale`` on a folder of mode rw-."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "cli"))
+    from cli_runner import assert_one_line_error, run_cli
+
+    read_eora26(eora.folder, 2013, cache_dir=cache_dir)
+    _no_search(monkeypatch, cache_dir)
+    try:
+        proc = run_cli("cache", "--clear-stale", "--dir", cache_dir)
+        assert_one_line_error(proc, r"cannot clear the cache folder .*cannot be read or searched")
+        with pytest.warns(RuntimeWarning, match=r"the cache folder .*cache cannot be read or searched"):
+            proc = run_cli("cache", "--dir", cache_dir)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr
+        assert "no cached tables" in proc.stdout
+    finally:
+        os.chmod(cache_dir, 0o700)
 
 
 def test_an_older_mrioflows_cache_is_stale_not_corrupt(eora, cache_dir, parses):
@@ -349,3 +498,46 @@ def test_an_older_mrioflows_cache_is_stale_not_corrupt(eora, cache_dir, parses):
     mrio = read_eora26(eora.folder, 2013, cache_dir=cache_dir)
     assert len(parses) == 2
     assert mrio.meta["cache"] == f"rebuilt (stale: format 3 != {cache_mod.CACHE_FORMAT})"
+
+
+def test_a_cache_hit_has_the_fingerprint_of_a_parse(eora, cache_dir, tmp_path):
+    """Issue #19, defect 3: the table fingerprint of resumable stores held meta["cache"]
+    ("rebuilt" or "hit") and the cache file's path, so a real-data run refused its own rerun."""
+    from io_fixtures import zip_folder
+
+    from mrioflow.ensembles.store import table_fingerprint
+
+    z = zip_folder(eora, tmp_path / "zips")
+    parsed = read_eora26(z, 2013, cache_dir=cache_dir)
+    hit = read_eora26(z, 2013, cache_dir=cache_dir)
+    elsewhere = read_eora26(z.rename(tmp_path / z.name), 2013, cache_dir=tmp_path / "another-cache")
+    off = read_eora26(tmp_path / z.name, 2013, cache=False)
+    assert (parsed.meta["cache"], hit.meta["cache"]) == ("rebuilt (missing)", "hit")
+    assert len({table_fingerprint(m) for m in (parsed, hit, elsewhere, off)}) == 1
+    changed = hit.replace(F=hit.F * 1.5)
+    assert table_fingerprint(changed) != table_fingerprint(hit)  # content still counts
+
+
+@pytest.mark.parametrize("command", ["run", "mc"])
+def test_a_command_reads_each_source_once(tmp_path, reads, command):
+    """``mrioflow run`` and ``mc`` hash each input once for the cache check and provenance.json."""
+    import hashlib
+    import sys
+
+    import mrioflow as mf
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "cli"))
+    from cli_runner import run_cli
+
+    world = mf.datasets.synthetic(2013, countries=list(mf.regions.bri().countries) + ["USA"])
+    z = mf.io.write_eora26(world, tmp_path / "eora", 2013, zip=True)
+    extra = ["--samples", "4"] if command == "mc" else []
+    for i in range(2):  # a cold cache, then a warm one
+        out = tmp_path / f"out{i}"
+        proc = run_cli(command, "--data", z, "--year", "2013", "--backend", "numpy", "-q", *extra, "-o", out)
+        assert proc.returncode == 0, proc.stderr
+        assert [name for name, _ in reads] == [z.name] * (i + 1) and all(sha for _, sha in reads)
+        listed = json.loads((out / "provenance.json").read_text())["inputs"]
+        assert [r["sha256"] for r in listed] == [hashlib.sha256(z.read_bytes()).hexdigest()]
+    assert read_eora26(z, 2013).meta["cache"] == "hit"  # the commands wrote the cache
+    assert len(reads) == 3

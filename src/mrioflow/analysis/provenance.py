@@ -6,13 +6,13 @@ the user gave them (``given``) and resolved (``path``). For Eora26 only the
 files a year actually reads are hashed (the year's zip or loose files and the
 label files), never the rest of a folder of many years; a zip is hashed as a
 whole (the file that was downloaded) and the members read from it are listed
-with their sizes and CRC-32. Files are hashed in 1 MiB blocks.
+with their sizes and CRC-32. Files are hashed in 1 MiB blocks, each once per command:
+the cache's content check reads the same pass (:func:`sha256`).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import os
 import platform
 import shlex
@@ -26,9 +26,16 @@ __all__ = ["collect", "command_line", "file_record", "git_commit", "sha256", "so
 
 
 def sha256(path: str | os.PathLike) -> str:
-    """The SHA-256 of a file, read in blocks (large files never held in memory)."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+    """The SHA-256 of a file, read in blocks (large files never held in memory).
+
+    Inside :func:`mrioflow.io.cache.digest_scope` (every ``mrioflow`` command) the
+    file is read once for both this digest and the cache's xxh3-128
+    (:func:`mrioflow.io.cache.file_digests`): the cache's check of a table and its
+    provenance rest on the same read of the same bytes.
+    """
+    from ..io.cache import file_digests
+
+    return file_digests(path, sha256=True)["sha256"]
 
 
 def file_record(path: str | os.PathLike, *, role: str, given=None, members: Sequence[str] = ()) -> dict:

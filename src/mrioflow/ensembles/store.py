@@ -23,15 +23,26 @@ from ..mrio import MRIO
 MANIFEST = "manifest.json"
 
 
+_NOT_CONTENT = ("source",)
+"""Labels that say where a table was read from, not what it holds."""
+_RUN_META = ("cache", "cache_file")
+"""Meta entries that say how this run got the table (a cache hit or a parse, which cache file)."""
+
+
 def table_fingerprint(mrio: MRIO) -> str:
     """A content hash of a table: every array (shape, dtype and values, order-sensitive)
-    and every label. About 1 s per GB of arrays."""
+    and every label and meta entry, never where or how it was read (its source path,
+    whether the cache was hit, the cache file): a table parsed now and the same table
+    loaded from the cache, or from a moved copy of the data, have the same fingerprint.
+    About 1 s per GB of arrays."""
     h = hashlib.blake2b(digest_size=16)
     for name in ("Z", "Y", "F", "F_Y"):
         a = np.ascontiguousarray(getattr(mrio, name))
         h.update(f"{name}{a.shape}{a.dtype.str}".encode())
         h.update(memoryview(a).cast("B"))
-    h.update(json.dumps(mrio.labels().to_json(), sort_keys=True, default=str).encode())
+    labels = {k: v for k, v in mrio.labels().to_json().items() if k not in _NOT_CONTENT}
+    labels["meta"] = {k: v for k, v in labels["meta"].items() if k not in _RUN_META}
+    h.update(json.dumps(labels, sort_keys=True, default=str).encode())
     return h.hexdigest()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -52,13 +53,25 @@ def _to_results(stored: dict, backend: Backend) -> Results:
     return Results(mrio=labels, backend=backend, precision=precision, **{n: stored[n] for n in _ARRAYS})
 
 
+_PATH_KEYWORDS = ("data", "edgar", "edgar_mapping", "path", "folder", "cache_dir")
+"""Loader keywords that say where files are, not what they hold (each year's table content is checked)."""
+_PATH = "<a path: each year's table is checked>"
+
+
 def _describe_loader(loader) -> str:
-    """The loader's function and arguments (a partial's keywords name the files and seeds)."""
+    """The loader's function and arguments (a partial's keywords name the seeds and options).
+
+    Where files are (a path argument, or a keyword of ``_PATH_KEYWORDS``) is not part of it:
+    the resume compares each finished year's table content instead, so the same data read
+    from another folder, or through a cache, resumes."""
     func = getattr(loader, "func", loader)
     name = f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', type(func).__name__)}"
-    args = getattr(loader, "args", ())
-    keywords = getattr(loader, "keywords", {})
-    return name + json.dumps([list(args), keywords], sort_keys=True, default=str)
+    args = [_PATH if isinstance(a, os.PathLike) else a for a in getattr(loader, "args", ())]
+    keywords = {
+        k: _PATH if v is not None and (k in _PATH_KEYWORDS or isinstance(v, os.PathLike)) else v
+        for k, v in getattr(loader, "keywords", {}).items()
+    }
+    return name + json.dumps([args, keywords], sort_keys=True, default=str)
 
 
 @dataclass(eq=False)
@@ -123,9 +136,11 @@ def sweep(
     out_dir : path, optional
         Each finished year is written there at once (``year_{year}.npz``, atomically);
         a rerun skips the years already there. The folder records the loader (its
-        function and arguments), the stressors and the dtype, and each year's table
-        content hash: a rerun whose loader returns another table for a finished year,
-        or with other settings, is refused (naming what differs).
+        function and arguments, but not the paths it reads), the stressors and the
+        dtype, and each year's table content hash (never how the table was read: a
+        parse or a cache hit, from which folder): a rerun whose loader returns another
+        table for a finished year, or with other settings, is refused (naming what
+        differs).
     precision : {"double", "mixed"}
         How each year's LU is made (``Engine(precision=)``); each year's
         ``Results.precision`` records its solves and any fallback to float64.
