@@ -144,6 +144,17 @@ def _locate(path, year: int | None, system: str) -> tuple[_Root, int | None]:
         raise MissingDataError(f"EXIOBASE 3 data not found: {p} does not exist")
     if p.is_dir() and not _is_table_folder(p):
         years = _years_in(p, system)
+        partial = [n for n in ("A.txt", "Z.txt", "Y.txt", "file_parameters.json") if (p / n).is_file()]
+        if not years and partial:
+            need = "Y.txt" if "Y.txt" not in partial else "A.txt (or Z.txt)"
+            raise MissingDataError(f"{p}: EXIOBASE 3 tables need {need} beside {', '.join(partial)}; it is missing")
+        inner = [d for d in p.iterdir() if d.is_dir() and _is_table_folder(d)] if not years else []
+        if len(inner) == 1:
+            return _locate(inner[0], year, system)
+        if not years:
+            raise MissingDataError(
+                f"{p}: no EXIOBASE 3 tables (Y.txt beside A.txt or Z.txt) and no IOT_{{year}}_{system} years found"
+            )
         if year is None and len(years) == 1:
             year = next(iter(years))
         if year is None:
@@ -167,11 +178,7 @@ def _locate(path, year: int | None, system: str) -> tuple[_Root, int | None]:
             named = _year_of_name(root.prefix.rstrip("/").rsplit("/", 1)[-1])
     else:
         if not _is_table_folder(p):
-            inner = [d for d in p.iterdir() if d.is_dir() and _is_table_folder(d)]
-            if len(inner) != 1:
-                raise MissingDataError(f"{p}: no EXIOBASE 3 tables (Y.txt beside A.txt or Z.txt) found")
-            p = inner[0]
-            named = named or _year_of_name(p.name)
+            return _locate(p, year, system)
         root = _Root(p)
     name_year = named[0] if named else None
     if year is not None and name_year is not None and year != name_year:
@@ -541,15 +548,12 @@ def read_exiobase3(path, year: int | None = None, *, system: str = "pxp", satell
 
 
 def _looks_exiobase(root: _Root) -> bool:
-    """A pymrio-layout folder is EXIOBASE's when its name, parameters or region codes say so."""
+    """A pymrio-layout folder is EXIOBASE's when its name (``IOT_{year}_{system}``) or its region codes
+    (every region of Y.txt's header an EXIOBASE code, or a 3.4 ixi name such as AUT or WWA) say so."""
     name = root.prefix.rstrip("/").rsplit("/", 1)[-1] if root.prefix else root.path.name
     if _YEAR_NAME.match(name) or _YEAR_NAME.match(root.path.name):
         return True
     with contextlib.suppress(ReaderError, OSError, ValueError):
-        names = root.names()
-        for meta in ("file_parameters.json", "metadata.json"):
-            if meta in names and "exio" in _small_text(root.file(meta)).lower():
-                return True
         with root.file("Y.txt").stream() as fh:
             first = fh.readline(1 << 20).decode("utf-8", "replace").rstrip("\r\n").split("\t")
         codes = {c.strip() for c in first[1:] if c.strip()}
