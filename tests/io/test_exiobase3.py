@@ -1,6 +1,6 @@
 """The EXIOBASE 3 reader against pymrio's parse_exiobase3 + calc_all on the same generated files.
 
-The files are written by tests/io/exio_fixtures.py in the released layouts (3.4:
+The files are written by tests/exio_layout.py in the released layouts (3.4:
 A and Y only, F_hh, ISO3 region names of the ixi files; 3.8: Z and x, F_Y; 3.9:
 one folder per account), as folders and as zips, product and industry tables.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zipfile
 
-import exio_fixtures as E
+import exio_layout as E
 import numpy as np
 import pytest
 
