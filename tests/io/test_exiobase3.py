@@ -241,3 +241,10 @@ def test_a_pymrio_folder_of_another_table_stays_pymrio(tmp_path):
     io = pymrio.load_test()
     io.save_all(tmp_path / "test_mrio")
     assert mf.io.registry.guess_reader(tmp_path / "test_mrio").name == "pymrio"
+
+
+def test_a_square_table_with_an_extra_row_is_refused_before_it_is_held(tmp_path):
+    y = E.write_year(tmp_path, 2019)
+    f = _rewrite(y.path, "Z.txt", lambda t: t + t.splitlines()[-1] + "\n")
+    with pytest.raises(ReaderError, match=rf"{f}: more than the 35 data rows expected"):
+        exiobase3.read_exiobase3(y.path)

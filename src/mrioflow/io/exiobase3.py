@@ -291,7 +291,7 @@ class _Extension:
     final_demand: str  # "F_Y.txt", "F_hh.txt" or "none"
 
 
-def _table(root: _Root, rel: str, n_index: int | None, n_header: int, nrows: int | None = None) -> LabelledTable:
+def _table(root: _Root, rel: str, n_index: int | None, n_header: int, nrows: int | str | None = None) -> LabelledTable:
     f = root.file(rel)
     if n_index is None:  # detected: the header's level name, then as many empty fields as more index columns
         with f.stream() as fh:
@@ -431,7 +431,7 @@ def _read_year(root: _Root, year: int | None, system: str, satellites, all_stres
         raise MissingDataError(f"{root}: EXIOBASE 3 needs Y.txt and A.txt (or Z.txt); found {sorted(names)[:12]}")
     core = "Z" if has["Z"] else "A"
     fn, ni, nh = params[core]
-    M = _table(root, fn, ni, nh)
+    M = _table(root, fn, ni, nh, nrows="square")
     fm = root.file(fn)
     rows = _renamed(M.rows, renames)
     regions, sectors = _grid(rows, fm, "row labels")

@@ -328,7 +328,7 @@ def _parse_block_pyarrow(f, block: bytes, ncols: int, skip: int, sep: str, first
 
 
 def read_labelled(
-    f: SourceFile, *, n_index: int, n_header: int, sep: str = "\t", nrows: int | None = None
+    f: SourceFile, *, n_index: int, n_header: int, sep: str = "\t", nrows: int | str | None = None
 ) -> LabelledTable:
     """Read a labelled delimited table (pandas' ``read_csv(index_col=n_index, header=n_header)`` layout).
 
@@ -346,9 +346,10 @@ def read_labelled(
         Index columns and header rows.
     sep : str
         The separator (tab or comma; no quoting).
-    nrows : int, optional
+    nrows : int or "square", optional
         The expected number of data rows, when known (the result is then filled
-        in place, without a final copy).
+        in place, without a final copy, and a file with more rows is refused
+        before they are held); ``"square"``: as many as the header has columns.
 
     Returns
     -------
@@ -405,7 +406,9 @@ def read_labelled(
 
         rows: list[tuple[str, ...]] = []
         parts: list[np.ndarray] = []
-        out = np.empty((nrows, ncols)) if nrows is not None else None
+        if nrows == "square":
+            nrows = ncols
+        out = np.empty((int(nrows), ncols)) if nrows is not None else None
         done = 0
 
         def parse(block: bytes, first_line: int) -> None:
