@@ -7,6 +7,7 @@ with F_Y; made-up numbers, about 30 % of A non-zero) as ``IOT_{year}_pxp.zip``,
 then times, each in a fresh Python process (wall seconds and peak resident memory):
 
 - ``mrioflow.io.read(..., cache=False)``: parsing the zip;
+- the same read with the pyarrow parser instead of the compiled one (once);
 - pymrio's ``parse_exiobase3`` on the same zip (the reference);
 - ``mrioflow.io.read`` loading its native cache (after one read that writes it).
 
@@ -162,7 +163,14 @@ print("RESULT", dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 **
 """
 
 OURS = "import mrioflow as mf\nm = mf.io.read({path!r}, cache=False)\nassert m.n == 9800"
-CACHED = "import mrioflow as mf\nm = mf.io.read({path!r}, cache_dir={cache!r})\nassert m.meta['cache'] == 'hit', m.meta['cache']"
+CACHED = (
+    "import mrioflow as mf\nm = mf.io.read({path!r}, cache_dir={cache!r})\n"
+    "assert m.meta['cache'] == 'hit', m.meta['cache']"
+)
+PYARROW = (
+    "import mrioflow as mf\nfrom mrioflow.io import text\ntext.compiled = None\n"
+    "m = mf.io.read({path!r}, cache=False)\nassert m.n == 9800"
+)
 PYMRIO = "import pymrio\nio = pymrio.parse_exiobase3({path!r})\nassert io.Z.shape == (9800, 9800)"
 
 
@@ -191,6 +199,8 @@ def bench_exiobase3(workdir, *, year: int = 2019, repeat: int = 2, pymrio: bool 
         if pymrio:
             theirs.append(_child(PYMRIO.format(path=path)))
     out["parse_s"], out["parse_peak_gib"] = min(ours)
+    out["pyarrow_parse_s"], out["pyarrow_peak_gib"] = _child(PYARROW.format(path=path))
+    out["pyarrow_over_parse"] = out["pyarrow_parse_s"] / out["parse_s"]
     if theirs:
         out["pymrio_parse_s"], out["pymrio_peak_gib"] = min(theirs)
         out["pymrio_over_parse"] = out["pymrio_parse_s"] / out["parse_s"]
