@@ -248,3 +248,19 @@ def test_a_square_table_with_an_extra_row_is_refused_before_it_is_held(tmp_path)
     f = _rewrite(y.path, "Z.txt", lambda t: t + t.splitlines()[-1] + "\n")
     with pytest.raises(ReaderError, match=rf"{f}: more than the 35 data rows expected"):
         exiobase3.read_exiobase3(y.path)
+
+
+def test_small_blocks_give_the_same_table_and_an_error_stops_the_read_ahead(tmp_path, monkeypatch):
+    import threading
+
+    y = E.write_year(tmp_path, 2019, zipped=True)
+    whole = exiobase3.read_exiobase3(y.path)
+    monkeypatch.setattr(text, "_BLOCK", 300)  # many blocks, each a few lines, cut mid-line
+    pieces = exiobase3.read_exiobase3(y.path)
+    np.testing.assert_array_equal(whole.Z, pieces.Z)
+    np.testing.assert_array_equal(whole.F, pieces.F)
+    y2 = E.write_year(tmp_path / "bad", 2019)
+    _rewrite(y2.path, "Z.txt", lambda t: _edit_cell(t, 5, 4, "n/a"))
+    with pytest.raises(ReaderError, match="line 5, column 4"):
+        exiobase3.read_exiobase3(y2.path)
+    assert not [t for t in threading.enumerate() if t.name == "mrioflow-read-ahead"]

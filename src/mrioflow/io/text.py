@@ -235,17 +235,30 @@ _BLOCK = 32 << 20  # bytes per streamed block: a few hundred lines of a 9,800-co
 
 
 def _blocks(fh, size: int) -> Iterator[bytes]:
-    """Blocks of whole lines; decompression (zlib frees the GIL) runs on a thread ahead of the parse."""
+    """Blocks of whole lines; decompression (zlib frees the GIL) runs on a thread ahead of the parse.
+
+    When the consumer stops early (an error in a block), the thread is told to stop and ends.
+    """
     q: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def produce():
         rest = b""
         try:
-            while True:
+            while not stop.is_set():
                 chunk = fh.read(size)
                 if not chunk:
                     if rest:
-                        q.put(rest)
+                        put(rest)
                     break
                 chunk = rest + chunk
                 cut = chunk.rfind(b"\n") + 1
@@ -253,21 +266,25 @@ def _blocks(fh, size: int) -> Iterator[bytes]:
                     rest = chunk
                     continue
                 rest = chunk[cut:]
-                q.put(chunk[:cut])
-            q.put(None)
+                if not put(chunk[:cut]):
+                    return
+            put(None)
         except BaseException as exc:  # handed to the consumer, which raises it
-            q.put(exc)
+            put(exc)
 
-    t = threading.Thread(target=produce, daemon=True)
+    t = threading.Thread(target=produce, daemon=True, name="mrioflow-read-ahead")
     t.start()
-    while True:
-        item = q.get()
-        if item is None:
-            break
-        if isinstance(item, BaseException):
-            raise item
-        yield item
-    t.join()
+    try:
+        while True:
+            item = q.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        t.join()
 
 
 def _fields(line: bytes, sep: bytes) -> list[str]:
@@ -363,8 +380,7 @@ def read_labelled(
         than ``nrows``.
     """
     bsep = sep.encode()
-    with f.stream() as fh:
-        blocks = _blocks(fh, _BLOCK)
+    with f.stream() as fh, contextlib.closing(_blocks(fh, _BLOCK)) as blocks:
         head: list[bytes] = []
         pending = b""
         for block in blocks:
