@@ -22,7 +22,7 @@ import queue
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -234,7 +234,7 @@ class LabelledTable:
 _BLOCK = 32 << 20  # bytes per streamed block: a few hundred lines of a 9,800-column table
 
 
-def _blocks(fh, size: int) -> Iterator[bytes]:
+def _blocks(fh, size: int) -> Generator[bytes, None, None]:
     """Blocks of whole lines; decompression (zlib frees the GIL) runs on a thread ahead of the parse.
 
     When the consumer stops early (an error in a block), the thread is told to stop and ends.
