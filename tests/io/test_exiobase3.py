@@ -264,3 +264,12 @@ def test_small_blocks_give_the_same_table_and_an_error_stops_the_read_ahead(tmp_
     with pytest.raises(ReaderError, match="line 5, column 4"):
         exiobase3.read_exiobase3(y2.path)
     assert not [t for t in threading.enumerate() if t.name == "mrioflow-read-ahead"]
+
+
+def test_units_listed_with_a_compartment_column_are_matched_by_stressor(tmp_path):
+    y = E.write_year(tmp_path, 2019, layout="3.4")
+    lines = (y.path / "impacts" / "unit.txt").read_text().splitlines()
+    rows = ["impact\tcompartment\tunit"] + [f"{ln.split(chr(9))[0]}\ttotal\t{ln.split(chr(9))[1]}" for ln in lines[1:]]
+    (y.path / "impacts" / "unit.txt").write_text("\n".join(rows) + "\n")
+    m = exiobase3.read_exiobase3(y.path)
+    assert m.units[m.stressor_position(E.IMPACT_ROWS[0][0])] == "kg CO2 eq"

@@ -327,6 +327,9 @@ def _read_extension(
     if folder + un in names:
         rows, vals = _column_file(root.file(folder + un), "stressor")
         by = {_stressor_label(r): v for r, v in zip(rows, vals)}
+        if any(s not in by for s in labels):  # unit.txt with more index columns than F (stressor, compartment)
+            firsts = [r[0] for r in rows]
+            by.update({f: v for f, v in zip(firsts, vals) if firsts.count(f) == 1 and f not in by})
         missing = [s for s in labels if s not in by]
         if missing:
             raise LabelError(f"{root.file(folder + un)}: no unit for {len(missing)} stressor(s): {missing[:3]}")
