@@ -72,3 +72,12 @@ def test_the_bri_grouping_on_exiobase_resolves_18_countries():
     r = rg.resolve_for_table(rg.bri(), codes, database="exiobase3")
     assert len(r.resolved) == 18 and len(r.unresolved) == 44
     assert all(a in {"WA", "WE", "WM"} for _, _, _, a in r.unresolved)
+
+
+def test_the_setting_takes_a_table_of_codes_and_groups():
+    from mrioflow.analysis import Settings
+
+    s = Settings.build({"aggregate_regions": {"WA": "South Asia"}})
+    assert s.aggregate_regions == {"WA": "South Asia"}
+    with pytest.raises(OptionError, match="aggregate_regions must map region codes to groups"):
+        Settings.build({"aggregate_regions": ["WA"]})
