@@ -40,7 +40,8 @@ def pair(request, tmp_path_factory):
     layout, zipped, system = request.param
     folder = tmp_path_factory.mktemp(f"exio{layout}")
     y = E.write_year(folder, 2019, system=system, layout=layout, zipped=zipped, iso3=layout == "3.4")
-    ours = mf.io.read(y.path, year=2019, system=system, cache=False)
+    ours = mf.io.read(y.path, year=2019, cache=False)  # the system from the name
+    assert ours.meta["exiobase_system"] == system
     io = pymrio.parse_exiobase3(y.path)
     io.calc_all()
     return y, ours, io
@@ -235,6 +236,8 @@ def test_a_zip_without_the_tables_is_refused(tmp_path):
         exiobase3.read_exiobase3(z)
     with pytest.raises(OptionError, match="system must be one of pxp, ixi"):
         exiobase3.read_exiobase3(z, system="sut")
+    with pytest.raises(MissingDataError, match="IOT_2019_pxp.zip is the pxp table, but system='ixi'"):
+        exiobase3.read_exiobase3(z, system="ixi")
 
 
 def test_a_pymrio_folder_of_another_table_stays_pymrio(tmp_path):

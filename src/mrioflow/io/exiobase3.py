@@ -137,13 +137,16 @@ def _year_of_name(name: str) -> tuple[int, str] | None:
     return (int(m.group(1)), m.group(2)) if m else None
 
 
-def _locate(path, year: int | None, system: str) -> tuple[_Root, int | None]:
-    """The root of the year's tables and the year its name gives (None: the name gives none)."""
+def _locate(path, year: int | None, system: str | None) -> tuple[_Root, int | None, str]:
+    """The root of the year's tables, its year and its system ("" when neither name nor option says).
+
+    ``system`` None: the name's (``IOT_2019_ixi.zip``), or pxp in a folder of years.
+    """
     p = Path(path).expanduser()
     if not p.exists():
         raise MissingDataError(f"EXIOBASE 3 data not found: {p} does not exist")
     if p.is_dir() and not _is_table_folder(p):
-        years = _years_in(p, system)
+        years = _years_in(p, system or "pxp")
         partial = [n for n in ("A.txt", "Z.txt", "Y.txt", "file_parameters.json") if (p / n).is_file()]
         if not years and partial:
             need = "Y.txt" if "Y.txt" not in partial else "A.txt (or Z.txt)"
@@ -153,7 +156,8 @@ def _locate(path, year: int | None, system: str) -> tuple[_Root, int | None]:
             return _locate(inner[0], year, system)
         if not years:
             raise MissingDataError(
-                f"{p}: no EXIOBASE 3 tables (Y.txt beside A.txt or Z.txt) and no IOT_{{year}}_{system} years found"
+                f"{p}: no EXIOBASE 3 tables (Y.txt beside A.txt or Z.txt) and no IOT_{{year}}_{system or 'pxp'} "
+                "years found"
             )
         if year is None and len(years) == 1:
             year = next(iter(years))
@@ -163,12 +167,12 @@ def _locate(path, year: int | None, system: str) -> tuple[_Root, int | None]:
             )
         if year not in years:
             raise MissingDataError(
-                f"no EXIOBASE 3 {year} ({system}) in {p}: expected IOT_{year}_{system}.zip or its unpacked "
-                f"folder; years found: {', '.join(map(str, sorted(years))) or 'none'}"
+                f"no EXIOBASE 3 {year} ({system or 'pxp'}) in {p}: expected IOT_{year}_{system or 'pxp'}.zip or "
+                f"its unpacked folder; years found: {', '.join(map(str, sorted(years))) or 'none'}"
             )
         p = years[year]
     named = _year_of_name(p.name)
-    if named is not None and named[1] != system and p.is_file():
+    if named is not None and system is not None and named[1] != system:
         raise MissingDataError(f"{p} is the {named[1]} table, but system={system!r} was asked for")
     if p.is_file():
         root = _zip_root(p)
@@ -183,7 +187,10 @@ def _locate(path, year: int | None, system: str) -> tuple[_Root, int | None]:
     name_year = named[0] if named else None
     if year is not None and name_year is not None and year != name_year:
         raise MissingDataError(f"{p} holds EXIOBASE 3 {name_year}, not {year}")
-    return root, name_year if name_year is not None else year
+    if named is not None and system is not None and named[1] != system:
+        raise MissingDataError(f"{p} is the {named[1]} table, but system={system!r} was asked for")
+    found = named[1] if named else (system or "")
+    return root, name_year if name_year is not None else year, found
 
 
 # -- small files ------------------------------------------------------------------------------------
@@ -485,7 +492,7 @@ def _read_year(root: _Root, year: int | None, system: str, satellites, all_stres
         units=units,
         country_names=[region_names.get(r, r) for r in regions],
         year=year,
-        source=f"EXIOBASE 3 {system} {year or ''} ({root})".replace("  ", " "),
+        source=" ".join(str(w) for w in ("EXIOBASE 3", system, year, f"({root})") if w),
         meta={
             "region_concordance": DATABASE,
             "exiobase_system": system,
@@ -502,13 +509,15 @@ def _read_year(root: _Root, year: int | None, system: str, satellites, all_stres
     )
 
 
-def _check_system(system) -> str:
-    if system not in SYSTEMS:
+def _check_system(system) -> str | None:
+    if system is not None and system not in SYSTEMS:
         raise OptionError(f"system must be one of {', '.join(SYSTEMS)} (product or industry tables), got {system!r}")
     return system
 
 
-def read_exiobase3(path, year: int | None = None, *, system: str = "pxp", satellites=None, all_stressors=True) -> MRIO:
+def read_exiobase3(
+    path, year: int | None = None, *, system: str | None = None, satellites=None, all_stressors=True
+) -> MRIO:
     """Read one year of EXIOBASE 3.
 
     Parameters
@@ -519,8 +528,10 @@ def read_exiobase3(path, year: int | None = None, *, system: str = "pxp", satell
     year : int, optional
         The year (required for a folder of several years; checked against the
         name ``IOT_{year}_...`` where there is one).
-    system : {"pxp", "ixi"}
-        Product-by-product or industry-by-industry tables (a folder of years).
+    system : {"pxp", "ixi"}, optional
+        Product-by-product or industry-by-industry tables: which to read from a
+        folder of years (default pxp); checked against a single year's name
+        (default: the name's).
     satellites : mapping of str to str, optional
         Stressor name -> regular expression searched in each extension's row
         labels (``"CH4 - combustion - air"``) and in ``"extension/label"``:
@@ -545,9 +556,8 @@ def read_exiobase3(path, year: int | None = None, *, system: str = "pxp", satell
     InvalidValueError
         A non-finite cell, or I - A singular where x must be solved for.
     """
-    system = _check_system(system)
-    root, found_year = _locate(path, None if year is None else check_year(year), system)
-    return _read_year(root, found_year, system, satellites, bool(all_stressors))
+    root, found_year, found_system = _locate(path, None if year is None else check_year(year), _check_system(system))
+    return _read_year(root, found_year, found_system, satellites, bool(all_stressors))
 
 
 def _looks_exiobase(root: _Root) -> bool:
@@ -591,11 +601,11 @@ class Exiobase3Reader(Reader):
             return False
         return False
 
-    def read(self, path, *, year=None, system="pxp", satellites=None, all_stressors=True) -> MRIO:
+    def read(self, path, *, year=None, system=None, satellites=None, all_stressors=True) -> MRIO:
         return read_exiobase3(path, year, system=system, satellites=satellites, all_stressors=all_stressors)
 
-    def sources(self, path, *, year=None, system="pxp", **options) -> list[Path]:
-        root, _ = _locate(path, None if year is None else check_year(year), _check_system(system))
+    def sources(self, path, *, year=None, system=None, **options) -> list[Path]:
+        root, _, _ = _locate(path, None if year is None else check_year(year), _check_system(system))
         if root.prefix is not None:
             return [root.path]
         return sorted(f for f in root.path.rglob("*") if f.is_file())
