@@ -110,7 +110,7 @@ def write_year(folder: Path, year: int, *, seed: int = 0) -> Path:
                     fh, idx, cols, arr, ["region", "sector"], ["region", "category" if rel == "Y.txt" else "sector"]
                 )
         zf.writestr(
-            f"{name}/x.txt", "region\tsector\tindout\n" + "".join(f"{r}\t{s}\t{v!r}\n" for (r, s), v in zip(idx, x))
+            f"{name}/x.txt", "region\tsector\tindout\n" + "".join(f"{r}\t{s}\t{float(v)!r}\n" for (r, s), v in zip(idx, x))
         )
         zf.writestr(f"{name}/unit.txt", "region\tsector\tunit\n" + "".join(f"{r}\t{s}\tM.EUR\n" for r, s in idx))
         zf.writestr(
