@@ -159,3 +159,21 @@ def test_blocks_split_at_line_ends(threads):
     np.testing.assert_array_equal(out, vals)
     ok, _ = _parse(text + b"1" + b"\t0" * 59 + b"\n", vals.shape, threads=threads)  # one row too many
     assert ok is False
+
+
+def test_label_fields_are_skipped_and_the_separator_chosen():
+    """EXIOBASE's rows start with (region, sector) labels; GLORIA's files are comma-separated."""
+    out = np.zeros((2, 3))
+    text = b"AT\tPaddy rice\t1\t2.5\t-3e-2\nWA\tCattle, live\t4\t5\t6\n"
+    assert _tsv.parse(text, out, np.arange(2), np.arange(3), 3, False, 2, 2)
+    np.testing.assert_array_equal(out, [[1, 2.5, -0.03], [4, 5, 6]])
+    out[:] = 0
+    assert _tsv.parse(b"x,1,2,3\r\ny,4,5,6\r\n", out, np.arange(2), np.arange(3), 3, False, 2, 1, ",")
+    np.testing.assert_array_equal(out, [[1, 2, 3], [4, 5, 6]])
+    # a line with fewer label fields than skip, or labels but a short row: refused
+    assert not _tsv.parse(b"AT\n", np.zeros((1, 3)), np.arange(1), np.arange(3), 3, False, 1, 2)
+    assert not _tsv.parse(b"AT\tx\t1\t2\n", np.zeros((1, 3)), np.arange(1), np.arange(3), 3, False, 1, 2)
+    with pytest.raises(ValueError, match="skip must be >= 0"):
+        _tsv.parse(text, out, np.arange(2), np.arange(3), 3, False, 2, -1)
+    with pytest.raises(ValueError, match="sep one ASCII character"):
+        _tsv.parse(text, out, np.arange(2), np.arange(3), 3, False, 2, 0, "\n")

@@ -1,11 +1,12 @@
-// Multi-threaded parser for the tab-separated number matrices of Eora26.
+// Multi-threaded parser for the delimited number matrices of Eora26, EXIOBASE 3 and GLORIA.
 //
-// One function, parse(data, out, rowmap, colmap, ncols, trailing, nthreads) -> bool:
-// reads `data` (bytes-like: lines of `ncols` tab-separated numbers, optionally
-// ending in one empty field when `trailing`; "\n" or "\r\n" line ends; empty lines
-// skipped) and writes file cell (i, j) to out[rowmap[i], colmap[j]] (a map entry
-// of -1 drops that row or column). Numbers are converted with std::from_chars
-// (correctly rounded, as pyarrow's converter is).
+// One function, parse(data, out, rowmap, colmap, ncols, trailing, nthreads[, skip[, sep]]) -> bool:
+// reads `data` (bytes-like: lines of `skip` label fields, which are passed over, then
+// `ncols` numbers separated by `sep` (default tab), optionally ending in one empty
+// field when `trailing`; "\n" or "\r\n" line ends; empty lines skipped) and writes
+// file cell (i, j) to out[rowmap[i], colmap[j]] (a map entry of -1 drops that row or
+// column). Numbers are converted with std::from_chars (correctly rounded, as
+// pyarrow's converter is). Label fields must not hold the separator (no quoting).
 //
 // It is a fast path only: it returns False, with `out` partly written, on anything
 // it does not accept (a wrong count of rows or fields, a cell that is not a finite
@@ -62,11 +63,18 @@ struct Target {
     const int64_t* colmap;
     Py_ssize_t ncols;
     bool trailing;
+    Py_ssize_t skip;
+    char sep;
 };
 
 // Parse one line [p, stop) as file row `row`; false if it is not exactly ncols numbers.
 inline bool parse_line(const char* p, const char* stop, int64_t out_row, const Target& t) {
     double* dst = out_row >= 0 ? t.out + out_row * t.out_cols : nullptr;
+    for (Py_ssize_t s = 0; s < t.skip; ++s) {  // the label fields
+        const void* q = std::memchr(p, t.sep, static_cast<size_t>(stop - p));
+        if (!q) return false;
+        p = static_cast<const char*>(q) + 1;
+    }
     for (Py_ssize_t j = 0; j < t.ncols; ++j) {
         double v;
         auto res = std::from_chars(p, stop, v);
@@ -77,10 +85,10 @@ inline bool parse_line(const char* p, const char* stop, int64_t out_row, const T
             if (c >= 0) dst[c] = v;
         }
         if (j + 1 < t.ncols) {
-            if (q == stop || *q != '\t') return false;  // too few fields, or junk after the number
+            if (q == stop || *q != t.sep) return false;  // too few fields, or junk after the number
             p = q + 1;
         } else if (t.trailing) {
-            return q + 1 == stop && *q == '\t';  // one empty field after the last number
+            return q + 1 == stop && *q == t.sep;  // one empty field after the last number
         } else {
             return q == stop;
         }
@@ -144,11 +152,16 @@ bool in_range(const Py_buffer& map, Py_ssize_t limit, const char* name) {
 
 PyObject* parse(PyObject*, PyObject* args) {
     PyObject *data_obj, *out_obj, *rowmap_obj, *colmap_obj;
-    Py_ssize_t ncols, nthreads;
+    Py_ssize_t ncols, nthreads, skip = 0;
     int trailing;
-    if (!PyArg_ParseTuple(args, "OOOOnpn", &data_obj, &out_obj, &rowmap_obj, &colmap_obj, &ncols, &trailing,
-                          &nthreads))
+    int sep = '\t';
+    if (!PyArg_ParseTuple(args, "OOOOnpn|nC", &data_obj, &out_obj, &rowmap_obj, &colmap_obj, &ncols, &trailing,
+                          &nthreads, &skip, &sep))
         return nullptr;
+    if (skip < 0 || sep <= 0 || sep > 127 || sep == '\n' || sep == '\r') {
+        PyErr_SetString(PyExc_ValueError, "skip must be >= 0 and sep one ASCII character other than a line end");
+        return nullptr;
+    }
     Buffers buf;
     if (PyObject_GetBuffer(data_obj, &buf.data, PyBUF_SIMPLE) < 0) return nullptr;
     if (PyObject_GetBuffer(out_obj, &buf.out, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
@@ -170,7 +183,7 @@ PyObject* parse(PyObject*, PyObject* args) {
     const char* text = static_cast<const char*>(buf.data.buf);
     const char* end = text + buf.data.len;
     Target t{static_cast<double*>(buf.out.buf), buf.out.shape[1], static_cast<const int64_t*>(buf.rowmap.buf),
-             static_cast<const int64_t*>(buf.colmap.buf), ncols, trailing != 0};
+             static_cast<const int64_t*>(buf.colmap.buf), ncols, trailing != 0, skip, static_cast<char>(sep)};
     bool ok = true;
     Py_BEGIN_ALLOW_THREADS
     // One block per thread, cut just after a line end.
@@ -205,13 +218,14 @@ PyObject* parse(PyObject*, PyObject* args) {
 
 PyMethodDef methods[] = {
     {"parse", parse, METH_VARARGS,
-     "parse(data, out, rowmap, colmap, ncols, trailing, nthreads) -> bool\n\n"
-     "Parse tab-separated numbers into out[rowmap[i], colmap[j]]; False if the text is not\n"
-     "exactly len(rowmap) non-empty lines of ncols finite numbers (out is then partly written)."},
+     "parse(data, out, rowmap, colmap, ncols, trailing, nthreads, skip=0, sep='\\t') -> bool\n\n"
+     "Parse delimited numbers, after `skip` label fields per line, into out[rowmap[i], colmap[j]];\n"
+     "False if the text is not exactly len(rowmap) non-empty lines of skip labels and ncols finite\n"
+     "numbers (out is then partly written)."},
     {nullptr, nullptr, 0, nullptr},
 };
 
-PyModuleDef module = {PyModuleDef_HEAD_INIT, "_tsv", "Fast tab-separated number parser (see _tsv.cpp).", -1,
+PyModuleDef module = {PyModuleDef_HEAD_INIT, "_tsv", "Fast delimited number parser (see _tsv.cpp).", -1,
                       methods};
 
 }  // namespace

@@ -1,4 +1,4 @@
-"""Type stub of the compiled Eora26 text parser (_tsv.cpp; absent when no compiler was found)."""
+"""Type stub of the compiled text parser (_tsv.cpp; absent when no compiler was found)."""
 
 import numpy as np
 from typing_extensions import Buffer
@@ -11,10 +11,12 @@ def parse(
     ncols: int,
     trailing: bool,
     nthreads: int,
+    skip: int = 0,
+    sep: str = "\t",
     /,
 ) -> bool:
-    """Parse tab-separated numbers into ``out[rowmap[i], colmap[j]]``.
+    """Parse ``sep``-separated numbers, after ``skip`` label fields per line, into ``out[rowmap[i], colmap[j]]``.
 
-    False if the text is not exactly ``len(rowmap)`` non-empty lines of ``ncols``
-    finite numbers (``out`` is then partly written).
+    False if the text is not exactly ``len(rowmap)`` non-empty lines of ``skip``
+    labels and ``ncols`` finite numbers (``out`` is then partly written).
     """

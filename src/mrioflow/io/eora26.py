@@ -34,7 +34,6 @@ import contextlib
 import io
 import re
 import zipfile
-import zlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,18 +45,23 @@ from .._checks import check_year
 from .._files import atomic_write
 from ..errors import LabelError, MissingDataError, OptionError, ReaderError
 from ..mrio import MRIO
+from . import text
 from ._pattern import LabelPattern, compile_label_pattern
+from .base import Reader, need_year
+from .text import Place as _Place
+from .text import SourceFile as _File
+from .text import decode as _decode
+from .text import single_member as _member
+from .text import zip_members as _zip_members
 
-try:  # the compiled parser (setup.py builds it when a C++17 compiler is there)
-    from . import _tsv
-except ImportError:  # pragma: no cover - depends on the install
-    _tsv = None  # type: ignore[assignment]
+_tsv = text.compiled  # the compiled parser, None when not built (tests set it to None to force pyarrow)
 
 PARSER = "pyarrow" if _tsv is None else "compiled"
 """Which parser reads the big matrices: ``"compiled"`` (mrioflow's own, multi-threaded) or ``"pyarrow"``."""
 
 __all__ = [
     "EORA26_VA_ITEMS",
+    "Eora26Reader",
     "METHANE",
     "PARSER",
     "describe_indicators",
@@ -93,94 +97,6 @@ def _data_name(year: int, price: str, kind: str) -> str:
 
 
 # -- locating the files ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _File:
-    """One input file: loose on disk (``member`` None) or a member of a zip."""
-
-    path: Path
-    member: str | None = None
-
-    @property
-    def name(self) -> str:
-        return Path(self.member).name if self.member else self.path.name
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.member}" if self.member else str(self.path)
-
-    def buffer(self):
-        """The file's bytes as a pyarrow Buffer (memory-mapped for a loose file: no copy)."""
-        import pyarrow as pa
-
-        if self.member is None:
-            try:
-                with pa.memory_map(str(self.path), "r") as mm:
-                    return mm.read_buffer()
-            except OSError as exc:
-                raise ReaderError(f"cannot read {self.path}: {exc}") from None
-        return pa.py_buffer(self.read_bytes())
-
-    def size(self) -> int:
-        """Bytes on disk; for a zip member, the uncompressed size its header declares."""
-        if self.member is None:
-            try:
-                return self.path.stat().st_size
-            except OSError as exc:
-                raise ReaderError(f"cannot read {self.path}: {exc}") from None
-        with _open_zip(self.path) as zf:
-            return zf.getinfo(self.member).file_size
-
-    def check_size(self, limit: int, why: str) -> None:
-        """Refuse to read a file larger than ``limit`` bytes (a zip bomb, or the wrong file)."""
-        size = self.size()
-        if size > limit:
-            raise ReaderError(
-                f"{self}: {size:,} bytes{' uncompressed' if self.member else ''}, more than {why} "
-                f"({limit:,} bytes); refusing to read it (a damaged or malicious file?)"
-            )
-
-    def read_bytes(self) -> bytes:
-        if self.member is None:
-            try:
-                return self.path.read_bytes()
-            except OSError as exc:
-                raise ReaderError(f"cannot read {self.path}: {exc}") from None
-        try:
-            with zipfile.ZipFile(self.path) as zf:
-                return zf.read(self.member)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise ReaderError(
-                f"corrupt zip file {self.path}: cannot read {self.member} ({exc}); download it again"
-            ) from None
-
-
-def _open_zip(path: Path) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise ReaderError(f"corrupt zip file {path}: {exc}; expected an Eora26 zip archive") from None
-
-
-def _zip_members(path: Path) -> dict[str, list[str]]:
-    """File name -> the members of that name, wherever they sit in the zip."""
-    members: dict[str, list[str]] = {}
-    with _open_zip(path) as zf:
-        for n in zf.namelist():
-            if not n.endswith("/"):
-                members.setdefault(Path(n).name, []).append(n)
-    return members
-
-
-def _member(path: Path, members: dict[str, list[str]], name: str) -> _File:
-    """The one member called ``name``; a name held twice (e.g. at the root and in a folder) is refused."""
-    found = members[name]
-    if len(found) > 1:
-        raise ReaderError(
-            f"{path} holds {name} {len(found)} times ({', '.join(found)}); cannot tell which one to read: "
-            "remove the others"
-        )
-    return _File(path, found[0])
 
 
 _YEAR_NAME = re.compile(r"^Eora26_(\d{4})_(bp|pp)(?:\.zip|_T\.txt)$")
@@ -281,13 +197,6 @@ def _locate(path, year: int, price: str) -> tuple[dict[str, _File], Path | None]
 # -- parsing ----------------------------------------------------------------------------------
 
 
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
 _MAX_LABEL_BYTES = 64 << 20  # Eora's largest label file (labels_Q.txt) holds well under 1 MB
 _MAX_CELL_BYTES = 64  # a number written in full ("-1.2345678901234567e-308") and its tab take 25
 
@@ -344,27 +253,6 @@ def _diagnose(
     return ReaderError(f"{f}: cannot parse the numbers: {exc}")
 
 
-@dataclass(frozen=True)
-class _Place:
-    """Where a parsed matrix goes: ``out[r_new, c_new] = parsed[r_old, c_old]`` in zeros of ``shape``."""
-
-    shape: tuple[int, int]
-    r_new: np.ndarray
-    r_old: np.ndarray
-    c_new: np.ndarray
-    c_old: np.ndarray
-
-    def empty(self) -> np.ndarray:
-        """The result array: zeros where nothing is placed, uninitialised when all is covered."""
-        covered = len(self.r_new) == self.shape[0] and len(self.c_new) == self.shape[1]
-        return (np.empty if covered else np.zeros)(self.shape)
-
-    @staticmethod
-    def identity(nrows: int, ncols: int) -> _Place:
-        r, c = np.arange(nrows), np.arange(ncols)
-        return _Place((nrows, ncols), r, r, c, c)
-
-
 def _as_slice(a: np.ndarray):
     """A slice equal to the index array ``a`` when it is a run of consecutive integers."""
     if a.size and a[-1] - a[0] == a.size - 1 and bool(np.all(np.diff(a) == 1)):
@@ -384,22 +272,11 @@ def _first_line(data) -> bytes:
 
 
 def _parse_compiled(data, nrows: int, ncols: int, trailing: bool, place: _Place) -> np.ndarray | None:
-    """The compiled parser's result, or None when it is not built or does not accept the text.
-
-    It accepts only well-formed text (``nrows`` non-empty lines of ``ncols`` finite
-    numbers) and writes each cell straight to its place; on anything else the
-    caller's pyarrow parse runs, which either accepts the text or names the bad cell.
-    """
+    """The compiled parser's result (:func:`mrioflow.io.text.parse_compiled`), or None when it is
+    not built (``_tsv`` None) or does not accept the text."""
     if _tsv is None:
         return None
-    import pyarrow as pa
-
-    rowmap = np.full(nrows, -1, dtype=np.int64)
-    rowmap[place.r_old] = place.r_new
-    colmap = np.full(ncols, -1, dtype=np.int64)
-    colmap[place.c_old] = place.c_new
-    out = place.empty()
-    return out if _tsv.parse(data, out, rowmap, colmap, ncols, trailing, pa.cpu_count()) else None
+    return text.parse_compiled(data, nrows, ncols, trailing, place)
 
 
 def _parse(
@@ -1249,3 +1126,35 @@ def write_eora26(mrio: MRIO, folder, year, *, price: str = "bp", zip: bool = Fal
 
     atomic_write(target, write_zip, fsync=True)
     return target
+
+
+class Eora26Reader(Reader):
+    """The registry's reader of Eora26 (format ``"eora26"``)."""
+
+    name = "eora26"
+    description = (
+        "Eora26 (worldmrio.com): a year's Eora26_{year}_{price}.zip, its unpacked folder, or a folder of years"
+    )
+    yearly = True
+    cache_default = True
+
+    def can_open(self, path) -> bool:
+        p = Path(path)
+        if p.is_dir():
+            return any(_years_in(p, price) for price in _PRICES)
+        if p.suffix.lower() != ".zip":
+            return False
+        try:
+            with zipfile.ZipFile(p) as zf:
+                return any(_YEAR_NAME.match(Path(n).name) for n in zf.namelist())
+        except (zipfile.BadZipFile, OSError):
+            return False
+
+    def read(self, path, *, year=None, price="bp", keep_row=False, satellites=None) -> MRIO:
+        return read_eora26(
+            path, need_year(self, year), price=price, keep_row=keep_row, satellites=satellites, cache=False
+        )
+
+    def sources(self, path, *, year=None, price="bp", **options) -> list[Path]:
+        files, _ = _locate(path, check_year(need_year(self, year)), _check_price(price))
+        return sorted({f.path for f in files.values()})

@@ -5,7 +5,8 @@ Each reader is a small class with a ``name``, a one-line ``description``, a
 returns an :class:`~mrioflow.mrio.MRIO`. :func:`read` picks the reader by
 ``format`` name, or asks every reader whether it can open the path.
 
-The built-in readers are Eora26 (``"eora26"``), pymrio folders (``"pymrio"``),
+The built-in readers are Eora26 (``"eora26"``), EXIOBASE 3 (``"exiobase3"``),
+pymrio folders (``"pymrio"``),
 mrioflow's cache files (``"cache"``) and the synthetic world (``"synthetic"``,
 no path). Another package adds a database without touching mrioflow by
 declaring its reader class in the entry-point group ``mrioflow.readers``::
@@ -26,13 +27,15 @@ from __future__ import annotations
 import inspect
 import os
 import warnings
-import zipfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from ..errors import MissingDataError, OptionError, ReaderError
 from ..mrio import MRIO
+from .base import Reader
+from .eora26 import Eora26Reader
+from .exiobase3 import Exiobase3Reader
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -48,88 +51,13 @@ ENTRY_POINT_GROUP = "mrioflow.readers"
 """The entry-point group third-party readers are declared in."""
 
 
-class Reader:
-    """Base class of a reader (subclass it, or write any class with the same attributes).
-
-    Attributes
-    ----------
-    name : str
-        The format name (``mf.io.read(..., format=name)``, ``--format NAME``).
-    description : str
-        One line: what the reader opens.
-    yearly : bool
-        True when one path holds several years and ``year`` picks one (the
-        pipeline then reads each requested year); False when a path is one table.
-    cache_default : bool
-        Whether :func:`read` caches this reader's tables unless told otherwise
-        (worth it when parsing is slow).
-    """
-
-    name: str = ""
-    description: str = ""
-    yearly: bool = False
-    cache_default: bool = False
-
-    def can_open(self, path) -> bool:
-        """Whether ``path`` looks like this reader's format (cheap: names and magic, not a parse)."""
-        return False
-
-    def read(self, path, *, year=None) -> MRIO:
-        """Read ``path`` (the year ``year`` of it, for yearly sources) into an MRIO."""
-        raise NotImplementedError
-
-    def sources(self, path, *, year=None, **options) -> list[Path]:
-        """The files the table of ``year`` is read from (the cache fingerprints them).
-
-        Default: ``path`` itself, or every file under a folder.
-        """
-        p = Path(path)
-        return sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
-
-
-class Eora26Reader(Reader):
-    name = "eora26"
-    description = (
-        "Eora26 (worldmrio.com): a year's Eora26_{year}_{price}.zip, its unpacked folder, or a folder of years"
-    )
-    yearly = True
-    cache_default = True
-
-    def can_open(self, path) -> bool:
-        from .eora26 import _YEAR_NAME, _years_in
-
-        p = Path(path)
-        if p.is_dir():
-            return any(_years_in(p, price) for price in ("bp", "pp"))
-        if p.suffix.lower() != ".zip":
-            return False
-        try:
-            with zipfile.ZipFile(p) as zf:
-                return any(_YEAR_NAME.match(Path(n).name) for n in zf.namelist())
-        except (zipfile.BadZipFile, OSError):
-            return False
-
-    def read(self, path, *, year=None, price="bp", keep_row=False, satellites=None) -> MRIO:
-        from .eora26 import read_eora26
-
-        return read_eora26(
-            path, _need_year(self, year), price=price, keep_row=keep_row, satellites=satellites, cache=False
-        )
-
-    def sources(self, path, *, year=None, price="bp", **options) -> list[Path]:
-        from .._checks import check_year
-        from .eora26 import _check_price, _locate
-
-        files, _ = _locate(path, check_year(_need_year(self, year)), _check_price(price))
-        return sorted({f.path for f in files.values()})
-
-
 class PymrioReader(Reader):
     name = "pymrio"
     description = "a pymrio folder (IOSystem.save_all: file_parameters.json and txt/csv/parquet tables)"
 
     def can_open(self, path) -> bool:
-        return (Path(path) / "file_parameters.json").is_file()
+        # EXIOBASE 3's folders are pymrio folders too: those go to the exiobase3 reader
+        return (Path(path) / "file_parameters.json").is_file() and not Exiobase3Reader().can_open(path)
 
     def read(self, path, *, year=None, extensions=None) -> MRIO:
         from .pymrio_folder import read_pymrio_folder
@@ -173,13 +101,7 @@ class SyntheticReader(Reader):
         return []
 
 
-def _need_year(reader, year):
-    if year is None:
-        raise OptionError(f"the {reader.name} reader needs a year (year=...)")
-    return year
-
-
-_BUILTIN = (Eora26Reader, PymrioReader, CacheReader, SyntheticReader)
+_BUILTIN = (Eora26Reader, Exiobase3Reader, PymrioReader, CacheReader, SyntheticReader)
 _registered: dict[str, Any] = {}
 
 
