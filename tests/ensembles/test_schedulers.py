@@ -28,7 +28,11 @@ def _world(year=2013):
 def cluster():
     with distributed.LocalCluster(
         # two threads per worker: batches in one worker share its prepared table and LU
-        n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None, silence_logs=40
+        n_workers=2,
+        threads_per_worker=2,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=40,
     ) as c:
         yield c
 
