@@ -34,13 +34,13 @@ where an interrupted one stopped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -235,15 +235,23 @@ def _seed_for(seed: int, sample: int) -> int:
 
 
 _PIN = threading.Lock()
-_pinned: list = []  # the open BLAS limit and how many batches hold it (one per process)
+_pinned: list = []  # the open BLAS limit and how many hold it (one per process)
+_held: list = []  # a worker process's own hold, kept for good (hold_one_blas_thread)
 
 
-@contextmanager
+@contextlib.contextmanager
 def one_blas_thread(backend: Backend):
-    """Host BLAS on one thread while any batch of this process is inside (reference-counted:
+    """Host BLAS on one thread while anything of this process holds it (reference-counted:
     batches running in threads at once share one limit, set by the first and lifted by the
     last, so that none lifts it under another's feet; ``Backend.blas_threads`` alone is
-    process-wide and not nestable across threads)."""
+    process-wide and not nestable across threads).
+
+    The thread count is changed as seldom as possible, and never while a batch of this process
+    runs: ``montecarlo`` holds the limit from before its first batch to after its last (set
+    and lifted from its own thread), and a worker process (``"processes"``, Dask) holds it for
+    good from its first batch (:func:`hold_one_blas_thread`; Dask gives its workers one BLAS
+    thread anyway).
+    """
     with _PIN:
         if not _pinned:
             limit = backend.blas_threads(1)
@@ -259,6 +267,17 @@ def one_blas_thread(backend: Backend):
                 limit = _pinned[0]
                 _pinned.clear()
                 limit.__exit__(None, None, None)
+
+
+def hold_one_blas_thread(backend: Backend) -> None:
+    """Host BLAS on one thread from now on, for the life of this (worker) process."""
+    with _PIN:
+        if _held:
+            return
+        hold = one_blas_thread(backend)
+        _held.append(hold)
+    hold.__enter__()  # outside the lock, which one_blas_thread takes (a batch meanwhile in
+    # another thread enters one_blas_thread itself: the limit is set before its first BLAS call)
 
 
 class _BatchRunner:
@@ -287,7 +306,8 @@ class _BatchRunner:
         return state
 
     def __setstate__(self, state):
-        self.__dict__.update(state, _lock=threading.Lock(), _local=threading.local())
+        # unpickled: in a worker process (or a Dask worker), which keeps BLAS on one thread
+        self.__dict__.update(state, _lock=threading.Lock(), _local=threading.local(), _worker=True)
 
     def release(self) -> None:
         """Free the prepared table and this thread's n x n work array (when the ensemble is done)."""
@@ -393,6 +413,8 @@ class _BatchRunner:
         over threads instead). A Z sample's LU keeps every BLAS thread (see docs/reliability.md)."""
         if "Z" in self.sigmas:
             return self._batch(i)
+        if getattr(self, "_worker", False):
+            hold_one_blas_thread(self.backend)
         with one_blas_thread(self.backend):
             return self._batch(i)
 
@@ -883,15 +905,17 @@ def montecarlo(
         acc.add(i, result)
 
     clock.announce(len(todo), n_batches)
-    run_tasks(
-        runner,
-        todo,
-        on_result=finished,
-        scheduler=scheduler,
-        progress=progress,
-        desc="Monte Carlo batches",
-        workers=workers,
-    )
+    # without Z, BLAS on one thread from before the first batch to after the last (one_blas_thread)
+    with contextlib.nullcontext() if "Z" in sigmas else one_blas_thread(be):
+        run_tasks(
+            runner,
+            todo,
+            on_result=finished,
+            scheduler=scheduler,
+            progress=progress,
+            desc="Monte Carlo batches",
+            workers=workers,
+        )
     runner.release()  # before the nominal run: with "Z", an n x n array
 
     nominal = Engine(be).run(mrio, sector_flows=False)
