@@ -18,10 +18,13 @@ How it is computed: without ``"Z"`` the LU of (I - A) is factored once and each
 batch of samples is a batched product: on X = L Yr (intensities), or on
 W = split(S) L, the intensities spread by producing country and multiplied by L
 once (final demand with fixed intensities: E = W Yr, no solve per sample). Final
-demand and intensities together need X per sample: one multi-right-hand-side solve
-per batch. With ``"Z"`` every sample needs a fresh LU. Every sample draws from a
+demand and intensities together need X per sample: one solve of the sample's own R
+right-hand sides (never columns of a batch-wide solve, whose rounding would depend on
+the batch). With ``"Z"`` every sample needs a fresh LU. Every sample draws from a
 random stream of its own, seeded by (seed, sample index): a sample does not depend
-on the batch size, the scheduler, the number of workers or where a run resumed.
+on the batch size, the scheduler, the number of workers or where a run resumed
+(bitwise; without ``"Z"`` also whatever the BLAS thread count, as batches run on one
+BLAS thread: see :func:`one_blas_thread` and docs/reliability.md).
 Its factors are drawn and applied a block of rows at a time (``Backend.standard_normal``:
 float32 normals on the CPU, and exp(sigma z) in float32; the products with the nominal
 values and everything after them in the working dtype), so that no n x m array of draws
