@@ -22,7 +22,8 @@ def test_factoring_an_unpickled_table_leaves_it_intact():
     there = _as_dask_sends(world)
     assert np.array_equal(there.Z, world.Z)
     eng = mf.Engine("numpy")
-    eng.prepare(there).W  # the LU of (I - A) and the multipliers, as an ensemble prepares them
+    W = eng.prepare(there).W  # the LU of (I - A) and the multipliers, as an ensemble prepares them
+    assert np.all(np.isfinite(W))
     ref = eng.run(world, sector_flows=False)
     res = eng.run(there, sector_flows=False)
     np.testing.assert_array_equal(there.Z, world.Z)
