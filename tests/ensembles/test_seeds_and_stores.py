@@ -38,7 +38,11 @@ def test_same_seed_same_samples_whatever_the_batch_size(world, perturb):
     kw = dict(samples=64, perturb=perturb, seed=5, backend="numpy", progress=False)
     ref = mf.montecarlo(world, batch_size=64, **kw)
     for batch_size in (1, 7):
-        _same(mf.montecarlo(world, batch_size=batch_size, **kw), ref)
+        other = mf.montecarlo(world, batch_size=batch_size, **kw)
+        _same(other, ref)
+        # moments combined batch by batch: equal to rounding (docs/reliability.md)
+        np.testing.assert_allclose(other.flows_mean, ref.flows_mean, rtol=1e-13, atol=0)
+        np.testing.assert_allclose(other.flows_std, ref.flows_std, rtol=1e-13, atol=1e-300)
     assert np.std(ref.accounts["cba"], axis=0).min() > 0
 
 
@@ -163,6 +167,22 @@ def test_store_refuses_another_random_number_family(world, tmp_path, monkeypatch
     monkeypatch.setattr(NumpyBackend, "rng_family", property(lambda self: "cupy"))
     with pytest.raises(StoreError, match="whose random numbers differs"):
         mf.montecarlo(world, **kw)
+
+
+def test_store_refuses_another_backend(world, tmp_path):
+    """NumPy and array-api-strict draw the same numbers but solve differently (their samples
+    differ by about 1e-13): a resume across them is refused, not mixed."""
+    kw = dict(samples=4, batch_size=2, seed=1, perturb={"final_demand": 0.2, "intensities": 0.1}, progress=False)
+    strict = mf.montecarlo(world, backend="array_api_strict", **kw)
+    mf.montecarlo(world, backend="numpy", out_dir=tmp_path, **kw)
+    assert json.loads((tmp_path / "manifest.json").read_text())["backend"] == "numpy"
+    (tmp_path / "batch_000001.npz").unlink()  # as if killed after the first batch
+    with pytest.raises(StoreError, match="whose backend differs"):
+        mf.montecarlo(world, backend="array_api_strict", out_dir=tmp_path, **kw)
+    (tmp_path / "batch_000000.npz").unlink()
+    with pytest.raises(StoreError, match="whose backend differs"):  # the folder, not its batches, decides
+        mf.montecarlo(world, backend="array_api_strict", out_dir=tmp_path, **kw)
+    _same(mf.montecarlo(world, backend="array_api_strict", out_dir=tmp_path / "strict", **kw), strict)
 
 
 def test_store_folder_problems_are_one_line(world, tmp_path):

@@ -164,7 +164,7 @@ def montecarlo_case(
     for label, perturb, count in [
         ("intensities", {"intensities": 0.3}, samples),
         ("final_demand", {"final_demand": 0.1}, samples),
-        # both: X per sample, one multi-right-hand-side solve per batch
+        # both: X per sample, a solve of each sample's own R right-hand sides
         ("intensities_and_final_demand", {"intensities": 0.3, "final_demand": 0.1}, max(1, samples // 4)),
         ("Z", {"Z": 0.05}, 1),
     ]:

@@ -55,8 +55,18 @@ class _LapackLU(Factorization):
         self.n = n
 
     def solve(self, B, *, transpose: bool = False):
+        # Safe to call from many threads at once on one factorisation. SciPy's f2py wrapper of
+        # getrs (behind lu_solve, and scipy.linalg.lapack.dgetrs alike) shifts the caller's
+        # 0-based piv to 1-based in place, calls LAPACK with the GIL released, and shifts it
+        # back: threads sharing one piv read it half shifted and solve with wrong row swaps
+        # (SciPy 1.17: 3,966 of 6,000 solves wrong from two threads, and "double free or
+        # corruption" when an index runs past n). Fixed upstream by SciPy's C++ LAPACK wrappers
+        # (scipy/scipy#25992, which checks "4 threads x 300 dgetrs on one shared piv"). So each
+        # call gets a private copy of piv (n ints): the LU itself is only read. Measured against
+        # a lock around the solve (tests/engine/test_lu_threads.py, docs/benchmarks.md).
+        lu, piv = self._lu_piv
         trans = 1 if transpose != self._of_transpose else 0
-        return self._linalg.lu_solve(self._lu_piv, B, trans=trans, check_finite=False)
+        return self._linalg.lu_solve((lu, piv.copy()), B, trans=trans, check_finite=False)
 
 
 class _DenseSolve(Factorization):

@@ -213,8 +213,12 @@ class LeontiefSystem:
         Z = backend.asarray(mrio.Z)
         S = mrio.n_sectors
         label = lambda i: f"{mrio.countries[i // S]}/{mrio.sectors[i % S]}"  # noqa: E731
-        # A copy made on the way to the device is held by nobody else: it becomes A in place.
-        own = consume or backend.copies_on_transfer or Z is not mrio.Z
+        # A copy made on the way to the device is held by nobody else: it becomes A in place. Not
+        # "Z is not mrio.Z": an array unpickled from out-of-band buffers (pickle 5, as Dask sends
+        # it) comes back from np.ascontiguousarray as a new view of the same memory, and its
+        # factorisation overwrote the worker's table (issue 19: wrong samples from a runner a
+        # Dask worker re-sent to another).
+        own = consume or backend.copies_on_transfer or not _may_share_memory(Z, mrio.Z)
         return cls.from_arrays(
             backend,
             Z,
@@ -419,6 +423,13 @@ class LeontiefSystem:
         self._name_last(what)
         self.check_finite(M, "the multiplier solve M = S L", rhs=S)
         return M
+
+
+def _may_share_memory(a, b) -> bool:
+    """Whether two host arrays may share memory (False for device arrays, which are copies)."""
+    import numpy as np
+
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and bool(np.may_share_memory(a, b))
 
 
 def _check_finite_vector(xp, v, what: str, label: Callable[[int], str]) -> None:

@@ -18,10 +18,13 @@ How it is computed: without ``"Z"`` the LU of (I - A) is factored once and each
 batch of samples is a batched product: on X = L Yr (intensities), or on
 W = split(S) L, the intensities spread by producing country and multiplied by L
 once (final demand with fixed intensities: E = W Yr, no solve per sample). Final
-demand and intensities together need X per sample: one multi-right-hand-side solve
-per batch. With ``"Z"`` every sample needs a fresh LU. Every sample draws from a
+demand and intensities together need X per sample: one solve of the sample's own R
+right-hand sides (never columns of a batch-wide solve, whose rounding would depend on
+the batch). With ``"Z"`` every sample needs a fresh LU. Every sample draws from a
 random stream of its own, seeded by (seed, sample index): a sample does not depend
-on the batch size, the scheduler, the number of workers or where a run resumed.
+on the batch size, the scheduler, the number of workers or where a run resumed
+(bitwise; without ``"Z"`` also whatever the BLAS thread count, as batches run on one
+BLAS thread: see :func:`one_blas_thread` and docs/reliability.md).
 Its factors are drawn and applied a block of rows at a time (``Backend.standard_normal``:
 float32 normals on the CPU, and exp(sigma z) in float32; the products with the nominal
 values and everything after them in the working dtype), so that no n x m array of draws
@@ -34,6 +37,7 @@ where an interrupted one stopped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -164,6 +168,52 @@ def _seed_for(seed: int, sample: int) -> int:
     return int(np.random.SeedSequence([seed, sample]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
+_PIN = threading.Lock()
+_pinned: list = []  # the open BLAS limit and how many hold it (one per process)
+_held: list = []  # a worker process's own hold, kept for good (hold_one_blas_thread)
+
+
+@contextlib.contextmanager
+def one_blas_thread(backend: Backend):
+    """Host BLAS on one thread while anything of this process holds it (reference-counted:
+    batches running in threads at once share one limit, set by the first and lifted by the
+    last, so that none lifts it under another's feet; ``Backend.blas_threads`` alone is
+    process-wide and not nestable across threads).
+
+    The thread count is changed as seldom as possible, and never while a batch of this process
+    runs: ``montecarlo`` holds the limit from before its first batch to after its last (set
+    and lifted from its own thread), and a worker process (``"processes"``, Dask) holds it for
+    good from its first batch (:func:`hold_one_blas_thread`; Dask gives its workers one BLAS
+    thread anyway).
+    """
+    with _PIN:
+        if not _pinned:
+            limit = backend.blas_threads(1)
+            limit.__enter__()
+            _pinned[:] = [limit, 0]
+        _pinned[1] += 1
+    try:
+        yield
+    finally:
+        with _PIN:
+            _pinned[1] -= 1
+            if _pinned[1] == 0:
+                limit = _pinned[0]
+                _pinned.clear()
+                limit.__exit__(None, None, None)
+
+
+def hold_one_blas_thread(backend: Backend) -> None:
+    """Host BLAS on one thread from now on, for the life of this (worker) process."""
+    with _PIN:
+        if _held:
+            return
+        hold = one_blas_thread(backend)
+        _held.append(hold)
+    hold.__enter__()  # outside the lock, which one_blas_thread takes (a batch meanwhile in
+    # another thread enters one_blas_thread itself: the limit is set before its first BLAS call)
+
+
 class _BatchRunner:
     """Computes one batch of samples; picklable, so it can be sent to workers (once).
 
@@ -202,7 +252,8 @@ class _BatchRunner:
         return state
 
     def __setstate__(self, state):
-        self.__dict__.update(state, _lock=threading.Lock(), _local=threading.local())
+        # unpickled: in a worker process (or a Dask worker), which keeps BLAS on one thread
+        self.__dict__.update(state, _lock=threading.Lock(), _local=threading.local(), _worker=True)
 
     def release(self) -> None:
         """Free the prepared table and this thread's n x n work array (when the ensemble is done)."""
@@ -294,14 +345,26 @@ class _BatchRunner:
 
     def _map_samples(self, func, start: int, stop: int) -> list:
         """``func(j)`` for every sample of the batch, in threads when there are several
-        (BLAS then on one thread each: its idle workers would spin beside the drawing threads)."""
+        (BLAS is on one thread here: see :meth:`__call__`)."""
         threads = min(self.threads, stop - start)
         if threads <= 1:
             return [func(j) for j in range(start, stop)]
-        with self.backend.blas_threads(1), ThreadPoolExecutor(threads) as pool:
+        with ThreadPoolExecutor(threads) as pool:
             return list(pool.map(func, range(start, stop)))
 
     def __call__(self, i: int) -> dict:
+        """Batch ``i``. Without "Z", on one BLAS thread, preparing the table included
+        (:func:`one_blas_thread`): every sample's linear algebra is then done in one order
+        whatever the BLAS thread count, the scheduler or the batch (the samples are spread
+        over threads instead). A Z sample's LU keeps every BLAS thread (see docs/reliability.md)."""
+        if "Z" in self.sigmas:
+            return self._batch(i)
+        if getattr(self, "_worker", False):
+            hold_one_blas_thread(self.backend)
+        with one_blas_thread(self.backend):
+            return self._batch(i)
+
+    def _batch(self, i: int) -> dict:
         t0 = time.perf_counter()
         st = self._prepare()
         t1 = time.perf_counter()
@@ -323,25 +386,19 @@ class _BatchRunner:
                     # as (Yr^T W^T)^T: 17 % faster in OpenBLAS for these shapes (kR x n x R)
                     Et = xp.matmul(xp.matrix_transpose(p.pop("Yr")), xp.matrix_transpose(table.W))
                     p["E"] = xp.reshape(xp.matrix_transpose(Et), (k, R, R))
+                elif "final_demand" in sig:  # X = L Yr by a solve of this sample's own R columns
+                    # (not one solve of the batch's nb R columns: OpenBLAS splits those by their
+                    # count, and a sample's last bits would depend on its batch)
+                    p["E"] = table.flows(p.pop("S", table.S), table.system.output(p.pop("Yr")))
                 return p
 
-            # one sample at a time (in threads): only what varies is stacked (E, S or Yr, not
+            # one sample at a time (in threads): only what varies is stacked (E, S or FYr, not
             # the n x m draws of Y)
             per_sample = self._map_samples(sample, start, stop)
             varied = {name: xp.stack([p[name] for p in per_sample]) for name in per_sample[0]}
             del per_sample
             FYr = varied.get("FYr", table.FYr)
-            S = varied.get("S", table.S)
-            if by_W:
-                E = varied["E"]
-            elif "final_demand" in sig:
-                Yr = varied["Yr"]  # (nb, n, R)
-                n = Yr.shape[-2]
-                stacked = xp.reshape(xp.permute_dims(Yr, (1, 0, 2)), (n, nb * R))
-                X = table.system.output(stacked)
-                E = table.flows(S, xp.permute_dims(xp.reshape(X, (n, nb, R)), (1, 0, 2)))
-            else:
-                E = table.flows(S, table.X)
+            E = varied["E"] if "E" in varied else table.flows(varied.get("S", table.S), table.X)
             if E.ndim == 3:  # nothing perturbed that has a sample axis
                 E = xp.broadcast_to(E[None, ...], (nb, k, R, R))
         acc = K.calc_accounts(E, FYr)
@@ -704,8 +761,8 @@ def montecarlo(
     out_dir : path, optional
         Write each finished batch there at once (atomically); a rerun with the
         same inputs resumes, skipping finished batches. A folder holding another
-        ensemble (other table, perturbation, samples, batch size, seed, dtype,
-        indices or random-number family) is refused, naming what differs.
+        ensemble (other table, perturbation, samples, batch size, seed, backend,
+        dtype, indices or random-number family) is refused, naming what differs.
     progress : bool
     indices : mapping, optional
         Also compute every sample's GMI (by country) and region x region BMI,
@@ -783,6 +840,7 @@ def montecarlo(
             "samples": samples,
             "batch size": batch_size,
             "seed": seed,
+            "backend": be.name,  # numpy and array-api-strict draw alike but solve differently
             "dtype": be.dtype_name,
             "random numbers": be.rng_family,
             "indices": None if index_spec is None else index_spec.describe(),
@@ -805,15 +863,17 @@ def montecarlo(
         acc.add(i, result)
 
     clock.announce(len(todo), n_batches)
-    run_tasks(
-        runner,
-        todo,
-        on_result=finished,
-        scheduler=scheduler,
-        progress=progress,
-        desc="Monte Carlo batches",
-        workers=workers,
-    )
+    # without Z, BLAS on one thread from before the first batch to after the last (one_blas_thread)
+    with contextlib.nullcontext() if "Z" in sigmas else one_blas_thread(be):
+        run_tasks(
+            runner,
+            todo,
+            on_result=finished,
+            scheduler=scheduler,
+            progress=progress,
+            desc="Monte Carlo batches",
+            workers=workers,
+        )
     runner.release()  # before the nominal run: with "Z", an n x n array
 
     nominal = Engine(be, precision=precision).run(mrio, sector_flows=False)
