@@ -5,7 +5,7 @@ Each reader is a small class with a ``name``, a one-line ``description``, a
 returns an :class:`~mrioflow.mrio.MRIO`. :func:`read` picks the reader by
 ``format`` name, or asks every reader whether it can open the path.
 
-The built-in readers are Eora26 (``"eora26"``), pymrio folders (``"pymrio"``),
+The built-in readers are Eora26 (``"eora26"``), GLORIA (``"gloria"``), pymrio folders (``"pymrio"``),
 mrioflow's cache files (``"cache"``) and the synthetic world (``"synthetic"``,
 no path). Another package adds a database without touching mrioflow by
 declaring its reader class in the entry-point group ``mrioflow.readers``::
@@ -33,6 +33,7 @@ from typing import Any
 
 from ..errors import MissingDataError, OptionError, ReaderError
 from ..mrio import MRIO
+from .gloria import GloriaReader
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -179,7 +180,7 @@ def _need_year(reader, year):
     return year
 
 
-_BUILTIN = (Eora26Reader, PymrioReader, CacheReader, SyntheticReader)
+_BUILTIN = (Eora26Reader, GloriaReader, PymrioReader, CacheReader, SyntheticReader)
 _registered: dict[str, Any] = {}
 
 
