@@ -56,6 +56,13 @@ SATELLITE_HELP = (
 )
 
 
+def _code_group(text: str) -> tuple[str, str]:
+    code, sep, group = text.partition("=")
+    if not sep or not code.strip() or not group.strip():
+        raise argparse.ArgumentTypeError(f"expected CODE=GROUP (e.g. 'WA=South Asia'), got {text!r}")
+    return code.strip(), group.strip()
+
+
 def add_run_parser(sub) -> None:
     p = sub.add_parser(
         "run",
@@ -104,6 +111,15 @@ def add_run_parser(sub) -> None:
     )
     idx.add_argument(
         "--group-column", dest="group_column", metavar="NAME", help="the group column of --groups (default: detected)"
+    )
+    idx.add_argument(
+        "--aggregate-region",
+        dest="aggregate_regions",
+        metavar="CODE=GROUP",
+        action="append",
+        type=_code_group,
+        help="count a database's whole aggregate region as a member of GROUP, e.g. 'WA=South Asia' for "
+        "EXIOBASE's RoW Asia and Pacific (repeatable; default: countries inside it are reported as unresolved)",
     )
     idx.add_argument(
         "--convention", metavar="NAME", help="BMI convention: printed (default), victim_row, beneficiary_row"
@@ -157,6 +173,8 @@ def _run(args) -> int:
 
     config = load_config(args.config) if args.config else {}
     overrides = {k: getattr(args, k, None) for k in (*Settings.keys(), *ALIASES)}
+    if overrides.get("aggregate_regions"):
+        overrides["aggregate_regions"] = dict(overrides["aggregate_regions"])
     settings = Settings.build(config, overrides)
 
     def log(msg: str) -> None:  # warnings are shown even with --quiet

@@ -15,30 +15,45 @@ Countries of a grouping must all be in the table (:meth:`Regions.check`, an
 error that lists the missing ones); table countries outside the grouping stay
 in the global network (they count for GMI and for the normalisation) but get
 no region of their own.
+
+Databases that do not resolve every country (EXIOBASE 3: 44 countries and five
+rest-of-world regions) name their regions by their own codes. A concordance per
+database, ``data/{database}_regions.csv`` (columns ``code``, ``code_name``,
+``aggregate`` 0/1, ``iso3``, ``country_name``; one row per country, so an
+aggregate region has one row per member country), is read by :func:`concordance`,
+and :func:`resolve_for_table` turns an ISO3 grouping into one of the table's
+codes: countries the table resolves are used as themselves, countries inside an
+aggregate region are named as unresolved, and an explicit ``assign`` mapping
+puts whole aggregate regions into groups.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from . import data
 from .engine.backend import Backend, get_backend
-from .errors import LabelError, MissingDataError, ReaderError
+from .errors import LabelError, MissingDataError, OptionError, ReaderError
 from .kernels.indices import CONVENTIONS, NORM_SIGNS, calc_group_matrix, check_option
 
 __all__ = [
     "NORM_SETS",
+    "Concordance",
     "Regions",
+    "Resolution",
     "as_regions",
     "bri",
+    "concordance",
     "from_csv",
     "from_dict",
     "group_matrix",
     "norm_mask_on",
+    "resolve_for_table",
     "resolve_grouping",
 ]
 
@@ -390,3 +405,211 @@ def _from_table(table: pd.DataFrame, group_column: str, *, name: str, source: st
         country_names_zh=names("name_zh"),
         group_names_zh=zh,
     )
+
+
+# -- databases that resolve only some countries ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Concordance:
+    """A database's region codes against ISO3 countries (``data/{database}_regions.csv``).
+
+    Attributes
+    ----------
+    database : str
+        The database's name (the reader's name, e.g. "exiobase3").
+    code_of : dict of str to str
+        ISO3 country -> the database's region code holding it.
+    names : dict of str to str
+        Region code -> its name ("Austria", "RoW Asia and Pacific").
+    aggregates : frozenset of str
+        The codes of regions that hold several countries.
+    country_names : dict of str to str
+        ISO3 -> country name, as the file gives it.
+    source : str
+        The file it was read from.
+    """
+
+    database: str
+    code_of: dict[str, str]
+    names: dict[str, str]
+    aggregates: frozenset[str]
+    country_names: dict[str, str] = field(default_factory=dict)
+    source: str = ""
+
+    def members(self, code: str) -> list[str]:
+        """The ISO3 countries the file lists in region ``code``."""
+        return [c for c, k in self.code_of.items() if k == code]
+
+
+_CONCORDANCE_COLUMNS = ("code", "code_name", "aggregate", "iso3", "country_name")
+
+
+def concordance(database: str) -> Concordance | None:
+    """The bundled concordance of ``database`` (``data/{database}_regions.csv``), or None when
+    the database has none (its tables then use ISO3 codes, as Eora26's do).
+
+    Raises
+    ------
+    ReaderError
+        The file lacks a column, or lists a country in two regions (message names the line).
+    """
+    name = f"{database}_regions.csv"
+    handle = data.path(name)
+    if not handle.is_file():
+        return None
+    with handle.open(encoding="utf-8") as fh:
+        table = pd.read_csv(fh, keep_default_na=False, dtype=str)
+    missing = [c for c in _CONCORDANCE_COLUMNS if c not in table.columns]
+    if missing:
+        raise ReaderError(f"data/{name}: missing column(s) {', '.join(missing)}")
+    code_of: dict[str, str] = {}
+    names: dict[str, str] = {}
+    aggregates: set[str] = set()
+    country_names: dict[str, str] = {}
+    for i, row in enumerate(table.itertuples(index=False), start=2):
+        code, iso3 = row.code.strip(), row.iso3.strip()
+        if not code or not iso3:
+            raise ReaderError(f"data/{name}, line {i}: empty code or iso3")
+        if iso3 in code_of and code_of[iso3] != code:
+            raise ReaderError(f"data/{name}, line {i}: {iso3} is in two regions, {code_of[iso3]} and {code}")
+        code_of[iso3] = code
+        names[code] = row.code_name.strip() or code
+        country_names[iso3] = row.country_name.strip()
+        if row.aggregate.strip() == "1":
+            aggregates.add(code)
+    return Concordance(database, code_of, names, frozenset(aggregates), country_names, f"data/{name}")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A grouping resolved against one table (:func:`resolve_for_table`).
+
+    Attributes
+    ----------
+    regions : Regions
+        The grouping in the table's own codes: resolved countries, plus the
+        aggregate regions assigned to groups.
+    resolved : dict of str to str
+        Grouping country -> the table's code of it (identical for ISO3 tables).
+    unresolved : list of tuple (country, name, group, aggregate code)
+        Grouping countries the table does not hold as themselves; the aggregate
+        code names the region that holds them ("" when the concordance lists
+        none).
+    assigned : dict of str to str
+        Aggregate region code -> the group it was assigned to (by ``assign``).
+    empty_groups : list of str
+        Groups of the grouping left without any member in this table.
+    database : str
+        The concordance used ("" when the table uses ISO3 codes).
+    """
+
+    regions: Regions
+    resolved: dict[str, str]
+    unresolved: list[tuple[str, str, str, str]]
+    assigned: dict[str, str]
+    empty_groups: list[str]
+    database: str = ""
+
+    def summary(self) -> dict:
+        """A JSON-ready description (for the provenance and the report)."""
+        return {
+            "database": self.database,
+            "resolved": dict(self.resolved),
+            "unresolved": [{"country": c, "name": n, "group": g, "inside": a} for c, n, g, a in self.unresolved],
+            "assigned aggregates": dict(self.assigned),
+            "groups without members": list(self.empty_groups),
+        }
+
+
+def resolve_for_table(
+    regions: Regions, countries: Sequence[str], *, database: str | None = None, assign: Mapping[str, str] | None = None
+) -> Resolution:
+    """Resolve an ISO3 grouping against a table's region codes.
+
+    Parameters
+    ----------
+    regions : Regions
+        The grouping, keyed by ISO3 codes (e.g. :func:`bri`).
+    countries : sequence of str
+        The table's region codes.
+    database : str, optional
+        The table's database (``mrio.meta["region_concordance"]``, set by its
+        reader). Without one, or without a bundled concordance for it, every
+        grouping country must be in the table by its own code (as for Eora26):
+        a LabelError lists the missing ones.
+    assign : mapping of str to str, optional
+        Aggregate region code -> group: the whole aggregate region counts as a
+        member of that group (all of it, including countries outside the
+        grouping: a modelling choice the report states).
+
+    Returns
+    -------
+    Resolution
+
+    Raises
+    ------
+    LabelError
+        No concordance and grouping countries missing from the table; no
+        grouping country resolved and nothing assigned.
+    OptionError
+        ``assign`` names a code that is not an aggregate region of the table,
+        or a group that is not in the grouping.
+    """
+    countries = list(countries)
+    have = set(countries)
+    assign = dict(assign or {})
+    conc = concordance(database) if database else None
+    if conc is None:
+        if assign:
+            raise OptionError(
+                f"aggregate regions can only be assigned for a database with a region concordance; "
+                f"this table ({database or 'ISO3 codes'}) has none"
+            )
+        regions.check(countries)
+        return Resolution(regions, {c: c for c in regions.countries}, [], {}, [], "")
+    mapping: dict[str, str] = {}
+    resolved: dict[str, str] = {}
+    unresolved: list[tuple[str, str, str, str]] = []
+    names: dict[str, str] = {}
+    for c in regions.countries:
+        group = regions.group_of(c) or ""
+        code = c if c in have else conc.code_of.get(c)
+        name = regions.country_names.get(c) or conc.country_names.get(c, c)
+        if code is not None and code in have and code not in conc.aggregates:
+            if code in mapping and mapping[code] != group:
+                raise LabelError(f"{conc.source}: the table's region {code} holds {c} of two groups")
+            mapping[code] = group
+            resolved[c] = code
+            names[code] = name
+        else:
+            unresolved.append((c, name, group, code if code in conc.aggregates else ""))
+    for code, group in assign.items():
+        if code not in conc.aggregates or code not in have:
+            aggs = sorted(a for a in conc.aggregates if a in have)
+            raise OptionError(
+                f"cannot assign {code!r}: it is not an aggregate region of this {conc.database} table "
+                f"(its aggregate regions: {', '.join(aggs) or 'none'})"
+            )
+        if group not in regions.groups:
+            raise OptionError(f"cannot assign {code} to {group!r}: the groups are {', '.join(regions.groups)}")
+        mapping[code] = group
+        names[code] = conc.names.get(code, code)
+    if not mapping:
+        raise LabelError(
+            f"none of the {len(regions)} countries of grouping {regions.name!r} is resolved by this "
+            f"{conc.database} table; assign aggregate regions to groups to analyse it"
+        )
+    used = set(mapping.values())
+    order = [g for g in regions.groups if g in used]
+    ordered = {code: mapping[code] for code in countries if code in mapping}
+    out = Regions(
+        ordered,
+        name=f"{regions.name} ({conc.database})",
+        country_names=names,
+        country_names_zh={resolved[c]: z for c, z in regions.country_names_zh.items() if c in resolved},
+        group_names_zh=dict(regions.group_names_zh),
+        group_order=order,
+    )
+    empty = [g for g in regions.groups if g not in used]
+    return Resolution(out, resolved, unresolved, {k: assign[k] for k in assign}, empty, conc.database)

@@ -314,6 +314,30 @@ def compute_year(res: Results, regions: rg.Regions, settings: Settings, *, year=
     )
 
 
+def _resolve(grouping: rg.Regions, mrio, settings: Settings, before: rg.Resolution | None, log):
+    """The grouping in the table's codes (:func:`mrioflow.regions.resolve_for_table`); every
+    year of a run must resolve it the same way."""
+    r = rg.resolve_for_table(
+        grouping,
+        mrio.countries,
+        database=mrio.meta.get("region_concordance"),
+        assign=settings.aggregate_regions,
+    )
+    if before is None:
+        if r.unresolved:
+            names = ", ".join(f"{c} ({a or 'not in the table'})" for c, _, _, a in r.unresolved)
+            log(f"{len(r.unresolved)} countries of the grouping are not resolved by the table: {names}")
+        for code, group in r.assigned.items():
+            log(f"aggregate region {code} assigned as a whole to {group}")
+        return r.regions, r
+    if r.regions != before.regions:
+        raise LabelError(
+            f"the tables resolve the grouping differently ({before.regions!r} and {r.regions!r}): "
+            "run one database at a time"
+        )
+    return before.regions, before
+
+
 def _name(res: Results, code: str) -> str:
     return res.mrio.country_names[res.countries.index(code)]
 
@@ -445,6 +469,7 @@ def _run(settings, regions, loaders, engine, out, inputs, argv, progress, log, t
 
     steps = 3 * len(loaders) + 2
     results: list[YearResult] = []
+    grouping, resolution = regions, None  # the grouping as given; `regions` becomes the table's own
     with tqdm(total=steps, desc="mrioflow run", unit="step", disable=not progress, file=sys.stderr) as bar:
         for year, load in loaders:
             label = year if year is not None else "table"
@@ -456,7 +481,7 @@ def _run(settings, regions, loaders, engine, out, inputs, argv, progress, log, t
             for w in caught:
                 log(f"warning ({label}): {' '.join(str(w.message).split())}")
             t_load = time.perf_counter() - t0
-            regions.check(mrio.countries)
+            regions, resolution = _resolve(grouping, mrio, settings, resolution, log)
             year = _year_of(mrio.year if year is None else year, mrio.source)
             bar.update()
 
@@ -513,6 +538,7 @@ def _run(settings, regions, loaders, engine, out, inputs, argv, progress, log, t
                 "years": years,
                 "sources by year": {str(r.year): r.source for r in results},
                 "grouping": f"{regions.name}: {len(regions)} countries in {len(regions.groups)} groups",
+                "grouping resolution": resolution.summary() if resolution is not None else None,
                 "options": {
                     "stressor": settings.stressor,
                     "value_added": settings.value_added,

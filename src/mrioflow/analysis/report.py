@@ -123,6 +123,37 @@ def render_study(title: str, provenance: dict, figures, *, synthetic: bool) -> s
     return "\n".join(p for p in parts if p)
 
 
+def _resolution_html(res: dict | None) -> str:
+    """How the grouping met a database that does not resolve every country ("" when it did)."""
+    if not res or not res.get("database"):
+        return ""
+    parts = [f"<h2>Grouping on {_e(res['database'])}</h2>"]
+    unresolved = res["unresolved"]
+    if unresolved:
+        rows = pd.DataFrame(
+            [[u["country"], u["name"], u["group"], u["inside"] or "not in the table"] for u in unresolved],
+            columns=["country", "name", "group", "inside region"],
+        )
+        parts.append(
+            f"<p>{len(unresolved)} countries of the grouping are not resolved by this table (they sit inside "
+            "an aggregate region, or the table lacks them): they are not counted in their group.</p>" + _table(rows)
+        )
+    else:
+        parts.append("<p>Every country of the grouping is resolved by this table.</p>")
+    if res["assigned aggregates"]:
+        parts.append(
+            "<p>Aggregate regions assigned as a whole (option <code>aggregate_regions</code>; every country "
+            "inside them counts for the group, members of the grouping or not): "
+            + ", ".join(f"{_e(k)} &rarr; {_e(v)}" for k, v in res["assigned aggregates"].items())
+            + ".</p>"
+        )
+    if res["groups without members"]:
+        parts.append(
+            "<p>Groups left without any member in this table: " + _e(", ".join(res["groups without members"])) + ".</p>"
+        )
+    return "".join(parts)
+
+
 def render(results, across, settings, regions, provenance: dict, figures) -> str:
     """The report as one HTML string (no external files); every string is escaped."""
     synthetic = provenance["synthetic"]
@@ -154,6 +185,7 @@ def render(results, across, settings, regions, provenance: dict, figures) -> str
         "<code>docs/method.md</code> of the mrioflow repository (sections 4-7).</p>"
     )
 
+    parts.append(_resolution_html(provenance.get("grouping resolution")))
     parts.append("<h2>Figures</h2>")
     for _name, caption, path in figures:
         parts.append(

@@ -103,6 +103,11 @@ class Settings:
     cache : bool
         Let readers that cache by default (Eora26) keep and reuse a binary
         cache of parsed tables; False: no cache.
+    aggregate_regions : dict of str to str
+        For databases with aggregate regions (EXIOBASE 3's WA, WE, WF, WL, WM):
+        region code -> group, counting the whole aggregate region as a member of
+        that group (a modelling choice, stated in the report). Default: none;
+        grouping countries inside an aggregate are named as unresolved.
     synthetic_countries : int, optional
         Testing aid: a synthetic world of the grouping's countries plus others
         up to this many countries (RoW included), instead of the full 190.
@@ -122,6 +127,7 @@ class Settings:
     value_added: str = "VA"
     groups: str | None = None
     group_column: str | None = None
+    aggregate_regions: dict = field(default_factory=dict)
     convention: str = "printed"
     norm_set: str = "all"
     norm_sign: str = "signed"
@@ -213,6 +219,10 @@ class Settings:
                 raise OptionError(f"{name} must be a string, got {v!r}")
             if v is not None:
                 setattr(self, name, str(v))
+        if not isinstance(self.aggregate_regions, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.aggregate_regions.items()
+        ):
+            raise OptionError(f"aggregate_regions must map region codes to groups, got {self.aggregate_regions!r}")
         check_option("convention", self.convention, CONVENTIONS)
         check_option("norm_set", self.norm_set, NORM_SETS)
         check_option("norm_sign", self.norm_sign, NORM_SIGNS)
