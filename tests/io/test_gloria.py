@@ -274,3 +274,59 @@ def test_sources_are_the_year_files(world_zip):
         "GLORIA_MRIOs_59_2022.zip",
         "GLORIA_SatelliteAccounts_059_2022.zip",
     }
+
+
+# -- the study on a GLORIA year -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bri_world(tmp_path_factory):
+    """A GLORIA-layout year whose regions are the BRI countries but four, a few others, GLORIA's four
+    rest-of regions and an empty DYE (as in recent GLORIA years)."""
+    bri = mf.regions.bri().countries
+    left_out = {"BTN", "MDV", "TKM", "BRN"}
+    codes = [c for c in bri if c not in left_out] + ["USA", "DEU", "JPN", "XAF", "XAM", "XAS", "XEU", "DYE"]
+    return write_gloria_like(
+        tmp_path_factory.mktemp("bri"),
+        YEAR,
+        regions=len(codes),
+        sectors=3,
+        codes=codes,
+        names=codes,
+        empty_regions=(len(codes) - 1,),
+        density=3,
+    )
+
+
+def test_run_writes_the_study_and_names_unresolved_countries(bri_world, tmp_path, capsys):
+    import json
+
+    from mrioflow.cli import main
+
+    out = tmp_path / "out"
+    assert main(["run", "--data", str(bri_world), "--years", str(YEAR), "-o", str(out), "-q"]) == 0
+    prov = json.loads((out / "provenance.json").read_text())
+    unresolved = {u["country"]: u["inside"] for u in prov["grouping resolution"]["unresolved"]}
+    assert unresolved == {"BTN": "XAS", "MDV": "XAS", "TKM": "XAS", "BRN": "XAS"}
+    assert prov["table meta"][str(YEAR)]["dropped_regions"] == "DYE"
+    assert prov["table meta"][str(YEAR)]["ch4_rows"].lower().count("| ch4_") == 3
+    report = (out / "report.html").read_text()
+    assert "4 countries of the grouping are not resolved by this table" in report
+    for code in ("BTN", "MDV", "TKM", "BRN"):
+        assert f"<td>{code}</td>" in report
+    for name in ("gmi_region", "bmi_region_total", f"accounts_region_{YEAR}"):
+        assert (out / "tables" / f"{name}.csv").is_file(), name
+    assert "DYE" in capsys.readouterr().err  # the dropped region is reported when the run loads the table
+
+
+def test_run_assigns_a_rest_of_region_when_asked(bri_world, tmp_path):
+    import json
+
+    from mrioflow.cli import main
+
+    out = tmp_path / "out"
+    argv = ["run", "--data", str(bri_world), "--years", str(YEAR), "-o", str(out), "-q"]
+    assert main([*argv, "--aggregate-region", "XAS=South Asia"]) == 0
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["grouping resolution"]["assigned aggregates"] == {"XAS": "South Asia"}
+    assert "XAS &rarr; South Asia" in (out / "report.html").read_text()

@@ -711,6 +711,7 @@ def read_gloria(
     ch4 = next((rows for name, rows, _ in selection if name == CH4), [])
     meta = {
         "database": "gloria",
+        "region_concordance": "gloria",
         "version": where.version,
         "price": price,
         "markup": f"Markup{PRICES[price]}",
