@@ -1,0 +1,100 @@
+"""Read time and peak memory of a GLORIA year: mrioflow's reader against pymrio's parse_gloria.
+
+Usage (each measurement runs in a fresh Python process; peak memory is its maximum RSS):
+
+    python tools/bench_gloria.py make FOLDER REGIONS [SECTORS]    # a made-up year, zipped as released
+    python tools/bench_gloria.py mrioflow FOLDER                   # mf.io.read(FOLDER, year=2022)
+    python tools/bench_gloria.py pymrio FOLDER                     # pymrio.parse_gloria + calc_all
+    python tools/bench_gloria.py ladder OUT REGIONS...             # make + both readers, side by side
+
+Run big sizes under ``flock /tmp/mrioflow-bigjob.lock`` on a shared machine.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+import warnings
+
+YEAR = 2022
+
+
+def _peak_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # ru_maxrss is in KiB on Linux
+
+
+def make(folder: str, regions: int, sectors: int = 120) -> None:
+    from mrioflow.datasets.gloria_like import write_gloria_like
+
+    t = time.perf_counter()
+    write_gloria_like(folder, YEAR, regions=regions, sectors=sectors, density=60, seed=1, compresslevel=1)
+    print(json.dumps({"made": folder, "regions": regions, "sectors": sectors, "s": time.perf_counter() - t}))
+
+
+def run_mrioflow(folder: str) -> None:
+    import mrioflow as mf
+
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = mf.io.read(folder, year=YEAR, format="gloria")
+    s = time.perf_counter() - t
+    n = m.n
+    print(json.dumps({"reader": "mrioflow", "n": n, "read_s": s, "peak_gib": _peak_gib(), "n2_gib": 8 * n * n / 2**30}))
+
+
+def run_pymrio(folder: str) -> None:
+    import pymrio
+
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        io = pymrio.parse_gloria(folder, year=YEAR, version=59)
+        s_parse = time.perf_counter() - t
+        io.calc_all()
+    s = time.perf_counter() - t
+    n = io.A.shape[0]
+    print(
+        json.dumps(
+            {
+                "reader": "pymrio",
+                "n": n,
+                "read_s": s_parse,
+                "read_calc_all_s": s,
+                "peak_gib": _peak_gib(),
+                "n2_gib": 8 * n * n / 2**30,
+            }
+        )
+    )
+
+
+def _child(*args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if out.returncode != 0:
+        return {"error": (out.stderr.strip().splitlines() or ["?"])[-1], "rc": out.returncode}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def ladder(out: str, sizes: list[int]) -> None:
+    for r in sizes:
+        folder = f"{out}/R{r}"
+        _child("make", folder, str(r))
+        a, b = _child("mrioflow", folder), _child("pymrio", folder)
+        print(json.dumps({"regions": r, "mrioflow": a, "pymrio": b}), flush=True)
+
+
+if __name__ == "__main__":
+    cmd, *rest = sys.argv[1:]
+    if cmd == "make":
+        make(rest[0], int(rest[1]), int(rest[2]) if len(rest) > 2 else 120)
+    elif cmd == "mrioflow":
+        run_mrioflow(rest[0])
+    elif cmd == "pymrio":
+        run_pymrio(rest[0])
+    elif cmd == "ladder":
+        ladder(rest[0], [int(r) for r in rest[1:]])
+    else:
+        sys.exit(__doc__)
