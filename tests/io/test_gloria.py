@@ -330,3 +330,21 @@ def test_run_assigns_a_rest_of_region_when_asked(bri_world, tmp_path):
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["grouping resolution"]["assigned aggregates"] == {"XAS": "South Asia"}
     assert "XAS &rarr; South Asia" in (out / "report.html").read_text()
+
+
+def test_no_final_newline_and_crlf_read_the_same(world_zip, tmp_path):
+    ref = _read(world_zip)
+    path = _copy(world_zip, tmp_path / "w")
+    _rewrite_member(path / "GLORIA_MRIOs_59_2022.zip", "T", lambda d: d.rstrip(b"\n").replace(b"\n", b"\r\n"))
+    m = _read(path)
+    np.testing.assert_array_equal(m.Z, ref.Z)
+
+
+def test_cached_read_gives_the_same_table(world_zip, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = mf.io.read(world_zip, year=YEAR, cache=True, cache_dir=tmp_path)
+        again = mf.io.read(world_zip, year=YEAR, cache=True, cache_dir=tmp_path)
+    assert again.meta["cache"] == "hit"
+    np.testing.assert_array_equal(again.Z, first.Z)
+    assert again.meta["ch4_rows"] == first.meta["ch4_rows"]
