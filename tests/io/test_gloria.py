@@ -348,3 +348,10 @@ def test_cached_read_gives_the_same_table(world_zip, tmp_path):
     assert again.meta["cache"] == "hit"
     np.testing.assert_array_equal(again.Z, first.Z)
     assert again.meta["ch4_rows"] == first.meta["ch4_rows"]
+
+
+def test_a_line_that_never_ends_is_refused_without_reading_it_whole(world_zip, tmp_path):
+    path = _copy(world_zip, tmp_path / "w")
+    _rewrite_member(path / "GLORIA_MRIOs_59_2022.zip", "T", lambda d: b"1" * 5_000_000)
+    with pytest.raises(ReaderError, match=r"T-Results_2022_059_Markup001\(full\)\.csv: line 1 is longer than 2,624"):
+        mf.io.read(path, year=YEAR)

@@ -379,6 +379,7 @@ def _blocks(f: _Member, nrows: int, ncols: int, what: str) -> Iterator[tuple[int
     """Yield (first row, rows) blocks of a header-less CSV of ``nrows`` x ``ncols`` numbers, streamed."""
     row = 0
     rest = b""
+    longest = 40 * ncols + 1024  # a number takes at most 25 characters and its comma
     try:
         with f.open() as fh:
             while True:
@@ -388,6 +389,11 @@ def _blocks(f: _Member, nrows: int, ncols: int, what: str) -> Iterator[tuple[int
                     cut = text.rfind(b"\n")
                     if cut < 0:
                         rest = text
+                        if len(rest) > longest:
+                            raise ReaderError(
+                                f"{f}: line {row + 1} is longer than {longest:,} bytes without ending, more than "
+                                f"{ncols} numbers can take ({what}); a damaged or wrong file?"
+                            )
                         continue
                     rest, text = text[cut + 1 :], text[: cut + 1]
                 else:
