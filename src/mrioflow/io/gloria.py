@@ -338,14 +338,26 @@ def _diagnose(f: _Member, text: bytes, first_row: int, ncols: int, what: str) ->
     return ReaderError(f"{f}: cannot parse the lines from {first_row + 1} ({what})")
 
 
-def _parse_block(f: _Member, text: bytes, first_row: int, ncols: int, what: str) -> np.ndarray:
-    """Parse complete lines of comma-separated numbers into a (lines, ncols) float64 array."""
+def _parse_block(
+    f: _Member, text: bytes, first_row: int, ncols: int, what: str, buf: list[np.ndarray] | None = None
+) -> np.ndarray:
+    """Parse complete lines of comma-separated numbers into a (lines, ncols) float64 array.
+
+    With ``buf`` (a one-element list) the compiled parser writes into ``buf[0]``, grown when
+    needed and reused from block to block (fresh pages for every block cost as much system
+    time as the parse); the result is then a view of it, valid until the next call.
+    """
     nlines = text.count(b"\n") + (0 if text.endswith(b"\n") else 1)
     blank = text.startswith(b"\n") or b"\n\n" in text or b"\n\r\n" in text
     if _tsv is not None and not blank:
         import pyarrow as pa
 
-        out = np.empty((nlines, ncols))
+        if buf is None:
+            out = np.empty((nlines, ncols))
+        else:
+            if buf[0].shape[0] < nlines:
+                buf[0] = np.empty((nlines, ncols))
+            out = buf[0][:nlines]
         idx_r = np.arange(nlines, dtype=np.int64)
         idx_c = np.arange(ncols, dtype=np.int64)
         if _tsv.parse(text.replace(b",", b"\t"), out, idx_r, idx_c, ncols, False, pa.cpu_count()):
@@ -376,10 +388,14 @@ def _parse_block(f: _Member, text: bytes, first_row: int, ncols: int, what: str)
 
 
 def _blocks(f: _Member, nrows: int, ncols: int, what: str) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (first row, rows) blocks of a header-less CSV of ``nrows`` x ``ncols`` numbers, streamed."""
+    """Yield (first row, rows) blocks of a header-less CSV of ``nrows`` x ``ncols`` numbers, streamed.
+
+    A block may be a view of a buffer reused for the next one: copy what is kept.
+    """
     row = 0
     rest = b""
     longest = 40 * ncols + 1024  # a number takes at most 25 characters and its comma
+    buf = [np.empty((0, ncols))]
     try:
         with f.open() as fh:
             while True:
@@ -406,7 +422,7 @@ def _blocks(f: _Member, nrows: int, ncols: int, what: str) -> Iterator[tuple[int
                         f"{f}: the first line starts with {first!r}: GLORIA's {what} has no header, "
                         f"expected {ncols} comma-separated numbers per line"
                     )
-                block = _parse_block(f, text, row, ncols, what)
+                block = _parse_block(f, text, row, ncols, what, buf)
                 if row + len(block) > nrows:
                     raise ReaderError(f"{f}: more than {nrows} lines; expected {nrows} x {ncols} numbers ({what})")
                 yield row, block
