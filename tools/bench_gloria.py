@@ -26,6 +26,11 @@ def _peak_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # ru_maxrss is in KiB on Linux
 
 
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def make(folder: str, regions: int, sectors: int = 120) -> None:
     from mrioflow.datasets.gloria_like import write_gloria_like
 
@@ -37,23 +42,34 @@ def make(folder: str, regions: int, sectors: int = 120) -> None:
 def run_mrioflow(folder: str) -> None:
     import mrioflow as mf
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _cpu_s()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = mf.io.read(folder, year=YEAR, format="gloria")
-    s = time.perf_counter() - t
+    s, cpu = time.perf_counter() - t, _cpu_s() - c
     n = m.n
-    print(json.dumps({"reader": "mrioflow", "n": n, "read_s": s, "peak_gib": _peak_gib(), "n2_gib": 8 * n * n / 2**30}))
+    print(
+        json.dumps(
+            {
+                "reader": "mrioflow",
+                "n": n,
+                "read_s": s,
+                "read_cpu_s": cpu,
+                "peak_gib": _peak_gib(),
+                "n2_gib": 8 * n * n / 2**30,
+            }
+        )
+    )
 
 
 def run_pymrio(folder: str) -> None:
     import pymrio
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _cpu_s()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         io = pymrio.parse_gloria(folder, year=YEAR, version=59)
-        s_parse = time.perf_counter() - t
+        s_parse, cpu = time.perf_counter() - t, _cpu_s() - c
         io.calc_all()
     s = time.perf_counter() - t
     n = io.A.shape[0]
@@ -63,6 +79,7 @@ def run_pymrio(folder: str) -> None:
                 "reader": "pymrio",
                 "n": n,
                 "read_s": s_parse,
+                "read_cpu_s": cpu,
                 "read_calc_all_s": s,
                 "peak_gib": _peak_gib(),
                 "n2_gib": 8 * n * n / 2**30,
