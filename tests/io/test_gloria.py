@@ -355,3 +355,24 @@ def test_a_line_that_never_ends_is_refused_without_reading_it_whole(world_zip, t
     _rewrite_member(path / "GLORIA_MRIOs_59_2022.zip", "T", lambda d: b"1" * 5_000_000)
     with pytest.raises(ReaderError, match=r"T-Results_2022_059_Markup001\(full\)\.csv: line 1 is longer than 2,624"):
         mf.io.read(path, year=YEAR)
+
+
+def test_the_transaction_matrix_is_never_held_whole(tmp_path, monkeypatch):
+    """Traced peak memory of a read: within 1.3 x 8 n^2 plus the other arrays, and far below T's size."""
+    import tracemalloc
+
+    path = write_gloria_like(tmp_path, YEAR, regions=20, sectors=30, density=10)
+    labels = gloria._read_labels(path / "GLORIA_ReadMe_059.xlsx")  # openpyxl's objects are not the reader's
+    monkeypatch.setattr(gloria, "_read_labels", lambda book: labels)
+    monkeypatch.setattr(gloria, "_CHUNK", 1 << 16)
+    tracemalloc.start()
+    try:
+        m = gloria.read_gloria(path, YEAR)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    n, R = m.n, m.n_countries
+    t_bytes = 8 * (2 * n) ** 2
+    others = m.Y.nbytes + 8 * R * len(labels.va) * n  # final demand and the value-added rows
+    assert peak < 1.3 * 8 * n**2 + 2 * others + (1 << 19), (peak, n)
+    assert peak < 0.6 * t_bytes

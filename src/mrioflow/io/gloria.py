@@ -709,8 +709,10 @@ def read_gloria(
         if not np.all(left == 1.0):
             U *= left[:, None]
         Z = U
-        F_io = Qw * right
-        VA_io = VA * right
+        if not np.all(right == 1.0):
+            Qw *= right
+            VA *= right
+        F_io, VA_io = Qw, VA
     else:
         Z, y_io, F_io, VA_io, solve = _general(
             U, Yp, Qw, VA, v, np.concatenate(off_i), np.concatenate(off_j), np.concatenate(off_v), q, q_inv, construct
