@@ -376,3 +376,30 @@ def test_the_transaction_matrix_is_never_held_whole(tmp_path, monkeypatch):
     others = m.Y.nbytes + 8 * R * len(labels.va) * n  # final demand and the value-added rows
     assert peak < 1.3 * 8 * n**2 + 2 * others + (1 << 19), (peak, n)
     assert peak < 0.6 * t_bytes
+
+
+def _scale_supply(data: bytes, S: int, factor: float) -> bytes:
+    """The T file with every industry row (the supply) multiplied by ``factor``."""
+    lines = data.rstrip(b"\n").split(b"\n")
+    for i, line in enumerate(lines):
+        if (i % (2 * S)) < S:
+            lines[i] = b",".join(repr(float(c) * factor).encode() for c in line.split(b","))
+    return b"\n".join(lines) + b"\n"
+
+
+@pytest.mark.parametrize("construct", ["A", "B", "D"])
+def test_supply_not_equal_to_product_output_matches_pymrio(world_zip, tmp_path, construct):
+    path = _copy(world_zip, tmp_path / "w")
+    _rewrite_member(path / "GLORIA_MRIOs_59_2022.zip", "T", lambda d: _scale_supply(d, 4, 1.1))
+    m = _read(path, construct=construct)
+    assert m.meta["supply"] == "diagonal, not equal to the product output"
+    if construct != "B":  # B divides the supply by itself: x = q still solves the table
+        assert m.meta["gross output"].startswith("x = (I - A)^-1 Y 1")
+    _compare(m, _pymrio(path, construct=construct))
+
+
+def test_a_header_line_is_refused(world_zip, tmp_path):
+    path = _copy(world_zip, tmp_path / "w")
+    _rewrite_member(path / "GLORIA_MRIOs_59_2022.zip", "Y", lambda d: b"region,sector\n" + d)
+    with pytest.raises(ReaderError, match=r"Y-Results.*the first line starts with 'region,sector'.* has no header"):
+        mf.io.read(path, year=YEAR)
