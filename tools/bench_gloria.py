@@ -2,7 +2,8 @@
 
 Usage (each measurement runs in a fresh Python process; peak memory is its maximum RSS):
 
-    python tools/bench_gloria.py make FOLDER REGIONS [SECTORS]    # a made-up year, zipped as released
+    python tools/bench_gloria.py make FOLDER REGIONS [SECTORS [iso]]  # a made-up year, zipped as released
+                                                                      # (iso: ISO3 codes, for mrioflow run)
     python tools/bench_gloria.py mrioflow FOLDER                   # mf.io.read(FOLDER, year=2022)
     python tools/bench_gloria.py pymrio FOLDER                     # pymrio.parse_gloria + calc_all
     python tools/bench_gloria.py ladder OUT REGIONS...             # make + both readers, side by side
@@ -31,11 +32,29 @@ def _cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def make(folder: str, regions: int, sectors: int = 120) -> None:
+def iso_codes(regions: int) -> list[str]:
+    """Region codes for a study run: the BRI countries but BTN, MDV, TKM and BRN, other Eora26
+    countries, and GLORIA's four rest-of regions last (``regions`` >= 62)."""
+    import mrioflow as mf
+
+    left_out = {"BTN", "MDV", "TKM", "BRN"}
+    codes = [c for c in mf.regions.bri().countries if c not in left_out]
+    for c in mf.data.eora26_countries()["iso3"]:
+        if len(codes) >= regions - 4:
+            break
+        if c not in codes and c not in left_out:
+            codes.append(c)
+    return codes + ["XAF", "XAM", "XAS", "XEU"]
+
+
+def make(folder: str, regions: int, sectors: int = 120, iso: bool = False) -> None:
     from mrioflow.datasets.gloria_like import write_gloria_like
 
     t = time.perf_counter()
-    write_gloria_like(folder, YEAR, regions=regions, sectors=sectors, density=60, seed=1, compresslevel=1)
+    codes = iso_codes(regions) if iso else None
+    write_gloria_like(
+        folder, YEAR, regions=regions, sectors=sectors, density=60, seed=1, compresslevel=1, codes=codes, names=codes
+    )
     print(json.dumps({"made": folder, "regions": regions, "sectors": sectors, "s": time.perf_counter() - t}))
 
 
@@ -106,7 +125,7 @@ def ladder(out: str, sizes: list[int]) -> None:
 if __name__ == "__main__":
     cmd, *rest = sys.argv[1:]
     if cmd == "make":
-        make(rest[0], int(rest[1]), int(rest[2]) if len(rest) > 2 else 120)
+        make(rest[0], int(rest[1]), int(rest[2]) if len(rest) > 2 else 120, iso="iso" in rest[3:])
     elif cmd == "mrioflow":
         run_mrioflow(rest[0])
     elif cmd == "pymrio":
