@@ -6,7 +6,7 @@ returns an :class:`~mrioflow.mrio.MRIO`. :func:`read` picks the reader by
 ``format`` name, or asks every reader whether it can open the path.
 
 The built-in readers are Eora26 (``"eora26"``), EXIOBASE 3 (``"exiobase3"``),
-pymrio folders (``"pymrio"``),
+GLORIA (``"gloria"``), pymrio folders (``"pymrio"``),
 mrioflow's cache files (``"cache"``) and the synthetic world (``"synthetic"``,
 no path). Another package adds a database without touching mrioflow by
 declaring its reader class in the entry-point group ``mrioflow.readers``::
@@ -36,6 +36,7 @@ from ..mrio import MRIO
 from .base import Reader
 from .eora26 import Eora26Reader
 from .exiobase3 import Exiobase3Reader
+from .gloria import GloriaReader
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -101,7 +102,7 @@ class SyntheticReader(Reader):
         return []
 
 
-_BUILTIN = (Eora26Reader, Exiobase3Reader, PymrioReader, CacheReader, SyntheticReader)
+_BUILTIN = (Eora26Reader, Exiobase3Reader, GloriaReader, PymrioReader, CacheReader, SyntheticReader)
 _registered: dict[str, Any] = {}
 
 
