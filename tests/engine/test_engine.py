@@ -147,3 +147,19 @@ def test_indices_compute_on_the_results_backend(world, monkeypatch):
     assert devices == [b.device, b.device]
     assert bmi.attrs["backend"] == gmi.attrs["backend"] == "array_api_strict"
     assert mf.indices.bmi(mf.Engine("numpy").run(world), "CH4", groups).attrs["backend"] == "numpy"
+
+
+def test_sector_flows_of_a_large_extension_only_when_asked(world, monkeypatch):
+    """Two k x n x R arrays per run: by default only when they fit in SECTOR_FLOWS_BYTES (issue 15:
+    EXIOBASE's 1,200 stressors would take 9 GB)."""
+    from mrioflow.engine import engine as engine_module
+
+    default = mf.Engine("numpy").run(world)
+    assert default.E_sector is not None  # two stressors: small
+    monkeypatch.setattr(engine_module, "SECTOR_FLOWS_BYTES", 1)
+    res = mf.Engine("numpy").run(world)
+    assert res.E_sector is None and res.E_fd_sector is None
+    with pytest.raises(mf.errors.LabelError, match="sector_flows=True .* at most 1 GiB"):
+        res.sector_flows("CH4")
+    asked = mf.Engine("numpy").run(world, sector_flows=True)
+    np.testing.assert_array_equal(asked.E_sector, default.E_sector)

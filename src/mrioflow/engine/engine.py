@@ -14,6 +14,10 @@ from .backend import PRECISIONS, Backend, get_backend
 from .results import Results, ZeroOutputWarning, zero_output_stressors
 from .system import LeontiefSystem, check_memory_limit
 
+#: Bytes the sector-level flows (two k x n x R arrays) may take when ``Engine.run`` is not told
+#: whether to compute them.
+SECTOR_FLOWS_BYTES = 1 << 30
+
 
 class Engine:
     """Runs EE-MRIO computations on one backend.
@@ -90,7 +94,7 @@ class Engine:
         mrio: MRIO,
         *,
         stressors: Sequence[str] | None = None,
-        sector_flows: bool = True,
+        sector_flows: bool | None = None,
         keep_L: bool = False,
         consume: bool = False,
         income_based: bool = False,
@@ -102,9 +106,12 @@ class Engine:
         mrio : MRIO
         stressors : sequence of str, optional
             Restrict to these stressors (default: all, value added included).
-        sector_flows : bool
+        sector_flows : bool, optional
             Also compute the sector-level forms (k x n x R each, producing sector
-            and final-demand sector by consuming country).
+            and final-demand sector by consuming country). Default (None): when
+            both fit in SECTOR_FLOWS_BYTES (1 GiB; Eora26's CH4 and VA: 15 MB),
+            else not (EXIOBASE's 1,200 stressors would need 9 GB: select
+            stressors, or pass True).
         keep_L : bool
             Also form the Leontief inverse explicitly and return it (n solves;
             only when you need L itself).
@@ -161,6 +168,9 @@ class Engine:
         accuracy = system.accuracy
         del system
         table._release_system()  # the n x n LU is not needed past here: the sector forms fit in its place
+        if sector_flows is None:
+            item = 8 if b.dtype_name == "float64" else 4
+            sector_flows = 2 * S.shape[0] * mrio.n * mrio.n_countries * item <= SECTOR_FLOWS_BYTES
         if sector_flows:
             out["E_sector"] = K.calc_E_sector(S, X)
             out["E_fd_sector"] = K.calc_E_final_demand_sector(M, Yr)

@@ -212,7 +212,10 @@ class Results:
             raise OptionError(f"perspective must be 'production' or 'final_demand', got {perspective!r}")
         a = arrays[perspective]
         if a is None:
-            raise LabelError("sector flows were not computed: run the engine with sector_flows=True")
+            raise LabelError(
+                "sector flows were not computed: run the engine with sector_flows=True (by default they "
+                "are computed only when they take at most 1 GiB: select stressors for a large extension)"
+            )
         df = pd.DataFrame(
             a[self.stressor_index(stressor)],
             index=self.mrio.sector_index(),
