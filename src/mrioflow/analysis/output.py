@@ -59,6 +59,7 @@ __all__ = [
     "check_file_name",
     "check_not_inside",
     "check_target",
+    "dropped_when_empty",
     "file_stem",
     "store_folder",
 ]
@@ -402,12 +403,14 @@ class OutputFolder:
         self._lock = _Lock(self.target, kind)
         self._lock.acquire()
         try:
-            self.target = check_target(root, kind=kind, overwrite=overwrite)  # again, holding the lock
             self.removed_stale = _remove_stale_stages(parent, self.target.name)
+            self.target = check_target(root, kind=kind, overwrite=overwrite)  # again, holding the lock
             self.root = parent / f"{STAGE_PREFIX}{self.target.name}-{os.getpid()}-{secrets.token_hex(4)}"
             self.root.mkdir()
         except OSError as exc:
             self._lock.release()
+            if isinstance(exc, OutputError):
+                raise
             raise OutputError(f"cannot write the output folder {self.target}: {exc.strerror or exc}") from None
         except BaseException:
             self._lock.release()
@@ -582,3 +585,25 @@ class OutputFolder:
     def leftovers(self) -> list[Path]:
         """Temporary files left in the folder (there should be none)."""
         return leftover_temporaries(self.root, self.tables, self.figures)
+
+
+@contextlib.contextmanager
+def dropped_when_empty(folder: str | os.PathLike):
+    """Remove the result store ``folder`` (``OUTPUT.batches``, ``OUTPUT.years``) when the
+    ``with`` block fails before anything was finished in it, if the block created it:
+    a failed first attempt (a bad label, pattern or scheduler) then leaves nothing that
+    would refuse the corrected command. A store holding finished results is kept (to
+    resume), and so is one that existed before."""
+    from .._files import TMP_PREFIX
+
+    folder = Path(folder)
+    existed = folder.exists()
+    try:
+        yield folder
+    except BaseException:
+        if not existed and folder.is_dir() and not folder.is_symlink():
+            with contextlib.suppress(OSError):
+                names = [p.name for p in folder.iterdir() if not p.name.startswith(TMP_PREFIX)]
+                if names in ([], ["manifest.json"]):
+                    shutil.rmtree(folder, ignore_errors=True)
+        raise

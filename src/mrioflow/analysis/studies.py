@@ -15,7 +15,7 @@ from .. import io as mio
 from ..ensembles import check_scheduler, montecarlo, sweep
 from ..errors import LabelError, OptionError, ReaderError
 from ..mrio import MRIO
-from .output import OutputFolder, store_folder
+from .output import OutputFolder, dropped_when_empty, store_folder
 
 ACCOUNTS = ("pba", "cba", "net")
 
@@ -118,7 +118,10 @@ def run_montecarlo(
     GMI by country and region (with P(GMI < 0)) and the mean and spread of the
     region x region BMI. ``yes``: run past the resource limits (see ``mf.montecarlo``)."""
     check_scheduler(scheduler)  # before any folder is made
-    with OutputFolder(out_dir, kind="mc", overwrite=overwrite) as out:
+    with (
+        OutputFolder(out_dir, kind="mc", overwrite=overwrite) as out,
+        dropped_when_empty(store_folder(out_dir, "batches")),
+    ):
         res = montecarlo(
             mrio,
             samples=samples,
@@ -220,7 +223,10 @@ def run_sweep(
     (``provenance.json`` included), with for each stressor its accounts by (year, country), PBA and
     CBA as country x year tables, and a figure of both over the years."""
     check_scheduler(scheduler)  # before any folder is made
-    with OutputFolder(out_dir, kind="sweep", overwrite=overwrite) as out:
+    with (
+        OutputFolder(out_dir, kind="sweep", overwrite=overwrite) as out,
+        dropped_when_empty(store_folder(out_dir, "years")),
+    ):
         res = sweep(
             years,
             load,
