@@ -143,7 +143,7 @@ def add_run_parser(sub) -> None:
         "--overwrite",
         action="store_const",
         const=True,
-        help="replace the output folder when it holds an earlier mrioflow run",
+        help="replace the output folder when it holds an earlier mrioflow run (only once this run is complete)",
     )
     run.add_argument("--config", metavar="TOML", help="configuration file holding these settings (flags override it)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only the final summary")
@@ -241,7 +241,8 @@ def _add_data_options(p, *, years: bool) -> None:
     run.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace the output folder when it holds an earlier mrioflow output of this command",
+        help="replace the output folder when it holds an earlier mrioflow output of this command "
+        "(only once this run is complete)",
     )
     run.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 

@@ -388,7 +388,7 @@ def run(
 
     The folder is written in a staging folder beside it and moved into place
     when complete (see :mod:`mrioflow.analysis.output`); a failed run publishes
-    what it finished, marked incomplete in ``mrioflow-output.json``.
+    nothing and leaves the output folder as it was.
 
     Parameters
     ----------
