@@ -143,11 +143,12 @@ def test_ctrl_c_at_any_point_of_start_up_is_one_line(tmp_path):
     handled = 0
     for i, fraction in enumerate([0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.5, 2.5]):
         out = tmp_path / f"out{i}"
-        argv = [*_script(), "mc", *SMALL, "--samples", "64", "-o", str(out)]
+        argv = [*_script(), "mc", *SMALL, "--samples", "5000", "--transactions", "0.1", "-o", str(out)]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(fraction * start)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
+        assert proc.returncode != 0, "the ensemble ended before the signal: make it longer"
         if proc.returncode == -signal.SIGINT:
             assert "mrioflow/" not in err and "mrioflow\\" not in err, err
         else:

@@ -275,7 +275,7 @@ class _Lock:
                     )
                 )
         except OSError as exc:
-            raise OutputError(f"cannot lock the output folder {self.target}: {exc.strerror or exc}") from None
+            raise OutputError(f"cannot write the output folder {self.target}: {exc.strerror or exc}") from None
         raise OutputError(
             f"cannot lock the output folder {self.target}: {self.path} exists but is not a lock mrioflow can "
             "read; if no mrioflow run is writing there, delete it"
