@@ -95,7 +95,7 @@ def test_a_year_that_is_not_a_whole_number_is_refused(tmp_path, hostile_groups, 
 def test_hostile_stressor_names_are_escaped_and_get_safe_file_names(tmp_path, hostile_groups, monkeypatch):
     """The analysed stressor and value added named by the data (any name is accepted: issue 20):
     escaped everywhere in the report, and written under slugs that are plain file names."""
-    stressor, va = f"CH4 {EVIL}", f"../VA {SCRIPT}"
+    stressor, va = f"CH4 {EVIL}", f"../VA {SCRIPT} $\\bad$"
 
     def world(year):
         w = _hostile_world(year)

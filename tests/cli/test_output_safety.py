@@ -283,12 +283,13 @@ def test_more_samples_than_memory_is_one_line(tmp_path):
 
 
 def test_hostile_stressor_names_get_safe_file_names(tmp_path):
-    """Stressor names are data: an HTML tag, a path, 300 characters, spaces and TeX are written
+    """Stressor names are data: an HTML tag, a path, 300 characters, spaces and TeX (which matplotlib
+    cannot parse: drawn as plain text) are written
     under slugs listed in mrioflow-output.json, and reach report.html escaped."""
     import numpy as np
 
     evil = "<img src=x onerror=alert(1)>"
-    names = (evil, "CH4/air $x$ ../..", "N2O " + "y" * 300)
+    names = (evil, "CH4/air $x$ ../.. $\\bad{x}$", "N2O " + "y" * 300)
     w = mf.datasets.synthetic(year=2013, seed=3, countries=COUNTRIES)
     w = w.replace(
         stressors=names, units=("Gg", "kUSD", "Gg"), F=np.vstack([w.F, w.F[:1]]), F_Y=np.vstack([w.F_Y, w.F_Y[:1]])

@@ -356,6 +356,19 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
+def _savefig(fig, path) -> None:
+    """``fig`` as PNG. A label from the data that matplotlib cannot read as math (a stressor
+    named ``a $\\x$``) is drawn as plain text instead of failing the run."""
+    try:
+        fig.savefig(path, format="png", dpi=110)
+    except ValueError:
+        from .figures import plain_where_math_fails
+
+        if not plain_where_math_fails(fig):
+            raise
+        fig.savefig(path, format="png", dpi=110)
+
+
 def store_folder(root: str | os.PathLike, what: str) -> Path:
     """Where a resumable store of the output ``root`` lives: beside it, never inside
     (``results`` -> ``results.batches``), so that publishing the output never touches it."""
@@ -491,7 +504,7 @@ class OutputFolder:
     def figure(self, name: str, fig) -> Path:
         """Save a matplotlib figure as ``figures/{name}.png`` (a safe file name, see :func:`file_stem`)."""
         stem = self._stem(name)
-        path = atomic_write(self.figures / f"{stem}.png", lambda p: fig.savefig(p, format="png", dpi=110))
+        path = atomic_write(self.figures / f"{stem}.png", lambda p: _savefig(fig, p))
         return self._record(path, name)
 
     def text(self, name: str, text: str) -> Path:

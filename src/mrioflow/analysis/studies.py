@@ -175,7 +175,7 @@ def _write_provenance(out, provenance, title, figures, synthetic) -> None:
 def _interval_figure(summary: pd.DataFrame, stressor: str, mrio, samples: int, top: int = 25):
     import matplotlib.pyplot as plt
 
-    from .figures import _mark, _scale
+    from .figures import _layout, _mark, _scale
 
     d = summary.sort_values("nominal", ascending=False).head(top)
     unit = mrio.units[mrio.stressor_position(stressor)]
@@ -200,7 +200,7 @@ def _interval_figure(summary: pd.DataFrame, stressor: str, mrio, samples: int, t
     )
     ax.grid(axis="y", alpha=0.3)
     ax.legend()
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    _layout(fig, rect=(0, 0.03, 1, 1))
     _mark(fig, mrio.synthetic)
     return fig
 
@@ -261,7 +261,7 @@ def _sweep_figure(acc: pd.DataFrame, stressor: str, unit: str, synthetic: bool, 
     """The world total over the years, and PBA (solid) and CBA (dashed) of the largest consumers."""
     import matplotlib.pyplot as plt
 
-    from .figures import _mark, _scale
+    from .figures import _layout, _mark, _scale
 
     cba = acc["cba"].unstack("year")
     pba = acc["pba"].unstack("year")
@@ -283,6 +283,6 @@ def _sweep_figure(acc: pd.DataFrame, stressor: str, unit: str, synthetic: bool, 
         ax.grid(alpha=0.3)
         if all(isinstance(y, int | np.integer) for y in years):
             ax.xaxis.get_major_locator().set_params(integer=True)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    _layout(fig, rect=(0, 0.03, 1, 1))
     _mark(fig, synthetic)
     return fig
