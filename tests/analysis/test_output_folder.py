@@ -276,3 +276,15 @@ def test_names_become_safe_unique_file_names(tmp_path):
         assert read(tmp_path / "out" / file)["x"].tolist() == [1.0], name
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert file_stem("a/b") != file_stem("a_b") and file_stem("a_b") == "a_b"
+
+
+def test_an_output_folder_inside_the_input_folder_is_refused(tmp_path, groups_csv):
+    """The next run would read the earlier output as input and list it in its provenance."""
+    import mrioflow as mf
+
+    data = mf.io.write_pymrio_folder(mf.datasets.synthetic(2013, n_countries=10), tmp_path / "data")
+    files = listing(data)
+    out = data / "results"
+    with pytest.raises(OutputError, match=rf"the output folder {out} is inside the input folder {data}"):
+        run(_settings(out, groups_csv, data=str(data)), progress=False)
+    assert listing(data) == files

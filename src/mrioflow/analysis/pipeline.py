@@ -30,7 +30,7 @@ from ..engine import Engine, Results
 from ..errors import LabelError, ReaderError
 from ..kernels import indices as K
 from . import provenance as prov
-from .output import OutputFolder, check_target
+from .output import OutputFolder, check_not_inside, check_target
 from .settings import Settings
 from .studies import load_table
 
@@ -420,6 +420,7 @@ def run(
 
     settings.validate()
     check_target(settings.output, kind="run", overwrite=settings.overwrite)
+    check_not_inside(settings.output, settings.data)
     log = log or (lambda msg: None)
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
