@@ -19,7 +19,13 @@ import threading
 
 
 def started_as_cli() -> bool:
-    """Whether this process runs the mrioflow command line."""
+    """Whether this process runs the mrioflow command line (not one of its worker processes,
+    which a spawn or forkserver start gives the command's argv too)."""
+    mp = sys.modules.get("multiprocessing")  # the command itself has not imported it yet
+    if mp is not None:
+        me = mp.current_process()
+        if me.name != "MainProcess" or getattr(me, "_inheriting", False):
+            return False
     argv0 = os.path.basename(sys.argv[0]) if sys.argv else ""
     if re.fullmatch(r"mrioflow(-script\.pyw?|\.exe)?", argv0):
         return True
