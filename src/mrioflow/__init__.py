@@ -10,9 +10,12 @@ from . import _startup  # noqa: F401  (first of all: Ctrl-C while the command st
 # isort: on
 from importlib.metadata import PackageNotFoundError, version
 
-from . import datasets, ensembles, errors, indices, io, kernels, regions
+from . import characterisation, datasets, ensembles, errors, indices, io, kernels, paths, regions
+from .aggregate import aggregate
+from .characterisation import characterise
 from .engine import Engine, Results
 from .ensembles import MonteCarloResults, SweepResults, montecarlo, sweep
+from .experiments import Scenario
 from .mrio import MRIO
 
 try:
@@ -25,6 +28,10 @@ __all__ = [
     "Engine",
     "MonteCarloResults",
     "Results",
+    "aggregate",
+    "characterisation",
+    "characterise",
+    "Scenario",
     "SweepResults",
     "montecarlo",
     "sweep",
@@ -34,6 +41,7 @@ __all__ = [
     "indices",
     "io",
     "kernels",
+    "paths",
     "regions",
     "__version__",
 ]

@@ -13,29 +13,129 @@ arrays out of a :class:`~mrioflow.engine.Results`, apply a grouping
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
 from .engine.backend import Backend, get_backend
+from .errors import OptionError
 from .kernels import indices as K
 from .kernels.indices import CONVENTIONS, NORM_SIGNS, check_option
 from .regions import NORM_SETS, Regions, norm_mask_on, resolve_grouping
 
-__all__ = ["CONVENTIONS", "LEVELS", "NORM_SETS", "NORM_SIGNS", "bmi", "bmi_totals", "gmi"]
+__all__ = ["CONVENTIONS", "LEVELS", "NORM_SETS", "NORM_SIGNS", "OPTIONS", "IndexSpec", "bmi", "bmi_totals", "gmi"]
 
 LEVELS = ("region", "country")
+#: The options every index computation takes (``mf.indices`` and ``mf.montecarlo(indices=...)``).
+OPTIONS = ("stressor", "value_added", "groups", "convention", "norm_set", "norm_sign", "norm_quantiles")
 
 
-def _prepare(res, stressor, value_added, groups, norm_set, norm_sign, level, backend, convention=None):
+@dataclass(frozen=True)
+class IndexSpec:
+    """Index options resolved against one table: the stressor rows, the grouping as
+    arrays, and the options of docs/method.md sections 4-7.
+
+    Made by :meth:`resolve`; :meth:`compute` evaluates country GMI and region BMI from
+    stacked embodied flows on any backend. ``mf.indices.bmi``/``gmi`` and the Monte Carlo
+    ensembles call the same kernels with the same options through it.
+    """
+
+    k: int
+    kv: int
+    groups: tuple
+    members: tuple  # the grouping's countries, in the table's order
+    P: np.ndarray  # (G, R) membership
+    scope: np.ndarray  # (R,) bool: members of the grouping
+    convention: str
+    norm_set: str
+    norm_sign: str
+    norm_quantiles: tuple
+    regions: Regions = field(compare=False, repr=False)  # the grouping as given (its own country order)
+
+    @classmethod
+    def resolve(cls, options: Mapping, countries, stressor_position) -> IndexSpec:
+        """Check ``options`` (keys among :data:`OPTIONS`) against a table's countries;
+        ``stressor_position(name)`` gives a stressor's row (LabelError if unknown)."""
+        unknown = [key for key in options if key not in OPTIONS]
+        if unknown:
+            raise OptionError(f"unknown indices option(s) {unknown}; choose from {OPTIONS}")
+        opts = {
+            "stressor": "CH4",
+            "value_added": "VA",
+            "groups": None,
+            "convention": "printed",
+            "norm_set": "all",
+            "norm_sign": "signed",
+            "norm_quantiles": (0.0, 1.0),
+            **options,
+        }
+        regions, P, scope = resolve_grouping(
+            countries,
+            opts["groups"],
+            norm_set=opts["norm_set"],
+            norm_sign=opts["norm_sign"],
+            convention=opts["convention"],
+        )
+        members = set(regions.countries)
+        return cls(
+            k=stressor_position(opts["stressor"]),
+            kv=stressor_position(opts["value_added"]),
+            groups=tuple(regions.groups),
+            members=tuple(c for c in countries if c in members),
+            P=P,
+            scope=scope,
+            convention=opts["convention"],
+            norm_set=opts["norm_set"],
+            norm_sign=opts["norm_sign"],
+            norm_quantiles=K.check_quantiles(opts["norm_quantiles"]),
+            regions=regions,
+        )
+
+    def _common(self, backend: Backend) -> dict:
+        mask = norm_mask_on(backend, self.scope, self.norm_set)
+        return {"norm_mask": mask, "norm_sign": self.norm_sign, "norm_quantiles": self.norm_quantiles}
+
+    def country_bmi(self, E, V, backend: Backend):
+        """Country-pair BMI (..., R, R) of one stressor's flows E and value added's V (device arrays)."""
+        return K.calc_bmi(E, V, convention=self.convention, **self._common(backend))
+
+    def country_gmi(self, E, V, backend: Backend):
+        """Country GMI (..., R) of one stressor's flows E and value added's V (device arrays)."""
+        return K.calc_gmi(E, V, **self._common(backend))
+
+    def compute(self, E, backend: Backend, P=None):
+        """Country GMI (..., R) and region BMI (..., G, G) from embodied flows E (..., k, R, R)."""
+        P = backend.asarray(self.P) if P is None else P
+        Es, V = E[..., self.k, :, :], E[..., self.kv, :, :]
+        return self.country_gmi(Es, V, backend), K.calc_group_matrix(self.country_bmi(Es, V, backend), P)
+
+    def describe(self) -> dict:
+        """What determines the indices (JSON-safe; for a store's manifest)."""
+        from .ensembles.store import array_fingerprint
+
+        return {
+            "k": self.k,
+            "kv": self.kv,
+            "groups": list(self.groups),
+            "members": list(self.members),
+            "P": array_fingerprint(self.P),
+            "convention": self.convention,
+            "norm_set": self.norm_set,
+            "norm_sign": self.norm_sign,
+            "norm_quantiles": list(self.norm_quantiles),
+        }
+
+
+def _prepare(res, level, backend, **options):
+    """The options resolved against ``res`` (an :class:`IndexSpec`), the grouping, the backend,
+    and the stressor's and value added's flows on it."""
     check_option("level", level, LEVELS)
-    regions, P, scope = resolve_grouping(
-        res.countries, groups, norm_set=norm_set, norm_sign=norm_sign, convention=convention
-    )
-    k, kv = res.stressor_index(stressor), res.stressor_index(value_added)
+    spec = IndexSpec.resolve(options, res.countries, res.stressor_index)
+    regions = spec.regions
     b: Backend = get_backend(_default_backend(res) if backend is None else backend)
-    E = b.asarray(res.E[k])
-    V = b.asarray(res.E[kv])
-    return regions, b, b.xp, E, V, norm_mask_on(b, scope, norm_set), b.asarray(P), scope
+    return spec, regions, b, b.asarray(res.E[spec.k]), b.asarray(res.E[spec.kv])
 
 
 def _default_backend(res):
@@ -131,11 +231,20 @@ def bmi(
     LabelError
         Unknown stressor, or grouping countries missing from the table.
     """
-    regions, b, xp, E, V, norm_mask, P, scope = _prepare(
-        res, stressor, value_added, groups, norm_set, norm_sign, level, backend, convention
+    spec, regions, b, E, V = _prepare(
+        res,
+        level,
+        backend,
+        stressor=stressor,
+        value_added=value_added,
+        groups=groups,
+        convention=convention,
+        norm_set=norm_set,
+        norm_sign=norm_sign,
+        norm_quantiles=norm_quantiles,
     )
-    qs = K.check_quantiles(norm_quantiles)
-    B = K.calc_bmi(E, V, convention=convention, norm_mask=norm_mask, norm_sign=norm_sign, norm_quantiles=qs)
+    qs = spec.norm_quantiles
+    B = spec.country_bmi(E, V, b)
     attrs = _attrs(
         res,
         regions,
@@ -150,7 +259,7 @@ def bmi(
         backend=b.name,
     )
     if level == "region":
-        G = b.to_host(K.calc_group_matrix(B, P))
+        G = b.to_host(K.calc_group_matrix(B, b.asarray(spec.P)))
         df = pd.DataFrame(
             G,
             index=pd.Index(regions.groups, name="region"),
@@ -227,11 +336,19 @@ def gmi(
     OptionError, LabelError
         As :func:`bmi`.
     """
-    regions, b, xp, E, V, norm_mask, P, scope = _prepare(
-        res, stressor, value_added, groups, norm_set, norm_sign, level, backend
+    spec, regions, b, E, V = _prepare(
+        res,
+        level,
+        backend,
+        stressor=stressor,
+        value_added=value_added,
+        groups=groups,
+        norm_set=norm_set,
+        norm_sign=norm_sign,
+        norm_quantiles=norm_quantiles,
     )
-    qs = K.check_quantiles(norm_quantiles)
-    g = K.calc_gmi(E, V, norm_mask=norm_mask, norm_sign=norm_sign, norm_quantiles=qs)
+    qs = spec.norm_quantiles
+    g = spec.country_gmi(E, V, b)
     attrs = _attrs(
         res,
         regions,
@@ -245,7 +362,11 @@ def gmi(
         backend=b.name,
     )
     if level == "region":
-        out = pd.Series(b.to_host(K.calc_group_vector(g, P)), index=pd.Index(regions.groups, name="region"), name="GMI")
+        out = pd.Series(
+            b.to_host(K.calc_group_vector(g, b.asarray(spec.P))),
+            index=pd.Index(regions.groups, name="region"),
+            name="GMI",
+        )
     else:
         host = b.to_host(g)
         pos = {c: i for i, c in enumerate(res.countries)}

@@ -110,7 +110,8 @@ def test_sweep_writes_accounts_by_year(tmp_path):
     got = acc[acc["year"] == 2021].set_index("country")[["pba", "cba", "imports", "exports", "net"]]
     np.testing.assert_allclose(got.to_numpy(), ref.to_numpy(), rtol=1e-12)
     wide = pd.read_parquet(out / "tables" / "sweep_cba_CH4.parquet")  # country x year
-    assert list(wide.columns) == ["2013", "2021"]  # Parquet column names are text
+    assert list(wide.columns) == ["2013", "2021", "unit"]  # Parquet column names are text
+    assert set(wide["unit"]) == {"Gg"} and set(acc["unit"]) == {"Gg"}  # every table says its unit
     np.testing.assert_allclose(wide.iloc[:, 1].to_numpy(), ref["cba"].to_numpy(), rtol=1e-12)
     assert (out / "figures" / "sweep_CH4.png").stat().st_size > 10_000
     prov = json.loads((out / "provenance.json").read_text())

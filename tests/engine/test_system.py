@@ -239,3 +239,126 @@ def test_productivity_checked_in_the_solve_for_X(backend):
     system = mf.engine.LeontiefSystem.from_arrays(b, b.asarray(Z2), b.asarray(x2), check_productive=False)
     expected = np.linalg.inv(np.eye(2) - Z2 / x2) @ Yr
     np.testing.assert_allclose(b.to_host(system.output(b.asarray(Yr), check_productive=True)), expected, rtol=1e-14)
+
+
+# -- issue 19 (13): numerical problems are flagged, each with its own clear message -------------------------
+
+
+def _nearly_singular(delta):
+    """x = 1 in both sectors; I - A = [[0.5, -(0.5 - delta)], [-(0.5 - delta), 0.5]], condition ~ 1 / delta."""
+    Z = np.array([[0.5, 0.5 - delta], [0.5 - delta, 0.5]])
+    return table(Z, np.diag(1.0 - Z.sum(axis=1)))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_near_singular_system_warns_with_its_condition_number(backend):
+    from mrioflow.engine.system import IllConditionedWarning
+
+    m = _nearly_singular(1e-15)
+    x = m.x
+    exact = np.linalg.cond(np.eye(2) - m.Z / x[None, :], 1)
+    assert exact > 1e14
+    with pytest.warns(IllConditionedWarning, match=r"\(I - A\) is ill conditioned: its 1-norm condition number is "):
+        res = mf.Engine(backend).run(m)
+    cond = res.diagnostics["condition_number_1norm"]
+    assert exact / 3 <= cond <= exact * 1.000001
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_well_conditioned_run_records_its_condition_number_without_warning(backend):
+    import warnings
+
+    world = mf.datasets.synthetic(2013, seed=1, n_countries=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = mf.Engine(backend).run(world)
+    x = world.x
+    exact = np.linalg.cond(np.eye(world.n) - world.Z / np.where(x == 0, 1, x)[None, :], 1)
+    assert exact / 3 <= res.diagnostics["condition_number_1norm"] <= exact * 1.000001
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_emissions_of_zero_output_sectors_are_reported(backend):
+    from mrioflow.engine.results import ZeroOutputWarning
+
+    world = mf.datasets.synthetic(2013, seed=1, n_countries=3)
+    j = 5  # AFG's sixth sector: no sales, no purchases, no final demand, but 1000 Gg of CH4
+    Z, Y, F = world.Z.copy(), world.Y.copy(), world.F.copy()
+    Z[j, :], Z[:, j], Y[j, :], F[:, j] = 0.0, 0.0, 0.0, 0.0
+    F[world.stressor_position("CH4"), j] = 1000.0
+    m = world.replace(Z=Z, Y=Y, F=F)
+    with pytest.warns(
+        ZeroOutputWarning,
+        match=rf"1 sector\(s\) with zero gross output have direct stressors that no production or consumption "
+        rf"account includes \(S = F / x is 0 there\): CH4 1000; sectors {m._sector_label(j)} ",
+    ):
+        res = mf.Engine(backend).run(m)
+    acc = res.accounts("CH4")
+    assert acc.loc[m.countries[0], "zero_output"] == 1000.0 and acc["zero_output"].sum() == 1000.0
+    # what the accounts and the new column hold together is all of F and F_Y
+    k = m.stressor_position("CH4")
+    assert acc["pba"].sum() + acc["zero_output"].sum() == pytest.approx(m.F[k].sum() + m.F_Y[k].sum(), rel=1e-12)
+    assert "zero_output" not in res.accounts("VA").columns  # no VA there
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_subnormal_table_is_called_too_small(backend):
+    world = mf.datasets.synthetic(2013, seed=1, n_countries=3)
+    tiny = world.replace(Z=world.Z * 1e-320, Y=world.Y * 1e-320)
+    with pytest.raises(
+        InvalidValueError,
+        match=r"gross output x = Z 1 \+ Y 1 is subnormal for \d+ sector\(s\), first AFG/Agriculture .* below the "
+        r"smallest normal 2.23e-308\): values in Z and Y are too small for the working precision",
+    ):
+        mf.Engine(backend).run(tiny)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_huge_stressors_are_called_too_large_not_singular(backend):
+    world = mf.datasets.synthetic(2013, seed=1, n_countries=3)
+    small = world.replace(Z=world.Z * 1e-8, Y=world.Y * 1e-8)  # some x below 1: F / x overflows
+    F = small.F.copy()
+    F[0, int(np.argmin(small.x))] = 1e308
+    with (
+        pytest.raises(
+            InvalidValueError,
+            match=r"the multiplier solve M = S L: its right-hand side is not finite \(e.g. S = F diag\(x\)\^-1 "
+            r"overflowed",
+        ),
+        np.errstate(over="ignore"),
+    ):
+        mf.Engine(backend).run(small.replace(F=F))  # was SingularSystemError: "(I - A) is singular"
+    with (
+        pytest.raises(
+            InvalidValueError,
+            match=r"the embodied flows E = S X overflowed the float64 range: the values are too large .*\(I - A\) "
+            r"is well conditioned",
+        ),
+        np.errstate(over="ignore"),
+    ):
+        mf.Engine(backend).run(world.replace(F=np.full_like(world.F, 1e308)))  # was inf in E, no error
+
+
+@pytest.mark.parametrize("limit", [float("nan"), float("inf"), -1.0, 0, True, "lots"])
+def test_memory_limit_must_be_a_positive_number(limit):
+    from mrioflow.engine.system import LeontiefSystem
+    from mrioflow.errors import OptionError
+
+    with pytest.raises(OptionError, match=r"memory_limit must be a positive finite number of bytes \(or None\), got"):
+        mf.Engine("numpy", memory_limit=limit)
+    engine = mf.Engine("numpy")
+    world = mf.datasets.synthetic(2013, seed=1, n_countries=3)
+    with pytest.raises(OptionError, match=r"memory_limit must be a positive finite number"):
+        LeontiefSystem.from_mrio(engine.backend, world, memory_limit=limit)
+
+
+def test_condition_number_reaches_provenance(tmp_path):
+    import json
+
+    from mrioflow.analysis import Settings, run
+
+    s = Settings.build(overrides=dict(synthetic_countries=6, years=[2013], backend="numpy", output=str(tmp_path / "o")))
+    run(s, progress=False)
+    prov = json.loads((tmp_path / "o" / "provenance.json").read_text())
+    cond = prov["table meta"]["2013"]["condition number of I - A (1-norm, estimated)"]
+    assert isinstance(cond, float) and 1 <= cond < 1e6

@@ -290,6 +290,29 @@ def test_indices_without_spread_equal_the_nominal(bri_world):
     np.testing.assert_array_equal(s["P(GMI < 0)"].to_numpy(), (s["nominal"] < 0).to_numpy().astype(float))
 
 
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict"])
+def test_every_index_option_of_mf_indices_applies_to_the_ensembles(bri_world, backend):
+    """The ensembles compute their indices through mf.indices's spec: every option of
+    mf.indices.OPTIONS, the robust quantiles included, gives each sample what the labelled
+    API gives on that sample's run (with no spread, the nominal run)."""
+    opts = {"norm_quantiles": (0.05, 0.95), "norm_set": "scope", "convention": "beneficiary_row", "norm_sign": "abs"}
+    assert set(mf.indices.OPTIONS) >= set(opts)
+    res = mf.montecarlo(
+        bri_world, samples=3, perturb={"intensities": 0.0}, backend=backend, progress=False, indices=opts
+    )
+    groups, nominal = mf.regions.bri(), res.nominal
+    gmi_opts = {k: v for k, v in opts.items() if k != "convention"}
+    gmi = mf.indices.gmi(nominal, "CH4", groups, level="country", **gmi_opts)
+    bmi = mf.indices.bmi(nominal, "CH4", groups, **opts)
+    pos = [bri_world.countries.index(c) for c in gmi.index]
+    for sample in range(3):
+        np.testing.assert_allclose(res.gmi[sample, pos], gmi.to_numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(res.bmi_region[sample], bmi.to_numpy(), rtol=1e-12, atol=1e-14)
+    # and the robust option changed the numbers (it was not ignored)
+    literal = mf.indices.bmi(nominal, "CH4", groups, **{**opts, "norm_quantiles": (0, 1)})
+    assert np.abs(literal.to_numpy() - bmi.to_numpy()).max() > 1e-3
+
+
 def test_indices_identical_on_array_api_strict(bri_world):
     kw = dict(samples=3, perturb={"final_demand": 0.2}, seed=6, progress=False, indices={"norm_sign": "abs"})
     a = mf.montecarlo(bri_world, backend="numpy", **kw)

@@ -185,8 +185,8 @@ def _attach(world, edgar, **kw):
 def test_attach_conserves_and_reports(world, edgar_csv):
     edgar = read_edgar(edgar_csv, year=2013)
     out, msg = _attach(world, edgar)
-    assert "EDGAR countries not in the table" in msg and "XKX" in msg
-    assert "table countries with no EDGAR data (zero CH4): ROW, USR" in msg
+    assert "EDGAR countries outside Eora26 (their" in msg and "XKX" in msg
+    assert "table countries EDGAR has no rows for by design (zero CH4): ROW, USR" in msg
     rep = out.meta["edgar"]
     assert list(rep["edgar_only"]) == ["XKX"] and rep["mrio_only"] == ["ROW", "USR"]
     assert rep["translated_codes"] == ["SDN->SUD", "SSD->SDS"]
@@ -375,3 +375,101 @@ def test_empty_or_binary_mapping_is_one_line(world, edgar_csv, tmp_path, content
     edgar = read_edgar(edgar_csv, year=2013)
     with pytest.raises(ReaderError, match=rf"mapping.csv: {message}.*expected a CSV with the columns ipcc_code_2006"):
         attach_edgar(world, edgar, mapping=m)
+
+
+# -- issue 19 (11): country mismatches and repeated rows are errors, in run, mc and sweep alike -------------
+
+
+def test_edgar_country_the_table_lacks_is_an_error(edgar_csv):
+    edgar = read_edgar(edgar_csv, year=2013)
+    missing_china = mf.datasets.synthetic(year=2013, seed=5, countries=["AFG", "SUD", "SDS", "USR", "ROW"])
+    china = edgar.loc[edgar.country == "CHN", "value"].sum()
+    with pytest.raises(
+        LabelError,
+        match=rf"attach_edgar: the EDGAR file .*EDGAR_CH4_1970_2022.csv and the table .* do not cover the same "
+        rf"countries: 1 EDGAR country not in the table, whose {china:.6g} Gg would not be attributed: "
+        rf"CHN \({china:.6g} Gg\)$",
+    ):
+        attach_edgar(missing_china, edgar)
+
+
+def test_unknown_edgar_code_is_an_error(edgar_table, tmp_path, world):
+    t = edgar_table.copy()
+    t.loc[t["Country_code_A3"] == "CHN", "Country_code_A3"] = "CHX"  # a code no country has
+    edgar = read_edgar(_write_csv(tmp_path / "e.csv", t), year=2013)
+    with pytest.raises(
+        LabelError,
+        match=r"1 EDGAR country not in the table, whose .* Gg would not be attributed: CHX \(.*; 1 table "
+        r"country with no EDGAR rows for the year \(give them rows, 0 where there is no emission\): CHN$",
+    ):
+        attach_edgar(world, edgar)
+
+
+def test_table_country_without_edgar_rows_is_an_error(edgar_table, tmp_path, world):
+    t = edgar_table[edgar_table["Country_code_A3"] != "AFG"]
+    edgar = read_edgar(_write_csv(tmp_path / "e.csv", t), year=2013)
+    with pytest.raises(LabelError, match=r"1 table country with no EDGAR rows for the year .*: AFG$"):
+        attach_edgar(world, edgar)
+
+
+def test_repeated_edgar_row_is_an_error(edgar_table, edgar_csv, tmp_path, world):
+    t = pd.concat([edgar_table, edgar_table.iloc[[3]]], ignore_index=True)  # AFG, 1.B.2, fossil twice
+    with pytest.raises(
+        LabelError,
+        match=r"e.csv: 1 repeated row\(s\) for one country, source and fossil/bio \(each would be counted twice\); "
+        rf"first: country AFG, source 1.B.2, fossil on rows 14, {10 + len(t)}$",
+    ):
+        read_edgar(_write_csv(tmp_path / "e.csv", t), year=2013)
+    edgar = read_edgar(edgar_csv, year=2013)
+    twice = pd.concat([edgar, edgar.iloc[[0]]], ignore_index=True)
+    twice.attrs = dict(edgar.attrs)
+    with pytest.raises(
+        LabelError, match=r"repeated rows for one country/ipcc_code/fossil_bio \(each would be counted twice\): AFG/"
+    ):
+        attach_edgar(world, twice)
+
+
+def _cli(*argv):
+    import contextlib
+    import io
+
+    from mrioflow.cli import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as exc:
+            code = exc.code
+    return code, err.getvalue()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "--years", "2021"],
+        ["mc", "--year", "2021", "--samples", "4", "--intensities", "0.1"],
+        ["sweep", "--years", "2021"],
+    ],
+    ids=["run", "mc", "sweep"],
+)
+def test_run_mc_and_sweep_refuse_a_world_missing_edgar_countries(tmp_path, command):
+    world = mf.datasets.synthetic(2021, countries=["AFG", "IND", "PAK", "ROW"])
+    mf.io.write_eora26(world, tmp_path / "eora", 2021, zip=True)
+    rows = [
+        ["Non-Annex_I", "Rest", code, code, src, src, "CH4", "bio", *np.full(len(YEARS), 10.0)]
+        for code in ["AFG", "IND", "PAK", "CHN"]  # China: not in the table
+        for src in ["3.A.1", "1.A.4"]
+    ]
+    (tmp_path / "edgar.csv").write_text("\n" * 9 + pd.DataFrame(rows, columns=HEADER).to_csv(index=False))
+    code, err = _cli(
+        *command, "--data", tmp_path / "eora", "--edgar", tmp_path / "edgar.csv", "--backend", "numpy", "-q",
+        "-o", tmp_path / "out",
+    )  # fmt: skip
+    assert code == 1, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("mrioflow: error: attach_edgar: the EDGAR file "), err
+    assert lines[0].endswith(
+        "do not cover the same countries: 1 EDGAR country not in the table, whose 20 Gg would not be attributed: "
+        "CHN (20 Gg)"
+    ), err

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import sys
 import warnings
 import zipfile
 
@@ -398,3 +400,48 @@ def test_write_without_row_reads_back_whole(tmp_path):
     assert m.countries == ("CHN", "IND")
     np.testing.assert_array_equal(m.Z, w.Z)
     assert "none" in m.meta["row"]
+
+
+# -- issue 19 (12): no label pattern can hang the reader ----------------------------------------------------
+
+CATASTROPHIC = r"I-GHG-CO2 | (\D|\D)*@"  # exponential backtracking in Python's re on a 38-character category
+
+
+def test_catastrophic_satellite_pattern_returns_with_a_clear_error(eora, tmp_path):
+    import subprocess
+
+    script = (
+        "import sys\n"
+        "from mrioflow.errors import MrioflowError\n"
+        "from mrioflow.io import read_eora26\n"
+        "try:\n"
+        f"    read_eora26({str(eora.folder)!r}, 2013, cache=False, satellites={{'X': {CATASTROPHIC!r}}})\n"
+        "except MrioflowError as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+        "    sys.exit(3)\n"
+    )
+    # the timeout only ends a hung child; it asserts nothing about speed (before the fix it ran for hours)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout.startswith(
+        r"LabelError labels_Q.txt: no row matches satellite 'X' (indicator pattern 'I-GHG-CO2' and category "
+        r"pattern '(\\D|\\D)*@'; Memo rows excluded)"
+    ), done.stdout
+    assert done.stderr == "", done.stderr  # nothing logged by the regex engine
+
+
+def test_patterns_re2_cannot_match_are_refused_clearly(eora):
+    with pytest.raises(
+        OptionError,
+        match=r"satellites\['X'\]: the category pattern '\(\?=Road\)' cannot be used: invalid perl operator: "
+        r"\(\?=; label patterns are matched with RE2 \(linear time, so no pattern can hang a run\), which has "
+        r"no look-around, backreferences or possessive repeats",
+    ):
+        read_eora26(eora.folder, 2013, cache=False, satellites={"X": ("CO2", "(?=Road)")})
+    with pytest.raises(OptionError, match=r"satellites\['X'\]: the indicator pattern is 1001 characters long"):
+        read_eora26(eora.folder, 2013, cache=False, satellites={"X": "a" * 1001})
+    m = read_eora26(eora.folder, 2013, cache=False, satellites={"CO2": re.compile("i-ghg-co2", re.IGNORECASE)})
+    assert m.meta["satellite_rows"]["CO2"] == [
+        "I-GHG-CO2 emissions (Gg) | Public electricity and heat production",
+        "I-GHG-CO2 emissions (Gg) | Road transportation",
+    ]

@@ -217,3 +217,184 @@ def test_hostile_year_in_mrioflow_json_is_refused(world, tmp_path):
         r"number, got '<img src=x onerror=alert\(1\)>'\)",
     ):
         read_pymrio_folder(out)
+
+
+# -- issue 19 (6): every stressor is written, exactly once ----------------------------------------------
+
+
+def _pymrio_test_system():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return mf.io.from_pymrio(pymrio.load_test())
+
+
+def _stressor_cases(world):
+    ref = _pymrio_test_system()
+    from_folder = ref  # stressors grouped in the extensions 'Factor Inputs' and 'Emissions'
+    again = world.replace(  # as read back from a folder mrioflow wrote
+        meta={
+            **world.meta,
+            "pymrio_extensions": [
+                {"name": "satellite", "stressors": ["CH4", "VA"], "index_names": ["stressor"], "index": ["CH4", "VA"]}
+            ],
+        }
+    )
+    return {
+        # 'Emissions' loses one of its two stressors: the other must stay
+        "one missing from an extension": from_folder.select_stressors(["Value Added", "emission_type2 - water"]),
+        # an appended stressor goes to a second group beside an existing "satellite" group
+        "satellite beside satellite": again.with_stressor("X", 2 * world.F[0], unit="t"),
+        "select VA": again.select_stressors(["VA"]),
+        "appended to pymrio extensions": from_folder.with_stressor("CH4", np.linspace(1, 2, from_folder.n), unit="kt"),
+        "no pymrio groups": world.with_stressor("N2O", world.F[0], unit="kt"),
+    }
+
+
+def _by_stressor(m):
+    return {s: (m.F[i], m.F_Y[i], m.units[i]) for i, s in enumerate(m.stressors)}
+
+
+@pytest.mark.parametrize("fmt", ["txt", "parquet"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "one missing from an extension",
+        "satellite beside satellite",
+        "select VA",
+        "appended to pymrio extensions",
+        "no pymrio groups",
+    ],
+)
+def test_every_stressor_round_trips(world, tmp_path, fmt, case):
+    m = _stressor_cases(world)[case]
+    rtol = 1e-10 if fmt == "txt" else 0.0
+    out = write_pymrio_folder(m, tmp_path / "sys", table_format=fmt)
+    back = read_pymrio_folder(out)
+    assert sorted(back.stressors) == sorted(m.stressors)
+    want, got = _by_stressor(m), _by_stressor(back)
+    for s in m.stressors:
+        np.testing.assert_allclose(got[s][0], want[s][0], rtol=rtol, atol=0, err_msg=s)
+        np.testing.assert_allclose(got[s][1], want[s][1], rtol=rtol, atol=0, err_msg=s)
+        assert got[s][2] == want[s][2], s
+    # pymrio's own parser reads the same stressors
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        io = pymrio.load_all(out)
+    seen = mf.io.from_pymrio(io)
+    assert sorted(seen.stressors) == sorted(m.stressors)
+    for s, (F, F_Y, unit) in _by_stressor(seen).items():
+        np.testing.assert_allclose(F, want[s][0], rtol=rtol, atol=0, err_msg=s)
+        np.testing.assert_allclose(F_Y, want[s][1], rtol=rtol, atol=0, err_msg=s)
+        assert unit == want[s][2], s
+
+
+def test_extension_names_never_hide_iosystem_attributes(world):
+    m = world.replace(
+        meta={
+            **world.meta,
+            "pymrio_extensions": [
+                {"name": "meta", "stressors": ["CH4"], "index_names": ["stressor"], "index": ["CH4"]},
+                {"name": "Meta", "stressors": ["VA"], "index_names": ["stressor"], "index": ["VA"]},
+            ],
+        }
+    )
+    io = mf.io.to_pymrio(m)
+    names = sorted(io.get_extensions())
+    assert len(names) == 2 and "meta" not in names and "Meta" not in names
+    assert sorted(e.name for e in io.get_extensions(data=True)) == ["Meta", "meta"]
+    assert not isinstance(io.meta, pymrio.Extension)
+
+
+# -- issue 19 (14): text tables in the wrong layout or with a bad cell: one error naming file, row, column --
+
+
+def _edit_parameters(folder, key, **changes):
+    f = folder / "file_parameters.json"
+    params = json.loads(f.read_text())
+    params["files"][key].update(changes)
+    f.write_text(json.dumps(params))
+
+
+def _edit_cell(f, line, column, text):
+    lines = f.read_text().splitlines()
+    cells = lines[line - 1].split("\t")
+    cells[column - 1] = text
+    lines[line - 1] = "\t".join(cells)
+    f.write_text("\n".join(lines) + "\n")
+
+
+def test_unit_table_without_a_unit_column_names_the_file(world, tmp_path):
+    out = write_pymrio_folder(world, tmp_path / "sys")
+    f = out / "satellite" / "unit.txt"
+    f.write_text("\n".join(line.split("\t")[0] for line in f.read_text().splitlines()) + "\n")
+    with pytest.raises(
+        ReaderError,
+        match=r"satellite/unit.txt: table unit in the wrong layout: no column after its 1 label column\(s\) "
+        r"\(nr_index_col=1 in .*file_parameters.json\); row 2 holds only labels",
+    ):
+        read_pymrio_folder(out)  # was IndexError: single positional indexer is out-of-bounds
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("nr_index_col", 1, r"1 label column\(s\) \(nr_index_col in .*\), a pymrio Z has 2 .*; row 3, column 2 holds"),
+        ("nr_index_col", 3, r"3 label column\(s\) \(nr_index_col in .*\), a pymrio Z has 2 .*; row 4, column 3 holds"),
+        ("nr_header", 1, r"1 header row\(s\) \(nr_header in .*\), a pymrio Z has 2 .*; row 2, column 3 holds"),
+    ],
+)
+def test_wrong_layout_names_file_row_and_column(world, tmp_path, field, value, message):
+    out = write_pymrio_folder(world, tmp_path / "sys")
+    _edit_parameters(out, "Z", **{field: value})
+    with pytest.raises(ReaderError, match=r"sys/Z.txt: table Z in the wrong layout: " + message):
+        read_pymrio_folder(out)
+
+
+def test_bad_parameters_name_the_file(world, tmp_path):
+    out = write_pymrio_folder(world, tmp_path / "sys")
+    _edit_parameters(out, "Y", nr_header="two")
+    with pytest.raises(
+        ReaderError, match=r"file_parameters.json: table Y \(Y.txt\): nr_header must be a whole number from 1 to 16"
+    ):
+        read_pymrio_folder(out)
+
+
+@pytest.mark.parametrize(
+    "table,line,column,text,what",
+    [
+        ("Z.txt", 6, 5, "1.2.3", "'1.2.3'"),
+        ("Y.txt", 7, 4, "", "an empty cell"),
+        ("satellite/F.txt", 4, 8, "abc", "'abc'"),
+        ("satellite/F_Y.txt", 5, 2, "inf", "'inf'"),
+    ],
+)
+def test_bad_text_cell_names_file_row_and_column(world, tmp_path, table, line, column, text, what):
+    out = write_pymrio_folder(world, tmp_path / "sys")
+    _edit_cell(out / table, line, column, text)
+    key = table.split("/")[-1].removesuffix(".txt")
+    with pytest.raises(ReaderError) as info:
+        read_pymrio_folder(out)
+    msg = str(info.value)
+    assert msg.startswith(f"{out / table}: table {key}, row {line}, column {column} (row label "), msg
+    assert msg.endswith(f"{what} is not a finite number"), msg
+    assert "\n" not in msg
+
+
+def test_label_errors_of_a_folder_name_the_file(world, tmp_path):
+    out = write_pymrio_folder(world, tmp_path / "sys")
+    f = out / "Y.txt"
+    f.write_text(f.read_text().replace("AFG\tAgriculture", "AFG\tAgricultre"))
+    with pytest.raises(
+        mf.errors.LabelError,
+        match=r"sys/Y.txt: Y's rows has 1 label\(s\) that are not Z's \(region, sector\) rows: "
+        r"\('AFG', 'Agricultre'\)",
+    ):
+        read_pymrio_folder(out)
+
+
+def test_first_bad_cell_in_the_files_order_is_named(world, tmp_path):
+    out = write_pymrio_folder(world, tmp_path / "sys")
+    _edit_cell(out / "Z.txt", 9, 3, "x")  # a later row, an earlier column
+    _edit_cell(out / "Z.txt", 5, 40, "y")
+    with pytest.raises(ReaderError, match=r"Z.txt: table Z, row 5, column 40 .*: 'y' is not a finite number"):
+        read_pymrio_folder(out)

@@ -194,3 +194,85 @@ def test_broken_plugin_warns_and_the_rest_works(tmp_path, monkeypatch):
     with pytest.warns(RuntimeWarning, match=r"the reader 'bad' \(no_such_module:Reader\) .* could not be loaded"):
         readers = mf.io.list_readers()
     assert {"eora26", "pymrio", "cache", "synthetic"} <= set(readers)
+
+
+# -- issue 19 (17): a faulty or clashing plugin is named in a warning, the others go on ------------------
+
+CLASHING_MODULE = """
+import mrioflow as mf
+
+
+class FakePymrio:
+    name = "pymrio"
+    description = "claims to be the built-in pymrio reader"
+
+    def can_open(self, path):
+        return True
+
+    def read(self, path, *, year=None):
+        raise AssertionError("never used")
+
+
+class Raising:
+    name = "raising"
+    description = "raises in can_open"
+
+    def can_open(self, path):
+        raise OSError("the plugin's disk is gone")
+
+    def read(self, path, *, year=None):
+        raise AssertionError("never used")
+
+
+class Twin(Raising):
+    description = "a second plugin with the name 'raising'"
+"""
+
+
+@pytest.fixture
+def clashing_plugins(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "clash_mrio.py").write_text(textwrap.dedent(CLASHING_MODULE), encoding="utf-8")
+    info = site / "clash_mrio-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: clash-mrio\nVersion: 1.0\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(
+        f"[{registry.ENTRY_POINT_GROUP}]\nfake = clash_mrio:FakePymrio\nraising = clash_mrio:Raising\n"
+        f"twin = clash_mrio:Twin\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    yield site
+    sys.modules.pop("clash_mrio", None)
+
+
+def test_plugin_named_like_a_builtin_is_named_in_a_warning(clashing_plugins):
+    with pytest.warns(RuntimeWarning) as record:
+        readers = mf.io.list_readers()
+    messages = [str(w.message) for w in record]
+    assert any(
+        "the reader 'fake' (clash_mrio:FakePymrio) of the entry-point group mrioflow.readers is ignored: "
+        "its name 'pymrio' is that of a built-in reader, which stays" in m
+        for m in messages
+    ), messages
+    # two plugins called 'raising': the first loaded stays, the other is named with the one it clashes with
+    assert any(
+        "is ignored: its name 'raising' is taken by the reader " in m and "clash_mrio:Twin" in m and "Raising" in m
+        for m in messages
+    ), messages
+    assert type(readers["pymrio"]) is registry.PymrioReader
+    assert type(readers["raising"]).__name__ in ("Raising", "Twin")
+
+
+def test_plugin_raising_in_can_open_does_not_break_guessing(clashing_plugins, world, tmp_path):
+    out = mf.io.write_pymrio_folder(world, tmp_path / "sys", table_format="parquet")
+    with pytest.warns(RuntimeWarning) as record:
+        m = mf.io.read(out)  # guessed: the built-in pymrio reader
+    assert m.meta["reader"] == "pymrio"
+    assert any(
+        "the reader 'raising' (clash_mrio.Raising) failed in can_open(" in str(w.message)
+        and "is skipped for this path: OSError: the plugin's disk is gone" in str(w.message)
+        for w in record
+    ), [str(w.message) for w in record]

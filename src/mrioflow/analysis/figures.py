@@ -132,15 +132,43 @@ def _mark(fig, synthetic: bool) -> None:
     )
 
 
+#: Mass units and their size in kg: figures show masses in the unit that keeps numbers below 10^4.
+_MASS = {"kg": 1.0, "t": 1e3, "kt": 1e6, "Gg": 1e6, "Mt": 1e9, "Tg": 1e9, "Gt": 1e12, "Pg": 1e12}
+_MASS_LADDER = (("kg", 1.0), ("t", 1e3), ("kt", 1e6), ("Mt", 1e9), ("Gt", 1e12))
+_GRAM_LADDER = (("Gg", 1e6), ("Tg", 1e9), ("Pg", 1e12))
+
+
 def _scale(unit: str, values) -> tuple[float, str]:
-    """A display factor and unit label for readable axes; the label states the factor
-    against the tables' unit (e.g. "Tg = 1,000 Gg"), so figures and tables agree."""
+    """A display factor and unit label for readable axes (no offset notation); the label states
+    the factor against the tables' unit (e.g. "Tg = 1,000 Gg"), so figures and tables agree.
+
+    Masses (kg, t, kt, Gg, Mt, Tg ..., a "CO2e" suffix kept) move up the ladder of their family
+    (t, kt, Mt or Gg, Tg, Pg); kUSD is shown in billion USD; any other unit in powers of 1,000
+    ("10^6 x <unit>")."""
     vmax = float(np.nanmax(np.abs(values))) if np.size(values) else 0.0
     if unit == "kUSD":
         return 1e-6, "billion USD = 10^6 kUSD"
-    if unit in ("Gg", "kt") and vmax >= 1e4:
-        return 1e-3, "Tg = 1,000 Gg" if unit == "Gg" else "Mt = 1,000 kt"
-    return 1.0, unit
+    base, _, suffix = unit.partition(" ")
+    suffix = f" {suffix}" if suffix else ""
+    if base in _MASS:
+        kg = _MASS[base]
+        ladder = [(n, k) for n, k in (_GRAM_LADDER if base in ("Gg", "Tg", "Pg") else _MASS_LADDER) if k >= kg]
+        # the smallest unit of the family, from the table's own up, in which the values stay below 10^4
+        name, size = next(((n, k) for n, k in ladder if vmax * kg / k < 1e4), ladder[-1])
+        if name == base:
+            return 1.0, unit
+        return kg / size, f"{name}{suffix} = {size / kg:,.0f} {base}{suffix}"
+    power = 0
+    while vmax >= 1e4 * 1000**power and power < 6:
+        power += 1
+    if power == 0:
+        return 1.0, unit
+    return 1000.0**-power, f"10^{3 * power} {unit}"
+
+
+def about(stressor: str) -> str:
+    """How titles name a stressor's inequality: "methane" for CH4, the stressor's own name otherwise."""
+    return "methane" if stressor.strip().upper() in ("CH4", "METHANE") else stressor
 
 
 def _accounts_figure(across, stressor, unit, years, synthetic, regions_order):
@@ -159,9 +187,10 @@ def _accounts_figure(across, stressor, unit, years, synthetic, regions_order):
         ax.grid(axis="y", alpha=0.3)
         if i % ncols == 0:
             ax.set_ylabel(f"{stressor} ({label})")
-    axes[0].legend(fontsize=9, loc="upper right")
+    handles, labels = axes[0].get_legend_handles_labels()  # below the panels: never over a bar
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9, frameon=False)
     fig.suptitle(f"{stressor}: production- vs consumption-based accounts by region", fontsize=12)
-    _layout(fig, rect=(0, 0.02, 1, 0.97))
+    _layout(fig, rect=(0, 0.07, 1, 0.97))
     _mark(fig, synthetic)
     return fig
 
@@ -244,7 +273,7 @@ def _bmi_figure(m: pd.DataFrame, year, settings, vmax, synthetic):
     cb = fig.colorbar(im, ax=ax, pad=0.13, shrink=0.85)
     cb.set_label("BMI, sum over ordered country pairs (dimensionless)", fontsize=9)
     ax.set_title(
-        f"Bilateral methane inequality index (BMI), {settings.stressor}, {year}\n"
+        f"Bilateral {about(settings.stressor)} inequality index (BMI), {settings.stressor}, {year}\n"
         f"convention={settings.convention}, norm_set={settings.norm_set}, norm_sign={settings.norm_sign}"
         + (
             "" if tuple(settings.norm_quantiles) == (0.0, 1.0) else f", norm_quantiles={tuple(settings.norm_quantiles)}"
@@ -361,8 +390,8 @@ def _gmi_figure(g: pd.DataFrame, settings, synthetic):
     ax.grid(axis="y", alpha=0.3)
     ax.legend(title="year", fontsize=8, ncol=1 if len(years) <= 5 else 2, loc="best")
     ax.set_title(
-        f"Global methane inequality index (GMI) by region, {settings.stressor}\n"
-        "> 0: benefits from the global methane trade inequality; < 0: harmed",
+        f"Global {about(settings.stressor)} inequality index (GMI) by region, {settings.stressor}\n"
+        f"> 0: benefits from the global {about(settings.stressor)} trade inequality; < 0: harmed",
         fontsize=11,
     )
     _layout(fig, rect=(0, 0.02, 1, 1))

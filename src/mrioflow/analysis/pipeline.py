@@ -241,6 +241,7 @@ def _ratio_case_spread(res: Results, regions: rg.Regions, settings: Settings, ye
                 "year": year,
                 "normalisation": label,
                 "pairs": int(v.size),
+                "at 0": int(np.count_nonzero(v == 0)),  # clipped to 0 (robust) or the set's minimum
                 "min": q[0],
                 "q05": q[1],
                 "median": q[2],
@@ -469,6 +470,7 @@ def _run(settings, regions, loaders, engine, out, inputs, argv, progress, log, t
 
             bar.set_description(f"{year}: indices and tables")
             yr = compute_year(res, regions, settings, year=year, backend=engine.backend)
+            yr.meta["condition number of I - A (1-norm, estimated)"] = res.diagnostics.get("condition_number_1norm")
             t0 = time.perf_counter()
             for name, df in yr.tables.items():
                 out.table(f"{name}_{year}", df)

@@ -8,7 +8,7 @@ import json
 
 import pandas as pd
 
-from .figures import SYNTHETIC_MARK
+from .figures import SYNTHETIC_MARK, about
 
 __all__ = ["render"]
 
@@ -133,12 +133,15 @@ def render(results, across, settings, regions, provenance: dict, figures) -> str
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>mrioflow: methane inequality {year_list}</title>",
+        f"<title>mrioflow: {_e(about(st))} inequality {year_list}</title>",
         f"<style>{CSS}</style></head><body>",
     ]
     if synthetic:
         parts.append(banner)
-    parts.append(f"<h1>Methane inequality along the Belt and Road: {_e(st)}, {year_list}</h1>")
+    what = about(st)
+    parts.append(
+        f"<h1>{_e(what[:1].upper() + what[1:])} inequality along the Belt and Road: {_e(st)}, {year_list}</h1>"
+    )
     if synthetic:
         parts.append(
             '<p class="note">These results come from the <b>mrioflow synthetic world</b>: real country and '

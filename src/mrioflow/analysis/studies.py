@@ -141,6 +141,13 @@ def run_montecarlo(
     return out.written
 
 
+def _with_unit(table: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """The table with a ``unit`` column (every value of a stressor's table is in its unit)."""
+    table = table.copy()
+    table["unit"] = unit
+    return table
+
+
 def _write_montecarlo(out, res, samples, indices, provenance) -> None:
     figures = []
     if indices is not None:
@@ -149,11 +156,12 @@ def _write_montecarlo(out, res, samples, indices, provenance) -> None:
         for stat in ("nominal", "mean", "std", "q05", "q95"):
             out.table(f"mc_bmi_region_{stat}", res.bmi_summary(stat))
     for s in res.mrio.stressors:
+        unit = res.mrio.units[res.mrio.stressor_position(s)]
         for account in ACCOUNTS:
-            out.table(f"mc_summary_{s}_{account}", res.summary(s, account))
+            out.table(f"mc_summary_{s}_{account}", _with_unit(res.summary(s, account), unit))
         out.table(f"mc_probability_net_below_0_{s}", res.probability(s, "net").to_frame())
         long = pd.concat({a: res.sample_table(s, a) for a in ACCOUNTS}, names=["account", "sample"])
-        out.table(f"mc_samples_{s}", long.stack().rename("value").reset_index())
+        out.table(f"mc_samples_{s}", _with_unit(long.stack().rename("value").reset_index(), unit))
         figures.append(
             (
                 f"{s}: consumption-based accounts with their 5-95 % interval.",
@@ -241,10 +249,10 @@ def run_sweep(
         figures = []
         for s in res[res.years[0]].stressors:
             acc = res.accounts(s)
-            out.table(f"sweep_accounts_{s}", acc.reset_index())
-            for account in ("pba", "cba"):
-                out.table(f"sweep_{account}_{s}", acc[account].unstack("year"))
             unit = first.units[first.stressor_position(s)]
+            out.table(f"sweep_accounts_{s}", _with_unit(acc.reset_index(), unit))
+            for account in ("pba", "cba"):
+                out.table(f"sweep_{account}_{s}", _with_unit(acc[account].unstack("year"), unit))
             figures.append(
                 (
                     f"{s}: the world total, and PBA against CBA of the largest consumers.",

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from functools import cached_property
 
 from .. import kernels as K
 from ..mrio import MRIO
 from .backend import Backend, get_backend
-from .results import Results
-from .system import LeontiefSystem
+from .results import Results, ZeroOutputWarning, zero_output_stressors
+from .system import LeontiefSystem, check_memory_limit
 
 
 class Engine:
@@ -40,7 +41,7 @@ class Engine:
 
     def __init__(self, backend: str | Backend = "auto", dtype: str | None = None, *, memory_limit: float | None = None):
         self.backend = get_backend(backend, dtype)
-        self.memory_limit = memory_limit
+        self.memory_limit = check_memory_limit(memory_limit)
 
     def __repr__(self) -> str:
         return f"Engine({self.backend!r})"
@@ -67,6 +68,7 @@ class Engine:
         sector_flows: bool = True,
         keep_L: bool = False,
         consume: bool = False,
+        income_based: bool = False,
     ) -> Results:
         """Every account of docs/method.md sections 2-3 for one table.
 
@@ -85,6 +87,10 @@ class Engine:
             Overwrite ``mrio.Z`` with I - A and its LU (CPU, float64): the run
             needs about one n x n array in all instead of two. The MRIO is
             destroyed and must not be used afterwards.
+        income_based : bool
+            Also compute the income-based (Ghosh, supply-side) stressors D_iba
+            (``Results.income_accounts``): one more solve with k right-hand sides
+            and one pass over Z for the primary inputs.
 
         Returns
         -------
@@ -100,10 +106,15 @@ class Engine:
         """
         if stressors is not None:
             mrio = mrio.select_stressors(stressors)
+        lost = zero_output_stressors(mrio.F, mrio.x)
+        if lost is not None:
+            warnings.warn(_zero_output_message(mrio, lost), ZeroOutputWarning, stacklevel=2)
         b = self.backend
         timings: dict[str, float] = {}
 
         t0 = time.perf_counter()
+        # Z^T 1 for the primary inputs w = x - Z^T 1, before a consuming factorisation destroys Z
+        bought = mrio.Z.sum(axis=0) if income_based else None
         table = self.prepare(mrio, consume=consume)
         system = table.system
         b.synchronize()
@@ -112,6 +123,11 @@ class Engine:
         t0 = time.perf_counter()
         S, X, M = table.S, table.X, table.M
         out = {"E": table.flows(S, X), "M": M, "F_Y": table.FYr, "x": system.x, "F": table.F}
+        diagnostics = {"condition_number_1norm": system.condition}
+        system.check_finite(out["E"], "the embodied flows E = S X", rhs=S)
+        if bought is not None:
+            out["D_iba"] = K.solve_D_iba(system.lu, table.F, system.x - b.asarray(bought), system.x)
+            system.check_finite(out["D_iba"], "the income-based solve")
         if keep_L:
             out["L"] = K.calc_L(system.lu, mrio.n, like=S)
             system.check_finite(out["L"], "forming L")
@@ -127,7 +143,19 @@ class Engine:
         t0 = time.perf_counter()
         host = {name: b.to_host(a) for name, a in out.items()}
         timings["to_host"] = time.perf_counter() - t0
-        return Results(mrio=mrio, backend=b, timings=timings, **host)
+        return Results(mrio=mrio, backend=b, timings=timings, diagnostics=diagnostics, **host)
+
+
+def _zero_output_message(mrio: MRIO, lost) -> str:
+    """One line: the stressors of zero-output sectors, which no account includes."""
+    totals, sectors = lost
+    shown = ", ".join(f"{mrio.stressors[k]} {totals[k]:.6g}" for k in range(len(totals)) if totals[k] != 0)
+    names = ", ".join(mrio._sector_label(int(i)) for i in sectors[:5]) + (" ..." if len(sectors) > 5 else "")
+    return (
+        f"{len(sectors)} sector(s) with zero gross output have direct stressors that no production or "
+        f"consumption account includes (S = F / x is 0 there): {shown}; sectors {names} "
+        "(Results.accounts(...) column 'zero_output')"
+    )
 
 
 class PreparedTable:

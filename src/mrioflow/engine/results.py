@@ -13,6 +13,22 @@ from ..mrio import MRIO
 from .backend import Backend
 
 
+class ZeroOutputWarning(UserWarning):
+    """Sectors with zero gross output have direct stressors, which no account includes."""
+
+
+def zero_output_stressors(F: np.ndarray, x: np.ndarray):
+    """(totals per stressor (k,), sector positions) of the stressors in sectors with x = 0, or
+    None when there are none: S = F diag(x)^-1 is 0 there, so PBA and CBA leave them out."""
+    zero = np.flatnonzero(np.asarray(x) == 0)
+    if not zero.size:
+        return None
+    block = np.asarray(F)[:, zero]
+    if not np.any(block != 0):
+        return None
+    return block.sum(axis=1), zero[np.any(block != 0, axis=0)]
+
+
 @dataclass(eq=False)
 class Results:
     """What ``Engine.run`` returns: NumPy arrays on the host plus the table's labels.
@@ -25,9 +41,14 @@ class Results:
     - ``x`` (n,): gross output
     - ``E_sector``, ``E_fd_sector`` (k, n, R): by producing sector / by final-demand sector
     - ``L`` (n, n): only when ``keep_L=True``
+    - ``D_iba`` (k, n): income-based stressors by primary-input sector, only when
+      ``income_based=True`` (docs/method.md section 3)
 
     ``backend`` is the Backend the run used (``str(res.backend)`` describes it);
-    :mod:`mrioflow.indices` computes on it by default.
+    :mod:`mrioflow.indices` computes on it by default. ``diagnostics`` holds
+    ``condition_number_1norm``, the estimated 1-norm condition number of (I - A)
+    (None when the run did not check; an IllConditionedWarning was given when it
+    is large).
 
     The methods return labelled pandas DataFrames.
     """
@@ -41,8 +62,10 @@ class Results:
     E_sector: np.ndarray | None = None
     E_fd_sector: np.ndarray | None = None
     L: np.ndarray | None = None
+    D_iba: np.ndarray | None = None
     backend: Backend | None = None
     timings: dict = field(default_factory=dict)
+    diagnostics: dict = field(default_factory=dict)
 
     # -- labels -----------------------------------------------------------------
     @property
@@ -109,10 +132,18 @@ class Results:
         direct : bool
             Include direct final-demand emissions F_Y in pba and cba (as pymrio's
             D_pba_reg and D_cba_reg do).
+
+        A column ``zero_output`` is added when sectors with zero gross output
+        have some of the stressor (F > 0 where x = 0): no account includes it
+        (S = F / x is 0 there), so it is shown by country beside them
+        (``Engine.run`` warns too).
         """
         k = self.stressor_index(stressor)
         acc = K.calc_accounts(self.E[k], self.F_Y[k] if direct else None)
         df = pd.DataFrame(acc, index=pd.Index(self.countries, name="country"))
+        zero = self.zero_output()
+        if zero is not None and np.any(zero[k] != 0):
+            df["zero_output"] = zero[k]
         df.attrs.update(self._attrs(stressor))
         return df
 
@@ -123,6 +154,39 @@ class Results:
         out = pd.concat(frames, names=["account", "stressor"]).swaplevel().sort_index(level=0, sort_remaining=False)
         out.columns.name = "country"
         return out
+
+    def zero_output(self) -> np.ndarray | None:
+        """(k, R): each country's stressors in its sectors with zero gross output (in no
+        account), or None when there are none."""
+        if zero_output_stressors(self.F, self.x) is None:
+            return None
+        R = len(self.countries)
+        masked = np.where(np.asarray(self.x) == 0, self.F, 0.0)
+        return masked.reshape(len(self.stressors), R, -1).sum(axis=2)
+
+    def income_accounts(self, stressor: str, *, direct: bool = True) -> pd.DataFrame:
+        """Production-, consumption- and income-based accounts by country: pba, cba, iba.
+
+        ``iba`` (pymrio-style name D_iba_reg) is the stressor enabled downstream by the
+        country's primary inputs (value added, taxes, imports from outside the table): the
+        supply-side (Ghosh) counterpart of the CBA, computed by ``Engine.run(income_based=True)``.
+        The three sum to the same world total. With ``direct``, F_Y is added to each country's
+        pba, cba and iba (the household emissions occur in, and are enabled by, that country).
+
+        Raises
+        ------
+        LabelError
+            The run did not compute them.
+        """
+        if self.D_iba is None:
+            raise LabelError("income-based accounts were not computed: run the engine with income_based=True")
+        k = self.stressor_index(stressor)
+        df = self.accounts(stressor, direct=direct)[["pba", "cba"]].copy()
+        S = self.mrio.n_sectors
+        iba = self.D_iba[k].reshape(-1, S).sum(axis=1)
+        df["iba"] = iba + self.F_Y[k] if direct else iba
+        df.attrs.update(self._attrs(stressor))
+        return df
 
     def multipliers(self) -> pd.DataFrame:
         """Multipliers M = S L: stressor (rows) x (country, sector) (columns)."""

@@ -3,16 +3,58 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
-from ..errors import InvalidValueError, MemoryLimitError, NonProductiveError, SingularSystemError
-from ..kernels import calc_A, solve_M, solve_X
+from ..errors import InvalidValueError, MemoryLimitError, NonProductiveError, OptionError, SingularSystemError
+from ..kernels import calc_A, estimate_condition1, norm1, solve_M, solve_X
 from ..mrio import MRIO
 from .backend import Backend, Factorization
 
 #: Rows of A per block when a check needs |A| (a block is at most this many
 #: elements), so that no second n x n array is made.
 _BLOCK_ELEMENTS = 1 << 22
+
+
+CONDITION_RELATIVE_ERROR = 1e-3
+"""Warn when kappa_1(I - A) times the working precision's epsilon exceeds this: the solves may
+then be wrong in the third significant digit (a relative error bound of kappa * eps)."""
+
+
+class IllConditionedWarning(RuntimeWarning):
+    """(I - A) is so ill conditioned that the results may have lost their accuracy."""
+
+
+def check_memory_limit(value) -> float | None:
+    """``memory_limit`` as a float: None, or a positive finite number of bytes (OptionError otherwise)."""
+    if value is None:
+        return None
+    try:
+        limit = float(value)
+    except (TypeError, ValueError):
+        limit = math.nan
+    if isinstance(value, bool) or not (math.isfinite(limit) and limit > 0):
+        raise OptionError(f"memory_limit must be a positive finite number of bytes (or None), got {value!r}")
+    return limit
+
+
+def condition_estimate(backend: Backend, lu: Factorization, norm: float) -> float:
+    """kappa_1(I - A) ~ ||I - A||_1 ||(I - A)^-1||_1 from the LU (a few solves of one column;
+    ``norm`` = ||I - A||_1, taken before the LU overwrote I - A); see kernels.condition."""
+    like = backend.xp.zeros((1,), dtype=backend.dtype, device=backend.device)
+    return estimate_condition1(lu, lu.n, norm, like=like)
+
+
+def _warn_if_ill_conditioned(backend: Backend, cond: float) -> None:
+    eps = float(backend.xp.finfo(backend.dtype).eps)
+    if not cond * eps <= CONDITION_RELATIVE_ERROR:  # NaN and inf too
+        warnings.warn(
+            f"(I - A) is ill conditioned: its 1-norm condition number is about {cond:.3g}, so results in "
+            f"{backend.dtype_name} (epsilon {eps:.3g}) may be wrong by up to {min(cond * eps, math.inf):.3g} "
+            f"relative (emissions can be lost); check for sectors whose inputs nearly equal their output",
+            IllConditionedWarning,
+            stacklevel=4,
+        )
 
 
 def estimate_run_bytes(mrio: MRIO, backend: Backend, *, consume: bool = False) -> tuple[int, str]:
@@ -65,6 +107,10 @@ class LeontiefSystem:
     x : device array (n,)
         Gross output the coefficients were computed from.
     n : int
+    condition : float or None
+        Estimate of the 1-norm condition number of (I - A) (made when the
+        system was factored with checks; None otherwise). Past
+        ``CONDITION_RELATIVE_ERROR / eps`` an IllConditionedWarning was given.
     """
 
     def __init__(self, backend: Backend, lu: Factorization, x, *, nonnegative: bool):
@@ -73,6 +119,7 @@ class LeontiefSystem:
         self.x = x
         self.n = lu.n
         self.nonnegative = nonnegative
+        self.condition: float | None = None
 
     @classmethod
     def from_mrio(
@@ -107,6 +154,7 @@ class LeontiefSystem:
             When :func:`estimate_run_bytes` exceeds the limit: the message gives
             both figures and, when it would fit, the in-place option.
         """
+        memory_limit = check_memory_limit(memory_limit)
         need, detail = estimate_run_bytes(mrio, backend, consume=consume)
         limit, where = (
             (memory_limit, "the memory_limit given")
@@ -176,6 +224,7 @@ class LeontiefSystem:
         name = label or str
         if check:
             _check_finite_vector(xp, x, "gross output x = Z 1 + Y 1", name)
+            _check_normal(xp, x, name)
         known = nonnegative is not None
         if nonnegative is None:
             nonnegative = bool(xp.min(Z) >= 0)
@@ -205,13 +254,20 @@ class LeontiefSystem:
     ) -> LeontiefSystem:
         """Factor a given I - A (consumed: its memory may become the LU), made from x.
 
-        With ``check``: x must be finite, the pivots are checked, and with ``check_productive``
-        Hawkins-Simon for A >= 0; the checks of A are the caller's (see :meth:`from_arrays`).
+        With ``check``: x must be finite, the pivots are checked, the condition number
+        is estimated (``condition``; an IllConditionedWarning past the threshold), and
+        with ``check_productive`` Hawkins-Simon for A >= 0; the checks of A are the
+        caller's (see :meth:`from_arrays`).
         """
+        norm = None
         if check:
             _check_finite_vector(backend.xp, x, "gross output x = Z 1 + Y 1", str)
+            norm = norm1(IminusA)  # before the LU overwrites I - A
         lu = backend.lu_factor(IminusA, overwrite=True, check=check)
         system = cls(backend, lu, x, nonnegative=nonnegative)
+        if norm is not None:
+            system.condition = condition_estimate(backend, lu, norm)
+            _warn_if_ill_conditioned(backend, system.condition)
         if check and nonnegative and check_productive:
             system.check_productive()
         return system
@@ -245,13 +301,33 @@ class LeontiefSystem:
     def solve(self, B, *, transpose: bool = False):
         """(I - A)^-1 B, or (I - A)^-T B; raises if the result is not finite."""
         out = self.lu.solve(B, transpose=transpose)
-        self.check_finite(out, "the Leontief solve")
+        self.check_finite(out, "the Leontief solve", rhs=B)
         return out
 
-    def check_finite(self, a, what: str) -> None:
+    def check_finite(self, a, what: str, *, rhs=None) -> None:
+        """Raise unless ``a`` (the result of a solve with right-hand side ``rhs``) is finite.
+
+        InvalidValueError when the cause is the size of the numbers: ``rhs`` is not
+        finite itself (e.g. S = F diag(x)^-1 overflowed), or the system is well
+        conditioned so the solve overflowed; SingularSystemError otherwise.
+        """
         xp = self.backend.xp
-        if not bool(xp.all(xp.isfinite(a))):
-            raise SingularSystemError(f"{what} returned non-finite values: (I - A) is singular or ill-conditioned")
+        if bool(xp.all(xp.isfinite(a))):
+            return
+        if rhs is not None and not bool(xp.all(xp.isfinite(rhs))):
+            raise InvalidValueError(
+                f"{what}: its right-hand side is not finite (e.g. S = F diag(x)^-1 overflowed: a stressor "
+                f"too large for its sector's gross output in {self.backend.dtype_name}); rescale the units"
+            )
+        eps = float(xp.finfo(self.backend.dtype).eps)
+        if self.condition is not None and self.condition * eps <= CONDITION_RELATIVE_ERROR:
+            top = float(xp.max(xp.abs(rhs))) if rhs is not None else math.nan
+            raise InvalidValueError(
+                f"{what} overflowed the {self.backend.dtype_name} range: the values are too large (largest input "
+                f"{top:.3g}; (I - A) is well conditioned, condition number about {self.condition:.3g}); "
+                "rescale the units"
+            )
+        raise SingularSystemError(f"{what} returned non-finite values: (I - A) is singular or ill-conditioned")
 
     def output(self, Yr, *, check_productive: bool = False):
         """X = L Yr, the output driven by each column of final demand.
@@ -264,7 +340,7 @@ class LeontiefSystem:
         if check:
             Yr = xp.concat([Yr, xp.ones((self.n, 1), dtype=Yr.dtype, device=self.backend.device)], axis=1)
         X = solve_X(self.lu, Yr)
-        self.check_finite(X, "the Leontief solve X = L Yr")
+        self.check_finite(X, "the Leontief solve X = L Yr", rhs=Yr)
         if check:
             self._check_positive(X[:, -1])
             X = X[:, :-1]
@@ -273,7 +349,7 @@ class LeontiefSystem:
     def multipliers(self, S):
         """M = S L by one transposed solve."""
         M = solve_M(self.lu, S)
-        self.check_finite(M, "the multiplier solve M = S L")
+        self.check_finite(M, "the multiplier solve M = S L", rhs=S)
         return M
 
 
@@ -285,6 +361,21 @@ def _check_finite_vector(xp, v, what: str, label: Callable[[int], str]) -> None:
         raise InvalidValueError(
             f"{what} is not finite for {count} sector(s), first {label(first)} ({float(v[first])!r}): "
             "values in Z or Y are too large for the working precision"
+        )
+
+
+def _check_normal(xp, x, label: Callable[[int], str]) -> None:
+    """InvalidValueError for a gross output that is not 0 but below the smallest normal number
+    (subnormal): 1 / x overflows, and the table is too small, not too large."""
+    tiny = float(xp.finfo(x.dtype).smallest_normal)
+    bad = (x != 0) & (xp.abs(x) < tiny)
+    if bool(xp.any(bad)):
+        count = int(xp.sum(xp.astype(bad, xp.int32)))
+        first = int(xp.argmax(xp.astype(bad, xp.int8)))
+        raise InvalidValueError(
+            f"gross output x = Z 1 + Y 1 is subnormal for {count} sector(s), first {label(first)} "
+            f"({float(x[first])!r}, below the smallest normal {tiny:.3g}): values in Z and Y are too small for the "
+            "working precision (1 / x overflows); rescale the table's units"
         )
 
 

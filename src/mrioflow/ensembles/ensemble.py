@@ -49,9 +49,8 @@ import pandas as pd
 from .. import kernels as K
 from ..engine import Backend, Engine, LeontiefSystem, Results, get_backend
 from ..errors import LabelError, OptionError, ShapeError
-from ..kernels import indices as KI
+from ..indices import IndexSpec
 from ..mrio import MRIO
-from ..regions import norm_mask_on, resolve_grouping
 from .store import ResultStore, array_fingerprint, table_fingerprint
 from .tasks import check_scheduler, run_tasks
 
@@ -122,78 +121,9 @@ def _by_sector(target: str, rsd: pd.Series, mrio: MRIO) -> np.ndarray:
     return values.reindex(mrio.sectors).to_numpy(np.float64)
 
 
-INDEX_OPTIONS = ("stressor", "value_added", "groups", "convention", "norm_set", "norm_sign")
-
-
-@dataclass(frozen=True)
-class _IndexSpec:
-    """Resolved ``indices=`` option: which E rows, the grouping as arrays, the index options."""
-
-    k: int
-    kv: int
-    groups: tuple
-    members: tuple  # the grouping's countries, in the table's order
-    P: np.ndarray  # (G, R) membership
-    scope: np.ndarray  # (R,) bool: members of the grouping
-    convention: str
-    norm_set: str
-    norm_sign: str
-
-    def compute(self, E, b: Backend, P=None):
-        """Country GMI (..., R) and region BMI (..., G, G) from embodied flows E (..., k, R, R)."""
-        P = b.asarray(self.P) if P is None else P
-        Es, V = E[..., self.k, :, :], E[..., self.kv, :, :]
-        mask = norm_mask_on(b, self.scope, self.norm_set)
-        gmi = KI.calc_gmi(Es, V, norm_mask=mask, norm_sign=self.norm_sign)
-        bmi = KI.calc_bmi(Es, V, convention=self.convention, norm_mask=mask, norm_sign=self.norm_sign)
-        return gmi, KI.calc_group_matrix(bmi, P)
-
-    def describe(self) -> dict:
-        """What determines the indices (for a store's manifest)."""
-        return {
-            "k": self.k,
-            "kv": self.kv,
-            "groups": list(self.groups),
-            "members": list(self.members),
-            "P": array_fingerprint(self.P),
-            "convention": self.convention,
-            "norm_set": self.norm_set,
-            "norm_sign": self.norm_sign,
-        }
-
-
-def _index_spec(indices: Mapping, mrio: MRIO) -> _IndexSpec:
-    unknown = [key for key in indices if key not in INDEX_OPTIONS]
-    if unknown:
-        raise OptionError(f"unknown indices option(s) {unknown}; choose from {INDEX_OPTIONS}")
-    opts = {
-        "stressor": "CH4",
-        "value_added": "VA",
-        "groups": None,
-        "convention": "printed",
-        "norm_set": "all",
-        "norm_sign": "signed",
-        **indices,
-    }
-    regions, P, scope = resolve_grouping(
-        mrio.countries,
-        opts["groups"],
-        norm_set=opts["norm_set"],
-        norm_sign=opts["norm_sign"],
-        convention=opts["convention"],
-    )
-    members = set(regions.countries)
-    return _IndexSpec(
-        k=mrio.stressor_position(opts["stressor"]),
-        kv=mrio.stressor_position(opts["value_added"]),
-        groups=tuple(regions.groups),
-        members=tuple(c for c in mrio.countries if c in members),
-        P=P,
-        scope=scope,
-        convention=opts["convention"],
-        norm_set=opts["norm_set"],
-        norm_sign=opts["norm_sign"],
-    )
+def _index_spec(indices: Mapping, mrio: MRIO) -> IndexSpec:
+    """The ``indices=`` option resolved against the table, as ``mf.indices`` resolves it."""
+    return IndexSpec.resolve(indices, mrio.countries, mrio.stressor_position)
 
 
 def _by_W(mrio: MRIO, targets) -> bool:
@@ -496,7 +426,7 @@ class MonteCarloResults:
     nominal: Results
     perturb: dict
     seed: int
-    index_spec: _IndexSpec | None = None
+    index_spec: IndexSpec | None = None
     gmi: np.ndarray | None = None
     bmi_region: np.ndarray | None = None
     nominal_gmi: np.ndarray | None = None
@@ -763,7 +693,8 @@ def montecarlo(
         Also compute every sample's GMI (by country) and region x region BMI,
         on the device, with keys among "stressor" ("CH4"), "value_added" ("VA"),
         "groups" (a grouping as ``mf.indices`` takes it; None: BRI),
-        "convention", "norm_set", "norm_sign" (docs/method.md sections 4-7). Summaries:
+        "convention", "norm_set", "norm_sign", "norm_quantiles" (``mf.indices.OPTIONS``; they
+        mean what they mean for ``mf.indices.bmi``/``gmi``: docs/method.md sections 4-7). Summaries:
         ``gmi_summary()`` (with P(GMI < 0)) and ``bmi_summary()``.
     workers : int, optional
         Local threads or processes (default: the CPU cores).

@@ -25,7 +25,14 @@ from .. import data as _data
 from ..errors import InvalidValueError, LabelError, MissingDataError, OptionError, ReaderError
 from ..mrio import MRIO
 
-__all__ = ["read_edgar", "attach_edgar", "EDGAR_TO_EORA", "EDGAR_EXCLUDED"]
+__all__ = [
+    "read_edgar",
+    "attach_edgar",
+    "EDGAR_TO_EORA",
+    "EDGAR_EXCLUDED",
+    "EDGAR_OUTSIDE_EORA26",
+    "TABLE_WITHOUT_EDGAR",
+]
 
 _REQUIRED = (
     "Country_code_A3",
@@ -51,11 +58,26 @@ EDGAR_TO_EORA = {
     "SXM": "ANT",  #   Netherlands Antilles, one Eora country (summed)
     "BES": "ANT",
 }
-"""EDGAR ISO3 codes that differ from Eora26's. Every other code is taken as is.
+"""EDGAR ISO3 codes that differ from Eora26's. Every other code is taken as is."""
 
-Eora's ``USR`` (former USSR) has no EDGAR counterpart and is reported as
-missing; EDGAR codes with no Eora country (e.g. Kosovo) are reported too.
-"""
+EDGAR_OUTSIDE_EORA26 = frozenset(
+    {
+        "XKX",  # Kosovo (within Serbia in Eora26)
+        "PRI", "ASM", "GUM", "MNP", "VIR", "UMI",  # US territories
+        "REU", "GLP", "MTQ", "GUF", "MYT", "SPM", "BLM", "MAF", "WLF",  # French overseas
+        "FRO", "GIB", "IMN", "JEY", "GGY", "FLK", "SHN", "MSR", "TCA", "AIA",  # other dependencies
+        "ESH", "GNQ", "GNB", "COM", "TLS", "KNA", "LCA", "VCT", "DMA", "GRD",
+        "KIR", "TON", "SLB", "COK", "NRU", "PLW", "MHL", "FSM", "TUV", "NIU", "TKL",
+    }
+)  # fmt: skip
+"""EDGAR country codes with no country in Eora26's 189 (real countries and territories). Their
+emissions cannot be attributed to an Eora26 table and are reported (a warning and
+``meta["edgar"]["edgar_only"]``); any other EDGAR code the table lacks is an error."""
+
+TABLE_WITHOUT_EDGAR = frozenset({"ROW", "USR"})
+"""Table countries EDGAR has no rows for by design: Eora's rest of the world (a residual) and
+``USR`` (the former USSR; EDGAR reports its successor states). They get zero and are reported;
+any other table country without EDGAR rows is an error."""
 
 
 def _find_header(rows: list[list[str]], where: str) -> int:
@@ -224,6 +246,22 @@ def read_edgar(path, *, substance: str = "CH4", year) -> pd.DataFrame:
             f"({row['ipcc_code_2006_for_standard_report_name']}), year {year}; EDGAR emissions are numbers >= 0 "
             f"(an empty cell where there is none)"
         )
+    key = (
+        table["Country_code_A3"].astype(str).str.strip() + "\x00"
+        + table["ipcc_code_2006_for_standard_report"].astype(str).str.strip() + "\x00"
+        + table["fossil_bio"].astype(str).str.strip()
+    )  # fmt: skip
+    repeated = key.duplicated(keep=False).to_numpy()
+    if repeated.any():
+        rows = table[repeated]
+        first = rows.iloc[0]
+        lines = [header_row + 1 + int(i) for i in rows.index[key[repeated] == key[repeated].iloc[0]]]
+        raise LabelError(
+            f"{p}: {int(key.duplicated().sum())} repeated row(s) for one country, source and fossil/bio "
+            f"(each would be counted twice); first: country {str(first['Country_code_A3']).strip()}, source "
+            f"{str(first['ipcc_code_2006_for_standard_report']).strip()}, {str(first['fossil_bio']).strip()} "
+            f"on rows {', '.join(map(str, lines))}"
+        )
     keep = ~empty.to_numpy()
     table, values = table[keep], values[keep]
     out = pd.DataFrame(
@@ -357,15 +395,22 @@ def attach_edgar(mrio: MRIO, edgar: pd.DataFrame, *, mapping=None, name: str = "
         :meth:`MRIO.with_stressor` does): sources in F
         (k x n), household sources in F_Y at each country's household category.
         EDGAR ISO3 codes are translated to Eora's (:data:`EDGAR_TO_EORA`).
-        Countries in one source and not the other are reported in a warning and
-        in ``meta["edgar"]`` (``edgar_only`` with their totals, ``mrio_only``),
-        never silently dropped. The total of the matched countries is conserved.
+        Only the known gaps between EDGAR and Eora26 are accepted, each reported
+        in a warning and in ``meta["edgar"]``: EDGAR countries Eora26 does not
+        have (:data:`EDGAR_OUTSIDE_EORA26`, e.g. Kosovo; ``edgar_only`` with
+        their totals, not attributed) and the table's ``ROW`` and ``USR``
+        (:data:`TABLE_WITHOUT_EDGAR`; ``mrio_only``, zero). The total of the
+        matched countries is conserved.
 
     Raises
     ------
     LabelError
-        EDGAR sources with no mapping row (listed with their totals), or a table
-        without a household category where one is needed.
+        EDGAR sources with no mapping row (listed with their totals); any other
+        country mismatch: an EDGAR country the table lacks (e.g. a world
+        missing countries) or an unknown code, listed with their totals, or a
+        table country with no EDGAR rows; a repeated (country, source,
+        fossil/bio) row; a table without a household category where one is
+        needed.
     ReaderError
         A malformed mapping.
     """
@@ -376,9 +421,18 @@ def attach_edgar(mrio: MRIO, edgar: pd.DataFrame, *, mapping=None, name: str = "
     S, c, R = mrio.n_sectors, len(mrio.fd_categories), mrio.n_countries
     rules = _parse_mapping(table, where, S)
 
-    df = edgar[["country", "ipcc_code", "value"]].copy()
+    keys = ["country", "ipcc_code"] + (["fossil_bio"] if "fossil_bio" in edgar.columns else [])
+    df = edgar[keys + ["value"]].reset_index(drop=True)
     df["country"] = df["country"].astype(str).str.strip()
     df = df[~df["country"].isin(EDGAR_EXCLUDED)]
+    labelled = df[keys].astype(str).apply(lambda column: column.str.strip())
+    twice = labelled[labelled.duplicated(keys, keep=False)]
+    if len(twice):
+        shown = ", ".join(dict.fromkeys("/".join(map(str, r)) for r in twice[keys].itertuples(index=False)))
+        raise LabelError(
+            f"EDGAR table {edgar.attrs.get('source', '')}: repeated rows for one {'/'.join(keys)} "
+            f"(each would be counted twice): {shown}"
+        )
     df["eora"] = df["country"].map(lambda code: EDGAR_TO_EORA.get(code, code))
     df["rule"] = df["ipcc_code"].astype(str).str.strip().map(lambda code: _match(code, rules))
     unmapped = df[df["rule"].isna()]
@@ -422,6 +476,25 @@ def attach_edgar(mrio: MRIO, edgar: pd.DataFrame, *, mapping=None, name: str = "
         for k, s in enumerate(sectors):
             np.add.at(F[:, s], rows, amount * w[:, k])
 
+    unknown = edgar_only[~edgar_only.index.isin(EDGAR_OUTSIDE_EORA26)]
+    absent = [code for code in mrio_only if code not in TABLE_WITHOUT_EDGAR]
+    if len(unknown) or absent:
+        parts = []
+        if len(unknown):
+            listing = ", ".join(f"{k} ({v:.6g} Gg)" for k, v in unknown.items())
+            parts.append(
+                f"{len(unknown)} EDGAR countr{'y' if len(unknown) == 1 else 'ies'} not in the table, whose "
+                f"{unknown.sum():.6g} Gg would not be attributed: {listing}"
+            )
+        if absent:
+            parts.append(
+                f"{len(absent)} table countr{'y' if len(absent) == 1 else 'ies'} with no EDGAR rows for the year "
+                f"(give them rows, 0 where there is no emission): {', '.join(absent)}"
+            )
+        raise LabelError(
+            f"attach_edgar: the EDGAR file {edgar.attrs.get('source', '')} and the table "
+            f"{mrio.source} do not cover the same countries: " + "; ".join(parts)
+        )
     report = {
         "source": edgar.attrs.get("source"),
         "year": edgar.attrs.get("year"),
@@ -437,11 +510,11 @@ def attach_edgar(mrio: MRIO, edgar: pd.DataFrame, *, mapping=None, name: str = "
         parts = []
         if len(edgar_only):
             parts.append(
-                f"EDGAR countries not in the table (their {edgar_only.sum():.6g} Gg are not attributed): "
+                f"EDGAR countries outside Eora26 (their {edgar_only.sum():.6g} Gg are not attributed): "
                 + ", ".join(edgar_only.index)
             )
         if mrio_only:
-            parts.append(f"table countries with no EDGAR data (zero {name}): " + ", ".join(mrio_only))
+            parts.append(f"table countries EDGAR has no rows for by design (zero {name}): " + ", ".join(mrio_only))
         warnings.warn("attach_edgar: " + "; ".join(parts), UserWarning, stacklevel=2)
     ey = edgar.attrs.get("year")
     if ey is not None and mrio.year is not None and int(ey) != int(mrio.year):

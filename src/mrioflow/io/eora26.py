@@ -46,6 +46,7 @@ from .._checks import check_year
 from .._files import atomic_write
 from ..errors import LabelError, MissingDataError, OptionError, ReaderError
 from ..mrio import MRIO
+from ._pattern import LabelPattern, compile_label_pattern
 
 try:  # the compiled parser (setup.py builds it when a C++17 compiler is there)
     from . import _tsv
@@ -642,16 +643,13 @@ def _is_memo(category: str) -> bool:
     return "memo:" in category.lower()
 
 
-def _compile(name, what: str, pattern) -> re.Pattern | None:
+def _compile(name, what: str, pattern) -> LabelPattern | None:
     if pattern is None or pattern == "":
         return None
-    try:
-        return re.compile(pattern)
-    except (re.error, TypeError) as exc:
-        raise OptionError(f"satellites[{name!r}]: invalid {what} pattern {pattern!r}: {exc}") from None
+    return compile_label_pattern(pattern, f"satellites[{name!r}]", what)  # RE2: linear time, never hangs
 
 
-def _satellite_spec(name, spec) -> tuple[re.Pattern | None, re.Pattern | None]:
+def _satellite_spec(name, spec) -> tuple[LabelPattern | None, LabelPattern | None]:
     """(indicator pattern, category pattern) of one ``satellites`` entry; None matches anything."""
     if isinstance(spec, str):
         indicator, sep, category = spec.partition(" | ")
@@ -974,8 +972,10 @@ def read_eora26(
         ``I-GHG-CO2 emissions (Gg)`` + ``Road transportation``. Each entry
         ``name: spec`` sums the matching rows into stressor ``name``:
 
-        - ``"INDICATOR"``: a regular expression searched (``re.search``) in the
-          indicator, e.g. ``{"CO2": "I-GHG-CO2 emissions"}`` (every CO2 category);
+        - ``"INDICATOR"``: a regular expression searched in the indicator, e.g.
+          ``{"CO2": "I-GHG-CO2 emissions"}`` (every CO2 category). Patterns are
+          matched with RE2 (linear time: no pattern can hang the reader), which
+          has no look-around or backreferences (see ``mrioflow.io._pattern``);
         - ``"INDICATOR | CATEGORY"`` or the pair ``("INDICATOR", "CATEGORY")``:
           both must match, e.g. ``{"N2O_soils": ("I-GHG-N2O", "Agricultural
           soils")}``; ``None`` (pair) or ``""`` matches anything.

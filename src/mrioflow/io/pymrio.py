@@ -131,7 +131,7 @@ def _as_index(index: pd.Index) -> list:
     return [tuple(str(p) for p in label) if isinstance(label, tuple) else str(label) for label in index]
 
 
-def from_frames(Z: pd.DataFrame, Y: pd.DataFrame, exts, *, extensions=None, name="", year=None) -> MRIO:
+def from_frames(Z: pd.DataFrame, Y: pd.DataFrame, exts, *, extensions=None, name="", year=None, where=None) -> MRIO:
     """Build an MRIO from pymrio-shaped DataFrames (the core of :func:`from_pymrio`).
 
     Parameters
@@ -143,25 +143,34 @@ def from_frames(Z: pd.DataFrame, Y: pd.DataFrame, exts, *, extensions=None, name
         Each extension's frames (F_Y and unit may be None).
     extensions, name, year
         As for :func:`from_pymrio` (name and year of the system).
+    where : mapping of str to str, optional
+        The file each table came from ("Z", "Y", "EXTENSION/F", "EXTENSION/F_Y",
+        "EXTENSION/unit"): errors about a table start with its file.
 
     Returns
     -------
     MRIO
     """
+    where = where or {}
+
+    def at(key: str) -> str:
+        return f"{where[key]}: " if key in where else ""
+
     if Z is None or Y is None:
         raise LabelError("the pymrio system needs Z (or A and x) and Y; call iosystem.calc_system() or load them")
-    rows = _pairs(Z.index, "Z's rows")
+    z, y = at("Z") + "Z", at("Y") + "Y"
+    rows = _pairs(Z.index, f"{z}'s rows")
     regions, sectors = _levels(rows)
     idx = [(r, s) for r in regions for s in sectors]
-    _match(rows, idx, "Z's rows", "regions x sectors")
-    _match(_pairs(Z.columns, "Z's columns"), idx, "Z's columns", "Z's (region, sector) rows")
-    y_cols = _pairs(Y.columns, "Y's columns")
+    _match(rows, idx, f"{z}'s rows", "regions x sectors")
+    _match(_pairs(Z.columns, f"{z}'s columns"), idx, f"{z}'s columns", "Z's (region, sector) rows")
+    y_cols = _pairs(Y.columns, f"{y}'s columns")
     categories = _levels(y_cols)[1]
     fd = [(r, c) for r in regions for c in categories]
-    _match(_pairs(Y.index, "Y's rows"), idx, "Y's rows", "Z's (region, sector) rows")
-    _match(y_cols, fd, "Y's columns", "regions x final-demand categories")
-    Zv = _values(Z, idx, idx, "Z")
-    Yv = _values(Y, idx, fd, "Y")
+    _match(_pairs(Y.index, f"{y}'s rows"), idx, f"{y}'s rows", "Z's (region, sector) rows")
+    _match(y_cols, fd, f"{y}'s columns", "regions x final-demand categories")
+    Zv = _values(Z, idx, idx, z)
+    Yv = _values(Y, idx, fd, y)
 
     F_rows, FY_rows, names, units, groups = [], [], [], [], []
     wanted = None if extensions is None else set(extensions)
@@ -169,17 +178,18 @@ def from_frames(Z: pd.DataFrame, Y: pd.DataFrame, exts, *, extensions=None, name
         if wanted is not None and ext_name not in wanted:
             continue
         what = f"extension {ext_name!r}"
-        _match(_pairs(F.columns, f"{what}: F's columns"), idx, f"{what}: F's columns", "Z's (region, sector) rows")
+        f, fy, u = (f"{at(f'{ext_name}/{key}')}{what}: {key}" for key in ("F", "F_Y", "unit"))
+        _match(_pairs(F.columns, f"{f}'s columns"), idx, f"{f}'s columns", "Z's (region, sector) rows")
         labels = list(F.index)
-        Fv = _values(F, _as_index(F.index), idx, f"{what}: F")
+        Fv = _values(F, _as_index(F.index), idx, f)
         if F_Y is not None:
-            _match(_pairs(F_Y.columns, f"{what}: F_Y's columns"), fd, f"{what}: F_Y's columns", "Y's columns")
-            _match(_as_index(F_Y.index), _as_index(F.index), f"{what}: F_Y's rows", "F's rows")
-            FYv = _values(F_Y, _as_index(F.index), fd, f"{what}: F_Y")
+            _match(_pairs(F_Y.columns, f"{fy}'s columns"), fd, f"{fy}'s columns", "Y's columns")
+            _match(_as_index(F_Y.index), _as_index(F.index), f"{fy}'s rows", "F's rows")
+            FYv = _values(F_Y, _as_index(F.index), fd, fy)
         else:
             FYv = np.zeros((len(labels), len(fd)))
         if unit is not None:
-            _match(_as_index(unit.index), _as_index(F.index), f"{what}: unit's rows", "F's rows")
+            _match(_as_index(unit.index), _as_index(F.index), f"{u}'s rows", "F's rows")
             unit_by = dict(zip(_as_index(unit.index), unit.iloc[:, 0].fillna("").astype(str)))
             ext_units = [unit_by[label] for label in _as_index(F.index)]
         else:
@@ -215,11 +225,54 @@ def from_frames(Z: pd.DataFrame, Y: pd.DataFrame, exts, *, extensions=None, name
     )
 
 
+def _groups(mrio: MRIO) -> list[dict]:
+    """The extensions to write: every stressor exactly once.
+
+    The groups of ``meta["pymrio_extensions"]`` keep the stressors the MRIO still has (a group
+    that lost some keeps the others; one that lost all is left out); every other stressor goes
+    into one more group, "satellite" (or "satellite_2"... when a group of that name exists).
+    """
+    present = set(mrio.stressors)
+    placed: set[str] = set()
+    groups = []
+    for g in mrio.meta.get("pymrio_extensions") or []:
+        try:
+            pairs = list(zip(g["stressors"], g["index"], strict=True))
+            name, index_names = str(g["name"]), list(g["index_names"])
+        except (KeyError, TypeError, ValueError):
+            raise ShapeError(
+                f"meta['pymrio_extensions'] has a group that is not (name, stressors, index_names, index): {g!r}"
+            ) from None
+        keep = [(s, label) for s, label in pairs if s in present and s not in placed]
+        if keep:
+            placed.update(s for s, _ in keep)
+            groups.append(
+                {
+                    "name": name,
+                    "stressors": [s for s, _ in keep],
+                    "index_names": index_names,
+                    "index": [label for _, label in keep],
+                }
+            )
+    rest = [s for s in mrio.stressors if s not in placed]
+    if rest:
+        names = {g["name"] for g in groups}
+        name, i = "satellite", 1
+        while name in names:
+            i += 1
+            name = f"satellite_{i}"
+        groups.append({"name": name, "stressors": rest, "index_names": ["stressor"], "index": rest})
+    return groups
+
+
 def to_pymrio(mrio: MRIO, *, name: str | None = None):
     """Build a pymrio IOSystem (Z, Y and extensions) from an MRIO.
 
-    Stressors that came from pymrio go back to their extensions; others form
-    one extension called "satellite".
+    Stressors that came from pymrio go back to their extensions (those the
+    MRIO no longer has are left out of them); all others form one extension
+    called "satellite" ("satellite_2"... when an extension has that name).
+    Every stressor is written exactly once; extensions are stored under
+    distinct attribute (folder) names that never hide an IOSystem attribute.
 
     Raises
     ------
@@ -230,21 +283,9 @@ def to_pymrio(mrio: MRIO, *, name: str | None = None):
 
     idx = pd.MultiIndex.from_product([mrio.countries, mrio.sectors], names=["region", "sector"])
     fd = pd.MultiIndex.from_product([mrio.countries, mrio.fd_categories], names=["region", "category"])
-    groups = mrio.meta.get("pymrio_extensions") or [
-        {
-            "name": "satellite",
-            "stressors": list(mrio.stressors),
-            "index_names": ["stressor"],
-            "index": list(mrio.stressors),
-        }
-    ]
-    covered = [s for g in groups for s in g["stressors"]]
-    if sorted(covered) != sorted(mrio.stressors):
-        missing = [s for s in mrio.stressors if s not in covered]
-        groups = [g for g in groups if all(s in mrio.stressors for s in g["stressors"])]
-        groups.append({"name": "satellite", "stressors": missing, "index_names": ["stressor"], "index": missing})
+    reserved = {a.lower() for a in dir(pymrio.IOSystem)} | {a.lower() for a in vars(pymrio.IOSystem())}
     extensions = {}
-    for g in groups:
+    for g in _groups(mrio):
         rows = [mrio.stressor_position(s) for s in g["stressors"]]
         if len(g["index_names"]) > 1:
             sidx = pd.MultiIndex.from_tuples([tuple(t) for t in g["index"]], names=g["index_names"])
@@ -252,7 +293,14 @@ def to_pymrio(mrio: MRIO, *, name: str | None = None):
             sidx = pd.Index(g["index"], name=g["index_names"][0])
         if len(sidx) != len(rows):
             raise ShapeError(f"extension {g['name']!r}: {len(sidx)} labels for {len(rows)} stressors")
-        extensions[_attr_name(g["name"])] = {
+        attr = _attr_name(g["name"])
+        if attr[0].isdigit():
+            attr = "ext_" + attr
+        base, i = attr, 1
+        while attr in extensions or attr in reserved:  # two groups of one name must not overwrite each other
+            i += 1
+            attr = f"{base}_{i}"
+        extensions[attr] = {
             "name": g["name"],
             "F": pd.DataFrame(mrio.F[rows], index=sidx, columns=idx),
             "F_Y": pd.DataFrame(mrio.F_Y[rows], index=sidx, columns=fd),

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import MissingDataError, OptionError, ReaderError
@@ -47,11 +48,93 @@ def _parameters(folder: Path) -> dict:
     return params
 
 
+_LEVELS = {  # table -> (index columns, header rows) of a pymrio table; None: any number
+    "Z": (2, 2),
+    "A": (2, 2),
+    "Y": (2, 2),
+    "x": (2, None),
+    "F": (None, 2),
+    "F_Y": (None, 2),
+    "unit": (None, None),
+}
+_LABELS = {2: "(region, sector) or (region, category) labels"}
+
+
+def _count(spec: dict, field: str, default: int, f: Path, key: str, params: Path) -> int:
+    value = spec.get(field, default)
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = -1
+    if not 1 <= n <= 16:
+        raise ReaderError(
+            f"{params}: table {key} ({f.name}): {field} must be a whole number from 1 to 16, got {value!r}"
+        )
+    return n
+
+
+def _cell(frame: pd.DataFrame, r: int, c: int):
+    """The text of the cell at data row r, column c (index columns first), as the file holds it."""
+    if c < frame.index.nlevels:
+        label = frame.index[r]
+        return label[c] if isinstance(label, tuple) else label
+    return frame.iat[r, c - frame.index.nlevels]
+
+
+def _check_text_table(frame: pd.DataFrame, f: Path, key: str, n_index: int, n_header: int, params: Path) -> None:
+    """One clear ReaderError naming the file, row and column for a text table in the wrong layout
+    or with a cell that is not a number (pymrio's layout: header rows, a row of index names when
+    there are several header rows, then one line per data row)."""
+    first = n_header + (1 if n_header > 1 and any(n is not None for n in frame.index.names) else 0) + 1
+    want_index, want_header = _LEVELS.get(key, (None, None))
+    if frame.shape[1] == 0:
+        raise ReaderError(
+            f"{f}: table {key} in the wrong layout: no column after its {n_index} label column(s) "
+            f"(nr_index_col={n_index} in {params}); row {first} holds only labels"
+        )
+    if want_index is not None and n_index != want_index:
+        c = min(n_index, want_index) + 1
+        shown = str(_cell(frame, 0, c - 1)) if frame.shape[0] else ""
+        raise ReaderError(
+            f"{f}: table {key} in the wrong layout: {n_index} label column(s) (nr_index_col in {params}), "
+            f"a pymrio {key} has {want_index} ({_LABELS[want_index]}); row {first}, column {c} holds {shown!r}"
+        )
+    if want_header is not None and n_header != want_header:
+        raise ReaderError(
+            f"{f}: table {key} in the wrong layout: {n_header} header row(s) (nr_header in {params}), "
+            f"a pymrio {key} has {want_header} ({_LABELS[want_header]}); row {min(n_header, want_header) + 1}, "
+            f"column {n_index + 1} holds {str(frame.columns[0][-1] if n_header > 1 else frame.columns[0])!r}"
+        )
+    if key == "unit":
+        return
+    numeric = np.array(
+        [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes], dtype=bool
+    )
+    bad = np.zeros(frame.shape, dtype=bool)
+    if numeric.all():  # the usual case: one pass over the whole table
+        bad = ~np.isfinite(frame.to_numpy(dtype=float))
+    else:
+        for j in np.flatnonzero(numeric):
+            bad[:, j] = ~np.isfinite(frame.iloc[:, j].to_numpy(dtype=float))
+        for j in np.flatnonzero(~numeric):  # text where a number belongs
+            bad[:, j] = ~np.isfinite(pd.to_numeric(frame.iloc[:, j], errors="coerce").to_numpy(dtype=float))
+    if bad.any():
+        r, j = divmod(int(np.flatnonzero(bad)[0]), frame.shape[1])  # the first in the file's order
+        raw = frame.iat[r, j]
+        what = "an empty cell" if isinstance(raw, float) and np.isnan(raw) else f"{str(raw)!r}"
+        raise ReaderError(
+            f"{f}: table {key}, row {first + r}, column {n_index + j + 1} (row label {frame.index[r]!r}, "
+            f"column label {frame.columns[j]!r}): {what} is not a finite number"
+        )
+
+
 def _table(folder: Path, files: dict, key: str) -> pd.DataFrame | None:
     """Table ``key`` of a pymrio (sub)folder, or None when the folder does not have it."""
     spec = files.get(key)
     if spec is None:
         return None
+    if not isinstance(spec, dict):
+        raise ReaderError(f"{folder / _PARAMETERS}: table {key} must be described by a table (name, ...), got {spec!r}")
     name = str(spec.get("name", ""))
     f = folder / name
     if not name or Path(name).name != name:
@@ -68,10 +151,16 @@ def _table(folder: Path, files: dict, key: str) -> pd.DataFrame | None:
         if suffix in _PARQUET:
             return pd.read_parquet(f)
         if suffix in _TEXT:
-            n_index, n_header = int(spec.get("nr_index_col", 1)), int(spec.get("nr_header", 1))
+            params = folder / _PARAMETERS
+            n_index = _count(spec, "nr_index_col", 1, f, key, params)
+            n_header = _count(spec, "nr_header", 1, f, key, params)
             header = list(range(n_header)) if n_header > 1 else 0
-            return pd.read_csv(f, sep="\t", index_col=list(range(n_index)), header=header)
-    except (OSError, ValueError, TypeError, ImportError) as exc:
+            frame = pd.read_csv(f, sep="\t", index_col=list(range(n_index)), header=header)
+            _check_text_table(frame, f, key, n_index, n_header, params)
+            return frame
+    except ReaderError:
+        raise
+    except (OSError, ValueError, TypeError, ImportError, IndexError) as exc:
         raise ReaderError(f"{f}: cannot read pymrio table {key}: {type(exc).__name__}: {exc}") from None
     raise ReaderError(f"{f}: unknown table format {suffix!r}; pymrio folders hold .txt, .csv or .parquet tables")
 
@@ -115,7 +204,9 @@ def read_pymrio_folder(path, *, extensions=None) -> MRIO:
     params = _parameters(p)
     files = params["files"]
     Z, Y = _table(p, files, "Z"), _table(p, files, "Y")
+    where = {key: str(p / str(files[key].get("name", ""))) for key in ("Z", "Y") if isinstance(files.get(key), dict)}
     if Z is None and "A" in files and "x" in files:
+        where["Z"] = f"{p / str(files['A'].get('name', ''))} (A) and {p / str(files['x'].get('name', ''))} (x)"
         x = _table(p, files, "x")
         assert x is not None  # "x" in files
         Z = _table(p, files, "A") * x.iloc[:, 0].to_numpy()[None, :]
@@ -125,10 +216,12 @@ def read_pymrio_folder(path, *, extensions=None) -> MRIO:
         if sp.get("systemtype") != "Extension" or "F" not in sp["files"]:
             continue
         f = sp["files"]
-        exts.append(
-            (str(sp.get("name") or sub.name), _table(sub, f, "F"), _table(sub, f, "F_Y"), _table(sub, f, "unit"))
-        )
-    mrio = from_frames(Z, Y, exts, extensions=extensions, name=params.get("name", p.name))
+        ext = str(sp.get("name") or sub.name)
+        exts.append((ext, _table(sub, f, "F"), _table(sub, f, "F_Y"), _table(sub, f, "unit")))
+        for key in ("F", "F_Y", "unit"):
+            if isinstance(f.get(key), dict):
+                where[f"{ext}/{key}"] = str(sub / str(f[key].get("name", "")))
+    mrio = from_frames(Z, Y, exts, extensions=extensions, name=params.get("name", p.name), where=where)
     side = p / SIDECAR
     changes: dict = {}
     if side.is_file():

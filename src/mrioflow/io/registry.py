@@ -202,31 +202,59 @@ def register_reader(cls: Any) -> Any:
     OptionError
         The class lacks one of those, or its name is a built-in reader's.
     """
-    missing = [a for a in ("name", "description", "can_open", "read") if not hasattr(cls, a)]
-    if missing or not isinstance(cls.name, str) or not cls.name:
-        raise OptionError(
-            f"{cls!r} is not a reader: it needs a name, a description, can_open and read "
-            f"(missing: {', '.join(missing) or 'a non-empty name'})"
-        )
+    why = _not_a_reader(cls)
+    if why is not None:
+        raise OptionError(f"{cls!r} is not a reader: it needs a name, a description, can_open and read ({why})")
     if cls.name in {b.name for b in _BUILTIN}:
         raise OptionError(f"the reader name {cls.name!r} is taken by a built-in reader")
     _registered[cls.name] = cls
     return cls
 
 
-def _entry_point_readers() -> dict[str, Any]:
-    found: dict[str, Any] = {}
+def _warn(message: str) -> None:
+    warnings.warn(message, RuntimeWarning, stacklevel=4)
+
+
+def _not_a_reader(cls: Any) -> str | None:
+    """Why ``cls`` cannot be a reader class, or None."""
+    if not inspect.isclass(cls):
+        return f"it is a {type(cls).__name__}, not a class"
+    missing = [a for a in ("name", "description", "can_open", "read") if not hasattr(cls, a)]
+    if missing:
+        return f"it lacks {', '.join(missing)}"
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name:
+        return "its name is not a non-empty string"
+    return None
+
+
+def _entry_point_readers() -> dict[str, tuple[Any, str]]:
+    """Entry-point reader classes by name, each with where it came from; a plugin that cannot be
+    loaded, is not a reader, or repeats a name taken before is left out with a RuntimeWarning."""
+    builtin = {b.name for b in _BUILTIN}
+    found: dict[str, tuple[Any, str]] = {}
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        origin = f"the reader {ep.name!r} ({ep.value}) of the entry-point group {ENTRY_POINT_GROUP}"
         try:
             cls = ep.load()
-            found[cls.name] = cls
         except Exception as exc:  # a broken plugin must not break mrioflow
-            warnings.warn(
-                f"the reader {ep.name!r} ({ep.value}) of the entry-point group {ENTRY_POINT_GROUP} "
-                f"could not be loaded: {type(exc).__name__}: {exc}",
-                RuntimeWarning,
-                stacklevel=3,
+            _warn(f"{origin} could not be loaded: {type(exc).__name__}: {exc}")
+            continue
+        why = _not_a_reader(cls)
+        if why is not None:
+            _warn(f"{origin} is ignored: {why} (see mrioflow.io.Reader)")
+        elif cls.name in builtin:
+            _warn(
+                f"{origin} is ignored: its name {cls.name!r} is that of a built-in reader, which stays; "
+                f"the plugin must use another name"
             )
+        elif cls.name in found:
+            _warn(
+                f"{origin} is ignored: its name {cls.name!r} is taken by {found[cls.name][1]}, which stays; "
+                f"one of the two plugins must use another name"
+            )
+        else:
+            found[cls.name] = (cls, origin)
     return found
 
 
@@ -236,13 +264,29 @@ def list_readers() -> dict[str, Reader]:
     Returns
     -------
     dict of str to Reader
-        Reader instances by name. A plugin cannot replace a built-in reader.
+        Reader instances by name. A plugin cannot replace a built-in reader:
+        an entry point named like one (or like an earlier entry point) is left
+        out with a RuntimeWarning naming both; a class registered with
+        :func:`register_reader` replaces an entry point of its name, with a
+        warning. A plugin that cannot be loaded or made is left out with a
+        warning too.
     """
     classes: dict[str, Any] = {cls.name: cls for cls in _BUILTIN}
-    for name, cls in {**_entry_point_readers(), **_registered}.items():
+    plugins = _entry_point_readers()
+    for name, cls in _registered.items():
+        if name in plugins:
+            _warn(f"the reader {name!r} registered with register_reader ({cls!r}) replaces {plugins[name][1]}")
+    for name, cls in {**{n: c for n, (c, _) in plugins.items()}, **_registered}.items():
         # a class written without the base class gets its defaults (yearly, cache_default, sources)
-        classes.setdefault(name, cls if issubclass(cls, Reader) else type(cls.__name__, (cls, Reader), {}))
-    return {name: cls() for name, cls in classes.items()}
+        own = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}  # warnings name the plugin's class
+        classes.setdefault(name, cls if issubclass(cls, Reader) else type(cls.__name__, (cls, Reader), own))
+    readers = {}
+    for name, cls in classes.items():
+        try:
+            readers[name] = cls()
+        except Exception as exc:  # a plugin whose class cannot be made must not break the others
+            _warn(f"the reader {name!r} ({cls!r}) is ignored: making it raised {type(exc).__name__}: {exc}")
+    return readers
 
 
 def _menu(readers: dict) -> str:
@@ -273,12 +317,26 @@ def guess_reader(path) -> Reader:
     ReaderError
         No reader, or more than one, recognises it (the message lists the
         readers and what each opens; pass ``format=`` to choose).
+
+    A reader whose ``can_open`` raises is skipped with a RuntimeWarning naming
+    it and the error; the other readers still guess.
     """
     p = Path(path).expanduser()
     if not p.exists():
         raise MissingDataError(f"data not found: {p} does not exist")
     readers = list_readers()
-    hits = [r for r in readers.values() if r.can_open(p)]
+    hits = []
+    for r in readers.values():
+        try:
+            if r.can_open(p):
+                hits.append(r)
+        except Exception as exc:  # one faulty plugin must not stop the others from recognising the path
+            warnings.warn(
+                f"the reader {r.name!r} ({type(r).__module__}.{type(r).__qualname__}) failed in can_open({p}) "
+                f"and is skipped for this path: {type(exc).__name__}: {exc}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
     if len(hits) == 1:
         return hits[0]
     if hits:
