@@ -4,6 +4,10 @@ Importing mrioflow imports neither CuPy, Dask nor matplotlib: they load when a
 backend, a sweep or a figure needs them.
 """
 
+# isort: off
+from . import _startup  # noqa: F401  (first of all: Ctrl-C while the command starts gives one line)
+
+# isort: on
 from importlib.metadata import PackageNotFoundError, version
 
 from . import characterisation, datasets, ensembles, errors, indices, io, kernels, paths, regions

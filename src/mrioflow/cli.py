@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from . import __version__
@@ -164,7 +166,7 @@ def add_run_parser(sub) -> None:
         "--overwrite",
         action="store_const",
         const=True,
-        help="replace the output folder when it holds an earlier mrioflow run",
+        help="replace the output folder when it holds an earlier mrioflow run (only once this run is complete)",
     )
     run.add_argument("--config", metavar="TOML", help="configuration file holding these settings (flags override it)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only the final summary")
@@ -177,6 +179,7 @@ def add_run_parser(sub) -> None:
 def _run(args) -> int:
     from .analysis import Settings, load_config
     from .analysis import run as run_analysis
+    from .analysis.output import check_not_inside
     from .analysis.settings import ALIASES
 
     config = load_config(args.config) if args.config else {}
@@ -184,6 +187,7 @@ def _run(args) -> int:
     if overrides.get("aggregate_regions"):
         overrides["aggregate_regions"] = dict(overrides["aggregate_regions"])
     settings = Settings.build(config, overrides)
+    check_not_inside(settings.output, settings.data)
 
     def log(msg: str) -> None:  # warnings are shown even with --quiet
         if not args.quiet or msg.startswith("warning"):
@@ -263,7 +267,8 @@ def _add_data_options(p, *, years: bool) -> None:
     run.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace the output folder when it holds an earlier mrioflow output of this command",
+        help="replace the output folder when it holds an earlier mrioflow output of this command "
+        "(only once this run is complete)",
     )
     run.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
@@ -315,11 +320,15 @@ def _loader(args):
 def _provenance(args, command: str, years) -> dict:
     """Check the output folder and hash the inputs before any work (fails fast)."""
     from .analysis import provenance
-    from .analysis.output import check_target
+    from .analysis.output import check_not_inside, check_target
+    from .io.eora26 import satellite_option
 
     check_target(args.output, kind=command, overwrite=args.overwrite)
     settings = {k: v for k, v in vars(args).items() if k not in ("handler", "argv")}
     source = _source(args)
+    check_not_inside(args.output, source.data)
+    if args.satellite is not None:
+        satellite_option(args.satellite)  # a malformed option fails here, before any folder is made
     return provenance.study(
         command,
         args.argv,
@@ -584,10 +593,15 @@ def add_bench_parser(sub) -> None:
 def _load_record(path) -> dict:
     import json
 
+    from .bench.ladder import check_record
+
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise OptionError(f"{path}: not a readable mrioflow bench record ({exc})") from None
+    except RecursionError:
+        raise OptionError(f"{path}: not a mrioflow bench record (JSON nested too deeply to read)") from None
+    return check_record(record, str(path))
 
 
 def _bench(args) -> int:
@@ -771,31 +785,73 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INTERRUPTED = (
+    f"{PROG}: interrupted; nothing was published, the output folder is as it was "
+    "(finished Monte Carlo batches and sweep years are kept beside it, for resuming)"
+)
+
+
+@contextlib.contextmanager
+def _one_line_warnings():
+    """Warnings as one line "warning: ..." on stderr (no source line), while the command runs."""
+    saved = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"warning: {' '.join(str(message).split())}", file=file or sys.stderr)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = saved
+
+
+def _own_sigint() -> None:
+    """Take Ctrl-C back from the start-up handler (mrioflow._startup): from here on it is a
+    KeyboardInterrupt that :func:`main` reports in one line, after the output is cleaned up."""
+    from . import _startup
+
+    with contextlib.suppress(ValueError):  # not the main thread: the handler was never installed
+        if signal.getsignal(signal.SIGINT) is _startup._interrupted:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv=None) -> int:
     """Console entry point (``mrioflow``); returns the exit code."""
-    parser = build_parser()
-    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
-    args = parser.parse_args(argv)
-    args.argv = [PROG, *argv]  # the command line as given, for the provenance and bench records
-    if getattr(args, "handler", None) is None:
-        parser.print_usage(sys.stderr)
-        parser.error("a command is required")
+    args = None
     try:
+        _own_sigint()
+        parser = build_parser()
+        argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+        args = parser.parse_args(argv)
+        args.argv = [PROG, *argv]  # the command line as given, for the provenance and bench records
+        if getattr(args, "handler", None) is None:
+            parser.print_usage(sys.stderr)
+            parser.error("a command is required")
         from .io.cache import digest_scope
 
         # run, mc and sweep read each input file once for its cache check and its provenance
-        with digest_scope() if args.command in ("run", "mc", "sweep") else contextlib.nullcontext():
+        scope = digest_scope() if args.command in ("run", "mc", "sweep") else contextlib.nullcontext()
+        with _one_line_warnings(), scope:
             return int(args.handler(args) or 0)
     except KeyboardInterrupt:
-        print(f"\n{PROG}: interrupted; finished files are kept, no partial files are left", file=sys.stderr)
+        print(f"\n{INTERRUPTED}", file=sys.stderr)
         return 130
     except (MrioflowError, OSError) as exc:
-        if args.traceback:
+        if getattr(args, "traceback", False):
             raise
         _err(exc)
         return 1
+    except MemoryError as exc:
+        if getattr(args, "traceback", False):
+            raise
+        _err(
+            f"not enough memory: {exc or 'an allocation failed'}; ask for less (e.g. fewer --samples, a smaller "
+            "--batch-size, or without --yes to have the memory checked first)"
+        )
+        return 1
     except Exception as exc:  # a bug: still one line, the traceback on request
-        if args.traceback:
+        if getattr(args, "traceback", False):
             raise
         _err(f"unexpected {type(exc).__name__}: {exc} (run again with --traceback for details)")
         return 1

@@ -155,7 +155,9 @@ def test_no_mark_on_real_data(small_run, tmp_path):
 # -- failures leave finished files and no partial ones -----------------------------------
 
 
-def test_failed_run_keeps_finished_files(tmp_path, groups_csv, monkeypatch):
+def test_failed_run_publishes_nothing(tmp_path, groups_csv, monkeypatch):
+    """A run that fails after writing every table publishes none of them (issue 19, defect 5:
+    no half-written output); docs/reliability.md, "Output folders"."""
     from mrioflow.analysis import figures
 
     def boom(*a, **k):
@@ -166,12 +168,7 @@ def test_failed_run_keeps_finished_files(tmp_path, groups_csv, monkeypatch):
     s = Settings.build(overrides=dict(groups=str(groups_csv), synthetic_countries=12, output=str(out), backend="numpy"))
     with pytest.raises(RuntimeError, match="figure failed"):
         run(s, progress=False)
-    files = listing(out)
-    tables = {f for f in expected_files(YEARS) if f.startswith("tables/")}
-    assert files == tables | {"mrioflow-output.json"}  # every table finished, nothing else, no temporary
-    manifest = json.loads((out / "mrioflow-output.json").read_text())
-    assert manifest["complete"] is False and set(manifest["files"]) == tables
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left beside it
+    assert list(tmp_path.iterdir()) == []  # no output, no staging folder, no lock
 
 
 def test_atomic_write_removes_partial_file(tmp_path):

@@ -90,3 +90,33 @@ def test_a_year_that_is_not_a_whole_number_is_refused(tmp_path, hostile_groups, 
     with pytest.raises(ReaderError, match=r"the table's year must be a whole number between 1 and 9999, got"):
         run(_settings(tmp_path, hostile_groups), progress=False)
     assert not (tmp_path / "o").exists()
+
+
+def test_hostile_stressor_names_are_escaped_and_get_safe_file_names(tmp_path, hostile_groups, monkeypatch):
+    """The analysed stressor and value added named by the data (any name is accepted: issue 20):
+    escaped everywhere in the report, and written under slugs that are plain file names."""
+    stressor, va = f"CH4 {EVIL}", f"../VA {SCRIPT} $\\bad$"
+
+    def world(year):
+        w = _hostile_world(year)
+        return w.replace(stressors=tuple(stressor if s == "CH4" else va for s in w.stressors))
+
+    monkeypatch.setattr(pipeline, "_tables", lambda s, r: [(None, lambda: world(2013)), (None, lambda: world(2021))])
+    settings = Settings.build(
+        overrides=dict(
+            groups=str(hostile_groups),
+            years=[2013],
+            output=str(tmp_path / "o"),
+            backend="numpy",
+            stressor=stressor,
+            value_added=va,
+        )
+    )
+    summary = run(settings, progress=False)
+    html = (summary.output / "report.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "<script" not in html
+    assert "CH4 &lt;img src=x onerror=alert(1)&gt;" in html
+    files = [p for p in summary.output.rglob("*") if p.is_file()]
+    assert all(p.parent in (summary.output, summary.output / "tables", summary.output / "figures") for p in files)
+    assert not [p for p in files if any(c in p.name for c in "<>/ '()")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["groups.csv", "o"]

@@ -76,6 +76,34 @@ def _tick_size(n_labels: int) -> float:
     return 9.0 if n_labels <= 10 else max(5.5, 9.0 - 0.15 * (n_labels - 10))
 
 
+def plain_where_math_fails(fig) -> bool:
+    """Turn off math parsing for each text of ``fig`` whose math matplotlib cannot parse
+    (labels come from the data: a stressor named ``a $\\x$``); whether there was one."""
+    from matplotlib.mathtext import MathTextParser
+    from matplotlib.text import Text
+
+    parser = MathTextParser("path")
+    changed = False
+    for text in fig.findobj(Text):
+        s = text.get_text()
+        if "$" not in s or not text.get_parse_math():
+            continue
+        try:
+            body, is_math = text._preprocess_math(s)
+            if is_math is True:
+                parser.parse(body, 72, text.get_fontproperties())
+        except Exception:  # matplotlib's parse errors are ValueErrors; anything else: plain text too
+            text.set_parse_math(False)
+            changed = True
+    return changed
+
+
+def _layout(fig, **kwargs) -> None:
+    """``fig.tight_layout`` (which draws every text) after :func:`plain_where_math_fails`."""
+    plain_where_math_fails(fig)
+    fig.tight_layout(**kwargs)
+
+
 def _mark(fig, synthetic: bool) -> None:
     if not synthetic:
         return
@@ -162,7 +190,7 @@ def _accounts_figure(across, stressor, unit, years, synthetic, regions_order):
     handles, labels = axes[0].get_legend_handles_labels()  # below the panels: never over a bar
     fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9, frameon=False)
     fig.suptitle(f"{stressor}: production- vs consumption-based accounts by region", fontsize=12)
-    fig.tight_layout(rect=(0, 0.07, 1, 0.97))
+    _layout(fig, rect=(0, 0.07, 1, 0.97))
     _mark(fig, synthetic)
     return fig
 
@@ -210,7 +238,7 @@ def _sectors_figure(across, stressor, years, synthetic, regions_order):
         "consumption perspective (the sector of the product final demand buys)",
         fontsize=12,
     )
-    fig.tight_layout(rect=(0, legend_in / fig.get_figheight(), 1, 0.97))
+    _layout(fig, rect=(0, legend_in / fig.get_figheight(), 1, 0.97))
     _mark(fig, synthetic)
     return fig
 
@@ -252,7 +280,7 @@ def _bmi_figure(m: pd.DataFrame, year, settings, vmax, synthetic):
         ),
         fontsize=11,
     )
-    fig.tight_layout(rect=(0, 0.02, 1, 1))
+    _layout(fig, rect=(0, 0.02, 1, 1))
     _mark(fig, synthetic)
     return fig
 
@@ -266,7 +294,7 @@ def _bmi_diff_figure(d: pd.DataFrame, y0, y1, settings, synthetic):
     cb = fig.colorbar(im, ax=ax, shrink=0.85)
     cb.set_label(f"BMI {y1} minus BMI {y0} (dimensionless)", fontsize=9)
     ax.set_title(f"Change in BMI ({settings.stressor}), {y1} - {y0}: red = more inequality", fontsize=11)
-    fig.tight_layout(rect=(0, 0.02, 1, 1))
+    _layout(fig, rect=(0, 0.02, 1, 1))
     _mark(fig, synthetic)
     return fig
 
@@ -366,7 +394,7 @@ def _gmi_figure(g: pd.DataFrame, settings, synthetic):
         f"> 0: benefits from the global {about(settings.stressor)} trade inequality; < 0: harmed",
         fontsize=11,
     )
-    fig.tight_layout(rect=(0, 0.02, 1, 1))
+    _layout(fig, rect=(0, 0.02, 1, 1))
     _mark(fig, synthetic)
     return fig
 

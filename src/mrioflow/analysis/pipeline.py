@@ -31,7 +31,7 @@ from ..engine.engine import precision_summary
 from ..errors import LabelError, ReaderError
 from ..kernels import indices as K
 from . import provenance as prov
-from .output import OutputFolder, check_target
+from .output import OutputFolder, check_not_inside, check_target
 from .settings import Settings
 from .studies import load_table
 
@@ -414,7 +414,7 @@ def run(
 
     The folder is written in a staging folder beside it and moved into place
     when complete (see :mod:`mrioflow.analysis.output`); a failed run publishes
-    what it finished, marked incomplete in ``mrioflow-output.json``.
+    nothing and leaves the output folder as it was.
 
     Parameters
     ----------
@@ -446,6 +446,7 @@ def run(
 
     settings.validate()
     check_target(settings.output, kind="run", overwrite=settings.overwrite)
+    check_not_inside(settings.output, settings.data)
     log = log or (lambda msg: None)
     t_start = time.perf_counter()
     timings: dict[str, float] = {}

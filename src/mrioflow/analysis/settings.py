@@ -41,7 +41,6 @@ from ..indices import NORM_SETS
 from ..io import registry
 from ..io.eora26 import satellite_option
 from ..kernels.indices import CONVENTIONS, NORM_SIGNS, check_option, check_quantiles
-from .output import check_file_name
 
 __all__ = ["DEFAULT_YEARS", "Settings", "load_config"]
 
@@ -229,8 +228,9 @@ class Settings:
         check_option("norm_set", self.norm_set, NORM_SETS)
         check_option("norm_sign", self.norm_sign, NORM_SIGNS)
         self.norm_quantiles = check_quantiles(self.norm_quantiles)
-        for name in ("stressor", "value_added"):
-            check_file_name(name, getattr(self, name))
+        for name in ("stressor", "value_added"):  # any name: the output folder derives safe file names
+            if not getattr(self, name):
+                raise OptionError(f"{name} must name a stressor, got {getattr(self, name)!r}")
         check_option("backend", self.backend, BACKEND_NAMES)
         check_option("precision", self.precision, PRECISIONS)
         if self.price is not None:

@@ -16,7 +16,7 @@ from ..engine.engine import precision_summary
 from ..ensembles import check_scheduler, montecarlo, sweep
 from ..errors import LabelError, OptionError, ReaderError
 from ..mrio import MRIO
-from .output import OutputFolder, store_folder
+from .output import OutputFolder, dropped_when_empty, store_folder
 
 ACCOUNTS = ("pba", "cba", "net")
 
@@ -120,7 +120,10 @@ def run_montecarlo(
     GMI by country and region (with P(GMI < 0)) and the mean and spread of the
     region x region BMI. ``yes``: run past the resource limits (see ``mf.montecarlo``)."""
     check_scheduler(scheduler)  # before any folder is made
-    with OutputFolder(out_dir, kind="mc", overwrite=overwrite) as out:
+    with (
+        OutputFolder(out_dir, kind="mc", overwrite=overwrite) as out,
+        dropped_when_empty(store_folder(out_dir, "batches")),
+    ):
         res = montecarlo(
             mrio,
             samples=samples,
@@ -185,7 +188,7 @@ def _write_provenance(out, provenance, title, figures, synthetic) -> None:
 def _interval_figure(summary: pd.DataFrame, stressor: str, mrio, samples: int, top: int = 25):
     import matplotlib.pyplot as plt
 
-    from .figures import _mark, _scale
+    from .figures import _layout, _mark, _scale
 
     d = summary.sort_values("nominal", ascending=False).head(top)
     unit = mrio.units[mrio.stressor_position(stressor)]
@@ -210,7 +213,7 @@ def _interval_figure(summary: pd.DataFrame, stressor: str, mrio, samples: int, t
     )
     ax.grid(axis="y", alpha=0.3)
     ax.legend()
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    _layout(fig, rect=(0, 0.03, 1, 1))
     _mark(fig, mrio.synthetic)
     return fig
 
@@ -234,7 +237,10 @@ def run_sweep(
     (``provenance.json`` included), with for each stressor its accounts by (year, country), PBA and
     CBA as country x year tables, and a figure of both over the years."""
     check_scheduler(scheduler)  # before any folder is made
-    with OutputFolder(out_dir, kind="sweep", overwrite=overwrite) as out:
+    with (
+        OutputFolder(out_dir, kind="sweep", overwrite=overwrite) as out,
+        dropped_when_empty(store_folder(out_dir, "years")),
+    ):
         res = sweep(
             years,
             load,
@@ -272,7 +278,7 @@ def _sweep_figure(acc: pd.DataFrame, stressor: str, unit: str, synthetic: bool, 
     """The world total over the years, and PBA (solid) and CBA (dashed) of the largest consumers."""
     import matplotlib.pyplot as plt
 
-    from .figures import _mark, _scale
+    from .figures import _layout, _mark, _scale
 
     cba = acc["cba"].unstack("year")
     pba = acc["pba"].unstack("year")
@@ -294,6 +300,6 @@ def _sweep_figure(acc: pd.DataFrame, stressor: str, unit: str, synthetic: bool, 
         ax.grid(alpha=0.3)
         if all(isinstance(y, int | np.integer) for y in years):
             ax.xaxis.get_major_locator().set_params(integer=True)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    _layout(fig, rect=(0, 0.03, 1, 1))
     _mark(fig, synthetic)
     return fig

@@ -471,14 +471,66 @@ def format_precision_ratios(ladder: dict) -> list[str]:
     return lines
 
 
+def check_record(record, name: str = "record") -> dict:
+    """``record`` if it is a ladder record :func:`compare` and :func:`plot` can read
+    (the fields they use, of the right types); an OptionError naming ``name`` and the
+    first field that is missing or wrong otherwise (a record of another program, an
+    edited or truncated one)."""
+
+    def fail(where: str, what: str):
+        raise OptionError(f"{name}: not a mrioflow bench ladder record ({SCHEMA}): {where} {what}")
+
+    def number(value, where: str, *, positive: bool = False, optional: bool = False):
+        if value is None and optional:
+            return
+        finite = isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < float("inf")
+        if not finite:
+            fail(where, f"must be a finite number, got {str(value)[:40]!r}")
+        if positive and value <= 0:
+            fail(where, f"must be > 0, got {value!r}")
+
+    def table(value, where: str) -> dict:
+        if value is None:
+            fail(where, "is missing")
+        if not isinstance(value, dict):
+            fail(where, f"must be a JSON object, got {type(value).__name__}")
+        return value
+
+    record = table(record, "the file")
+    if record.get("schema") not in (None, SCHEMA):
+        fail("schema", f"is {str(record.get('schema'))[:40]!r}")
+    cases = record.get("cases")
+    if not isinstance(cases, dict) or cases.get("ladder") is None:
+        raise OptionError(f"{name} holds no ladder: not a mrioflow bench ladder record ({SCHEMA})")
+    ladder = table(cases["ladder"], "cases.ladder")
+    table(record.get("machine"), "machine")
+    if not isinstance(ladder.get("backend"), str):
+        fail("cases.ladder.backend", "must be a string")
+    number(table(ladder.get("peak"), "cases.ladder.peak").get("gflops"), "cases.ladder.peak.gflops", positive=True)
+    sizes = ladder.get("sizes")
+    if not isinstance(sizes, list):
+        fail("cases.ladder.sizes", f"must be a list, got {type(sizes).__name__}")
+    for i, size in enumerate(sizes):
+        where = f"cases.ladder.sizes[{i}]"
+        table(size, where)
+        if not isinstance(size.get("name"), str):
+            fail(f"{where}.name", "must be a string")
+        if isinstance(size.get("n"), bool) or not isinstance(size.get("n"), int) or size["n"] <= 0:
+            fail(f"{where}.n", f"must be a whole number > 0, got {str(size.get('n'))[:40]!r}")
+        for op, t in table(size.get("operations") or {}, f"{where}.operations").items():
+            table(t, f"{where}.operations.{op}")
+            number(t.get("min_s"), f"{where}.operations.{op}.min_s", positive=True)
+            number(t.get("gflops"), f"{where}.operations.{op}.gflops", optional=True)
+    return record
+
+
 def compare(a: dict, b: dict) -> str:
     """A side-by-side table of two ladder records: min times and B / A ratios."""
+    check_record(a, "record A")
+    check_record(b, "record B")
     rows = {}
     for which, record in (("a", a), ("b", b)):
-        try:
-            ladder = record["cases"]["ladder"]
-        except (KeyError, TypeError):
-            raise OptionError(f"record {which.upper()} holds no ladder (schema {SCHEMA})") from None
+        ladder = record["cases"]["ladder"]
         for size in ladder["sizes"]:
             for op, t in (size.get("operations") or {}).items():
                 rows.setdefault((size["n"], size["name"], op), {})[which] = t["min_s"]
