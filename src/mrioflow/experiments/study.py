@@ -175,7 +175,7 @@ def _by_region(values: np.ndarray, res: ExperimentResults) -> tuple[np.ndarray, 
 def _changes_figure(res: ExperimentResults, stressor: str, year):
     import matplotlib.pyplot as plt
 
-    from ..analysis.figures import _mark, _scale
+    from ..analysis.figures import _layout, _mark, _scale
 
     m = res.mrio
     k = m.stressor_position(stressor)
@@ -200,7 +200,7 @@ def _changes_figure(res: ExperimentResults, stressor: str, year):
         ax.grid(axis="y", alpha=0.3)
     axes[0, 0].legend(fontsize=8)
     fig.suptitle(f"scenarios against the base, {year}")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    _layout(fig, rect=(0, 0.03, 1, 1))  # names from the data that matplotlib cannot read as math: plain
     _mark(fig, m.synthetic)
     return fig
 
