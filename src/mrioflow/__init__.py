@@ -12,6 +12,7 @@ from .characterisation import characterise
 from .engine import Engine, Results
 from .ensembles import MonteCarloResults, SweepResults, montecarlo, sweep
 from .experiments import Scenario
+from .experiments.decomposition import decompose
 from .mrio import MRIO
 
 try:
@@ -27,6 +28,7 @@ __all__ = [
     "aggregate",
     "characterisation",
     "characterise",
+    "decompose",
     "Scenario",
     "SweepResults",
     "montecarlo",
