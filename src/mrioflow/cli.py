@@ -721,6 +721,70 @@ SUBCOMMANDS = [add_run_parser, add_mc_parser, add_sweep_parser, add_bench_parser
 SUBCOMMANDS.append(add_scenario_parser)
 
 
+# -- decompose ----------------------------------------------------------------------------------
+
+
+def add_decompose_parser(sub) -> None:
+    p = sub.add_parser(
+        "decompose",
+        help="structural decomposition of the change between years (intensity, Leontief, final-demand mix and level)",
+        description="Split the change of the accounts (PBA, CBA, net, by country and region) and of the flows "
+        "between consecutive years into stressor intensity, Leontief structure, final-demand mix (origin and "
+        "product), consumer mix and final-demand level (and direct final-demand stressors): tables with units, a "
+        "figure per period with a panel per region, report.html and provenance.json (docs/method.md section 13). "
+        "More than two years: chained year-on-year decompositions.",
+        epilog="example:\n  mrioflow decompose --years 2013 2021",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_data_options(p, years=True)
+    years = next(a for a in p._actions if a.dest == "years")
+    years.help = "two or more years (consecutive pairs are decomposed)"
+    p.add_argument("--groups", metavar="CSV", help="grouping of the region tables (default: BRI)")
+    p.add_argument(
+        "--method",
+        choices=["shapley", "polar"],
+        default="shapley",
+        help="shapley: the exact average over all orderings (default); polar: the average of the two polar forms",
+    )
+    p.add_argument("-o", "--output", default="mrioflow-decompose", help="output folder (default: ./mrioflow-decompose)")
+    p.set_defaults(handler=_decompose)
+
+
+def _decompose(args) -> int:
+    from ._checks import check_year
+    from .experiments.decompose_study import run_decomposition
+    from .regions import bri
+
+    years = [check_year(year, "--years") for year in args.years]
+    if len(years) < 2:
+        raise OptionError(f"--years: decompose needs at least two years, got {years}")
+    if args.scheduler is not None:
+        raise OptionError("mrioflow decompose runs its years here: --scheduler is not used")
+    prov = _provenance(args, "decompose", years)
+
+    def log(msg: str) -> None:
+        if not args.quiet or msg.startswith("note"):
+            print(msg, file=sys.stderr)
+
+    files = run_decomposition(
+        years,
+        args.output,
+        load=_loader(args),
+        method=args.method,
+        backend=args.backend,
+        groups=bri() if args.groups is None else args.groups,
+        provenance=prov,
+        overwrite=args.overwrite,
+        log=log,
+        stressors=args.stressor,
+    )
+    _report_written(files, args.output)
+    return 0
+
+
+SUBCOMMANDS.append(add_decompose_parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,

@@ -265,3 +265,29 @@ def scenario_case(
     out["sweep_s"] = t.best
     out["sweep_over_10_years"] = t.best / (10 * year.best)
     return out
+
+
+@case("decompose")
+def decompose_case(*, n_countries: int | None = None, backend: str = "numpy", repeat: int = 3, **_) -> dict:
+    """A two-year structural decomposition (mf.decompose, all orderings, BRI regions) against a
+    year measured in the same run (Engine.run of one table). Goal (issue 17): at most 3 years."""
+    import mrioflow as mf
+
+    from ..regions import bri
+
+    a = _world(n_countries)
+    b = datasets.synthetic(year=2021, seed=0, n_countries=n_countries)
+    eng = Engine(backend)
+    year = time_it(lambda: eng.run(a), repeat=repeat, sync=eng.backend.synchronize)
+    groups = bri()
+    if groups.missing(a.countries):
+        groups = {c: "first" for c in a.countries[: a.n_countries // 2]}
+    t = time_it(lambda: mf.decompose(a, b, backend=backend, groups=groups), repeat=repeat)
+    return {
+        "n": a.n,
+        "countries": a.n_countries,
+        "backend": eng.backend.describe(),
+        "year_s": year.best,
+        "decompose_s": t.best,
+        "decompose_over_year": t.best / year.best,
+    }
