@@ -6,7 +6,7 @@ backend, a sweep or a figure needs them.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import characterisation, datasets, ensembles, errors, indices, io, kernels, paths, regions
+from . import characterisation, datasets, ensembles, errors, indices, io, kernels, paths, regions, sensitivity
 from .aggregate import aggregate
 from .characterisation import characterise
 from .engine import Engine, Results
@@ -41,5 +41,6 @@ __all__ = [
     "kernels",
     "paths",
     "regions",
+    "sensitivity",
     "__version__",
 ]

@@ -1,0 +1,14 @@
+"""Sensitivity of the accounts and indices to grouped inputs (docs/method.md section 14).
+
+- :func:`local`: elasticities at the base table, each labelled with how it was computed;
+
+An input group (:class:`InputGroup`) scales a selection of one kind of input (stressor
+intensities, final demand, technical coefficients) by one factor; :func:`groups_by` makes
+one group per country, region or sector.
+"""
+
+from .groups import KINDS, InputGroup, groups_by
+from .local import LocalSensitivity, local
+
+__all__ = ["KINDS", "InputGroup", "LocalSensitivity", "groups_by", "local"]
+
