@@ -1,6 +1,7 @@
 """Sensitivity of the accounts and indices to grouped inputs (docs/method.md section 14).
 
 - :func:`local`: elasticities at the base table, each labelled with how it was computed;
+- :func:`sobol`: first-order and total Sobol indices (SALib) over an Evaluator design.
 
 An input group (:class:`InputGroup`) scales a selection of one kind of input (stressor
 intensities, final demand, technical coefficients) by one factor; :func:`groups_by` makes
@@ -9,6 +10,6 @@ one group per country, region or sector.
 
 from .groups import KINDS, InputGroup, groups_by
 from .local import LocalSensitivity, local
+from .sobol_ import SobolResults, analyse_design, sobol
 
-__all__ = ["KINDS", "InputGroup", "LocalSensitivity", "groups_by", "local"]
-
+__all__ = ["KINDS", "InputGroup", "LocalSensitivity", "SobolResults", "analyse_design", "groups_by", "local", "sobol"]

@@ -1,0 +1,205 @@
+"""Global sensitivity: first-order and total Sobol indices of grouped inputs, with SALib.
+
+The factors theta_g (one per input group, independent, uniform on ``bounds[g]``) are sampled
+with SALib's Sobol sequence (Saltelli's scheme: N (D + 2) rows without second-order terms);
+each row is a scenario (every group's inputs times its theta) evaluated on the prepared base by
+the :class:`~mrioflow.experiments.Evaluator` (intensity rows: no solve; final-demand rows: one
+solve per changed consumer with the base LU; technology rows: the low-rank update), in chunks;
+SALib's estimators give S1 and ST with bootstrap confidence intervals (docs/method.md section 14).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..engine import Engine
+from ..engine.engine import PreparedTable
+from ..errors import DependencyError, OptionError
+from ..experiments.evaluator import Evaluator
+from ..experiments.scenario import Scenario
+from ..mrio import MRIO
+from .groups import InputGroup
+
+__all__ = ["SobolResults", "analyse_design", "sobol"]
+
+SOBOL_OUTPUTS = ("pba", "cba", "net", "gmi")
+
+
+def _salib():
+    try:
+        from SALib.analyze import sobol as analyze
+        from SALib.sample import sobol as sample
+    except ImportError as exc:  # pragma: no cover - SALib is a dependency
+        raise DependencyError(f"Sobol indices need SALib (pip install SALib): {exc}") from None
+    return sample, analyze
+
+
+def analyse_design(
+    problem: dict,
+    evaluate: Callable[[np.ndarray], np.ndarray],
+    *,
+    samples: int,
+    seed: int = 0,
+    chunk: int = 256,
+    conf_level: float = 0.95,
+    num_resamples: int = 200,
+) -> tuple[np.ndarray, list[dict]]:
+    """Sample ``problem`` (SALib's dict: names, bounds), evaluate the design in chunks of rows
+    (``evaluate``: (m, D) factors -> (m, outputs)) and analyse each output with SALib.
+
+    Returns the design's outputs (N (D + 2), outputs) and one SALib result per output.
+    """
+    sample, analyze = _salib()
+    if samples < 2 or samples & (samples - 1):
+        raise OptionError(f"samples must be a power of 2 (Sobol sequence), got {samples!r}")
+    X = sample.sample(problem, samples, calc_second_order=False, seed=seed)
+    parts = [np.asarray(evaluate(X[i : i + chunk]), dtype=float) for i in range(0, len(X), chunk)]
+    Y = np.concatenate([p.reshape(len(p), -1) for p in parts])
+    with np.errstate(invalid="ignore", divide="ignore"):  # an output no group moves: NaN indices
+        results = [
+            analyze.analyze(
+                problem,
+                Y[:, j],
+                calc_second_order=False,
+                conf_level=conf_level,
+                num_resamples=num_resamples,
+                seed=seed,
+            )
+            for j in range(Y.shape[1])
+        ]
+    return Y, results
+
+
+@dataclass
+class SobolResults:
+    """``table``: one row per (output, level, target, group): S1, S1_conf, ST, ST_conf (the
+    half-widths of the ``conf_level`` bootstrap intervals)."""
+
+    table: pd.DataFrame
+    samples: int
+    evaluations: int
+    paths: list[str]
+    synthetic: bool = False
+    meta: dict = field(default_factory=dict)
+
+    def figure(self, output: str, target: str, level: str = "region"):
+        """Bars of S1 and ST by group with their confidence intervals."""
+        import matplotlib.pyplot as plt
+
+        from ..analysis.figures import _mark
+
+        t = self.table
+        t = t[(t["output"] == output) & (t["level"] == level) & (t["target"] == target)]
+        if t.empty:
+            raise OptionError(f"no {output!r} of {target!r} at level {level!r} in these results")
+        x = np.arange(len(t))
+        fig, ax = plt.subplots(figsize=(max(5, 0.7 * len(t) + 2), 4))
+        ax.bar(x - 0.2, t["S1"], 0.4, yerr=t["S1_conf"], capsize=3, label="first order S1")
+        ax.bar(x + 0.2, t["ST"], 0.4, yerr=t["ST_conf"], capsize=3, label="total ST")
+        ax.set_xticks(x, t["group"], rotation=45, ha="right", fontsize=8)
+        ax.set_ylabel("Sobol index")
+        ax.set_title(f"{output.upper()} of {target}: Sobol indices ({self.samples} x (D + 2) evaluations)", fontsize=9)
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.legend(fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+        fig.tight_layout()
+        _mark(fig, self.synthetic)
+        return fig
+
+
+def sobol(
+    table: MRIO | PreparedTable,
+    groups: Sequence[InputGroup],
+    *,
+    bounds: Mapping[str, tuple[float, float]] | tuple[float, float] = (0.9, 1.1),
+    samples: int = 256,
+    stressor: str = "CH4",
+    indices: Mapping | None = None,
+    regions=None,
+    outputs: Sequence[str] = SOBOL_OUTPUTS,
+    seed: int = 0,
+    conf_level: float = 0.95,
+    num_resamples: int = 200,
+    chunk: int = 256,
+    backend: str = "numpy",
+) -> SobolResults:
+    """First-order and total Sobol indices of the accounts of ``stressor`` (PBA, CBA, net by
+    country and region) and of GMI (country, region) for independent uniform group factors.
+
+    ``bounds``: (low, high) of every group's factor, or a mapping group name -> (low, high).
+    ``samples``: N, a power of 2; the design has N (D + 2) rows.
+    """
+    if not groups:
+        raise OptionError("Sobol indices need at least one input group")
+    bad = [o for o in outputs if o not in SOBOL_OUTPUTS]
+    if bad:
+        raise OptionError(f"unknown output(s) {bad}; choose from {SOBOL_OUTPUTS}")
+    names = [g.name for g in groups]
+    if len(set(names)) != len(names):
+        raise OptionError(f"input group names must be unique, got {names}")
+    b_of = {g: tuple(bounds[g]) for g in names} if isinstance(bounds, Mapping) else dict.fromkeys(names, tuple(bounds))
+    for g, (lo, hi) in b_of.items():
+        if not (np.isfinite(lo) and np.isfinite(hi) and 0 <= lo < hi):
+            raise OptionError(f"bounds of group {g!r} must satisfy 0 <= low < high, got {(lo, hi)}")
+    base = table if isinstance(table, PreparedTable) else Engine(backend).prepare(table)
+    m = base.mrio
+    k = m.stressor_position(stressor)
+    ev = Evaluator(base, indices=indices)
+    if "gmi" in outputs and ev.spec is None:
+        outputs = tuple(o for o in outputs if o != "gmi")
+    P, region_names = None, []
+    if regions is not None:
+        from ..regions import as_regions
+
+        reg = as_regions(regions)
+        P, region_names = reg.membership(m.countries), list(reg.groups)
+    elif ev.spec is not None:
+        P, region_names = ev.spec.P, list(ev.spec.groups)
+    labels: list[tuple[str, str, str]] = []
+    for o in outputs:
+        if o == "gmi":
+            labels += [("gmi", "country", c) for c in m.countries] + [("gmi", "region", g) for g in ev.spec.groups]
+        else:
+            labels += [(o, "country", c) for c in m.countries] + [(o, "region", g) for g in region_names]
+    ev_outputs = ("accounts", "indices") if "gmi" in outputs else ("accounts",)
+    paths: list[str] = []
+
+    def evaluate(F: np.ndarray) -> np.ndarray:
+        rows = []
+        for i, theta in enumerate(F):
+            sc = Scenario(f"row{i}")
+            for g, f in zip(groups, theta, strict=True):
+                sc = sc + g.scenario(float(f))
+            rows.append(ev.resolve(sc))
+        res = ev.evaluate(rows, outputs=ev_outputs)
+        paths.extend(res.paths)
+        cols = []
+        for o in outputs:
+            if o == "gmi":
+                cols += [res.rows["gmi"], res.rows["gmi_region"]]
+            else:
+                v = res.rows[o][:, k, :]
+                cols += [v] + ([v @ P.T] if P is not None else [])
+        return np.concatenate(cols, axis=1)
+
+    problem = {"num_vars": len(groups), "names": names, "bounds": [list(b_of[g]) for g in names]}
+    Y, results = analyse_design(
+        problem, evaluate, samples=samples, seed=seed, chunk=chunk, conf_level=conf_level, num_resamples=num_resamples
+    )
+    rows = []
+    for (o, level, target), r in zip(labels, results, strict=True):
+        for j, g in enumerate(names):
+            rows.append((o, level, target, g, r["S1"][j], r["S1_conf"][j], r["ST"][j], r["ST_conf"][j]))
+    table_ = pd.DataFrame(rows, columns=["output", "level", "target", "group", "S1", "S1_conf", "ST", "ST_conf"])
+    return SobolResults(
+        table=table_,
+        samples=samples,
+        evaluations=len(Y),
+        paths=sorted(set(paths)),
+        synthetic=m.synthetic,
+        meta={"bounds": b_of, "seed": seed, "conf_level": conf_level, "stressor": stressor},
+    )
