@@ -785,6 +785,86 @@ def _decompose(args) -> int:
 SUBCOMMANDS.append(add_decompose_parser)
 
 
+# -- sensitivity --------------------------------------------------------------------------------
+
+
+def add_sensitivity_parser(sub) -> None:
+    p = sub.add_parser(
+        "sensitivity",
+        help="which inputs drive the accounts and BMI/GMI: local elasticities or Sobol indices",
+        description="Sensitivity of one year's accounts (PBA, CBA, net by country and region) and GMI/BMI to "
+        "grouped inputs (stressor intensities, final demand, technology; one group per region, country or "
+        "sector): local elasticities, each labelled with how it was computed, and a tornado figure per output "
+        "and region; or first-order and total Sobol indices (SALib) with confidence intervals and a bar figure "
+        "per output and region (docs/method.md section 14). Tables, report.html and provenance.json.",
+        epilog="examples:\n  mrioflow sensitivity --year 2013\n"
+        "  mrioflow sensitivity --method sobol --samples 256 --kinds intensity final_demand --bounds 0.8 1.2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_data_options(p, years=False)
+    p.add_argument("--method", choices=["local", "sobol"], default="local", help="local (default) or sobol")
+    p.add_argument(
+        "--kinds",
+        nargs="+",
+        choices=["intensity", "final_demand", "technology"],
+        default=["intensity", "final_demand"],
+        help="kinds of input groups (default: intensity final_demand)",
+    )
+    p.add_argument("--by", choices=["region", "country", "sector"], default="region", help="one group per (region)")
+    p.add_argument("--groups", metavar="CSV", help="grouping of regions and indices (default: BRI)")
+    p.add_argument("--samples", type=int, default=64, help="Sobol: N, a power of 2; N (D + 2) evaluations (64)")
+    p.add_argument(
+        "--bounds", nargs=2, type=float, default=[0.9, 1.1], metavar=("LOW", "HIGH"), help="Sobol: factor range"
+    )
+    p.add_argument("--step", dest="h", type=float, default=1e-3, help="local: central-difference step (1e-3)")
+    p.add_argument("--seed", type=int, default=0, help="Sobol: seed of the sample (default: 0)")
+    p.add_argument("-o", "--output", default="mrioflow-sensitivity", help="output folder (./mrioflow-sensitivity)")
+    p.set_defaults(handler=_sensitivity)
+
+
+def _sensitivity(args) -> int:
+    from ._checks import check_year
+    from .regions import bri
+    from .sensitivity.study import run_sensitivity
+
+    year = check_year(args.year, "--year")
+    if args.scheduler is not None:
+        raise OptionError("mrioflow sensitivity runs here: --scheduler is not used")
+    if args.method == "sobol" and (args.samples < 2 or args.samples & (args.samples - 1)):
+        raise OptionError(f"--samples: samples must be a power of 2 (Sobol sequence), got {args.samples}")
+    if not 0 <= args.bounds[0] < args.bounds[1]:
+        raise OptionError(f"--bounds: need 0 <= LOW < HIGH, got {args.bounds}")
+    prov = _provenance(args, "sensitivity", [year])
+
+    def log(msg: str) -> None:
+        if not args.quiet or msg.startswith("note"):
+            print(msg, file=sys.stderr)
+
+    files = run_sensitivity(
+        year,
+        args.output,
+        load=_loader(args),
+        method=args.method,
+        kinds=args.kinds,
+        by=args.by,
+        groups=bri() if args.groups is None else args.groups,
+        stressor=args.stressor[0] if args.stressor else "CH4",
+        samples=args.samples,
+        bounds=tuple(args.bounds),
+        h=args.h,
+        seed=args.seed,
+        backend=args.backend,
+        provenance=prov,
+        overwrite=args.overwrite,
+        log=log,
+    )
+    _report_written(files, args.output)
+    return 0
+
+
+SUBCOMMANDS.append(add_sensitivity_parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,

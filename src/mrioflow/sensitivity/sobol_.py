@@ -10,6 +10,7 @@ SALib's estimators give S1 and ST with bootstrap confidence intervals (docs/meth
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -59,7 +60,9 @@ def analyse_design(
     X = sample.sample(problem, samples, calc_second_order=False, seed=seed)
     parts = [np.asarray(evaluate(X[i : i + chunk]), dtype=float) for i in range(0, len(X), chunk)]
     Y = np.concatenate([p.reshape(len(p), -1) for p in parts])
-    with np.errstate(invalid="ignore", divide="ignore"):  # an output no group moves: NaN indices
+    # An output no group moves (a country outside every group's reach): NaN indices, no warnings.
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Constant values encountered", category=UserWarning)
         results = [
             analyze.analyze(
                 problem,
