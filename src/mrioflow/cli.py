@@ -802,7 +802,13 @@ def add_sensitivity_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_data_options(p, years=False)
-    p.add_argument("--method", choices=["local", "sobol"], default="local", help="local (default) or sobol")
+    p.add_argument(
+        "--method",
+        choices=["local", "sobol", "choices"],
+        default="local",
+        help="local (default), sobol, or choices: every combination of the method's open choices (final-demand "
+        "reading, BMI convention, normalisation set, quantiles) with the regions' ranges, signs and ranks",
+    )
     p.add_argument(
         "--kinds",
         nargs="+",

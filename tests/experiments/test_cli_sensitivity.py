@@ -54,3 +54,14 @@ def test_sobol(tmp_path, groups):
 def test_bad_samples(tmp_path):
     proc = run_cli("sensitivity", "--method", "sobol", "--samples", 10, "-o", tmp_path / "o", *SMALL)
     assert_one_line_error(proc, r"samples must be a power of 2")
+
+
+def test_method_choices(tmp_path, groups):
+    out = tmp_path / "out"
+    proc = run_cli("sensitivity", "--method", "choices", "--groups", groups, "-o", out, *SMALL)
+    assert proc.returncode == 0, proc.stderr
+    t = pd.read_csv(out / "tables" / "sensitivity_method.csv")
+    assert set(t["final_demand"]) == {"by_consumer", "by_final_producer"} and set(t["region"]) == {"East", "West"}
+    s = pd.read_csv(out / "tables" / "sensitivity_method_summary.csv")
+    assert {"sign robust", "ranks", "min", "max"} <= set(s.columns)
+    assert (out / "figures" / "sensitivity_method.png").is_file()

@@ -10,6 +10,19 @@ one group per country, region or sector.
 
 from .groups import KINDS, InputGroup, groups_by
 from .local import LocalSensitivity, local
+from .method import FINAL_DEMAND_READINGS, MethodSensitivity, method_sensitivity
 from .sobol_ import SobolResults, analyse_design, sobol
 
-__all__ = ["KINDS", "InputGroup", "LocalSensitivity", "SobolResults", "analyse_design", "groups_by", "local", "sobol"]
+__all__ = [
+    "FINAL_DEMAND_READINGS",
+    "MethodSensitivity",
+    "method_sensitivity",
+    "KINDS",
+    "InputGroup",
+    "LocalSensitivity",
+    "SobolResults",
+    "analyse_design",
+    "groups_by",
+    "local",
+    "sobol",
+]

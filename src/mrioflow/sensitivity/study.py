@@ -68,6 +68,21 @@ def run_sensitivity(
         level = "region" if groups is not None else "country"
         targets = list(as_regions(groups).groups) if groups is not None else list(mrio.countries[:6])
         figures = []
+        if method == "choices":
+            from .method import method_sensitivity
+
+            res = method_sensitivity(mrio, groups=groups, stressor=stressor, backend=backend)
+            out.table("sensitivity_method", res.table.assign(year=year, unit=res.unit))
+            summary = res.summary()
+            out.table("sensitivity_method_summary", summary.reset_index().assign(year=year))
+            figures.append(
+                (
+                    f"{year}: region PBA, CBA, GMI and BMI row totals in every combination of the open choices.",
+                    out.figure("sensitivity_method", res.figure()),
+                )
+            )
+            _report(out, year, method, [], summary, None, provenance, figures, mrio.synthetic)
+            return out.written
         if method == "local":
             res = local(base, gs, stressor=stressor, indices=indices, regions=groups, h=h)
             t = res.table.assign(year=year, unit=res.unit)
@@ -105,15 +120,20 @@ def _report(out, year, method, gs, summary, methods, provenance, figures, synthe
         return
     from ..analysis.report import _table, render_study
 
-    what = (
-        "elasticities d ln y / d ln theta at the base (docs/method.md section 14)"
-        if method == "local"
-        else "total Sobol indices ST (first order and intervals in the table)"
-    )
+    what = {
+        "local": "elasticities d ln y / d ln theta at the base (docs/method.md section 14)",
+        "sobol": "total Sobol indices ST (first order and intervals in the table)",
+        "choices": "every combination of the final-demand reading, BMI convention, normalisation set and "
+        "quantiles (docs/method.md section 15): ranges, signs and ranks by region",
+    }[method]
     section = [
         "<h2>Sensitivity</h2>",
-        f"<p>{len(gs)} input groups ({html.escape(', '.join(g.name for g in gs[:12]))}"
-        f"{', ...' if len(gs) > 12 else ''}); {html.escape(what)}.</p>",
+        (
+            f"<p>{len(gs)} input groups ({html.escape(', '.join(g.name for g in gs[:12]))}"
+            f"{', ...' if len(gs) > 12 else ''}); {html.escape(what)}.</p>"
+            if gs
+            else f"<p>{html.escape(what)}.</p>"
+        ),
         f"<h3>{year}</h3>" + _table(summary),
     ]
     if methods is not None:
