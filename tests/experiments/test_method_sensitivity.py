@@ -54,7 +54,7 @@ def test_readings_against_explicit_formulas(world, groups, result):
 
 def test_every_combination_and_summary(result):
     t = result.table
-    assert len(t) == 2 * 3 * 2 * 2 * 3  # readings x conventions x norm sets x quantiles x regions
+    assert len(t) == 2 * 3 * 2 * 3 * 3  # readings x conventions x norm sets x quantile options x regions
     summary = result.summary()
     for (region, output), row in summary.iterrows():
         v = t[t["region"] == region][output].to_numpy()
@@ -70,3 +70,15 @@ def test_every_combination_and_summary(result):
 def test_unknown_reading(world, groups):
     with pytest.raises(mf.errors.OptionError, match="final_demand"):
         mf.sensitivity.method_sensitivity(world, groups=groups, final_demand=["literal"])
+
+
+def test_ratio_pairs_at_zero_are_stated(result):
+    t = result.table
+    literal = t[t["norm_quantiles"] == "0-1"]["ratio_pairs_at_zero"]
+    robust = t[t["norm_quantiles"] == "0.05-0.95"]["ratio_pairs_at_zero"]
+    nonzero = t[t["norm_quantiles"] == "0.05-0.95 nonzero"]["ratio_pairs_at_zero"]
+    assert literal.between(0, 1).all() and robust.between(0, 1).all()
+    # Clipping at the robust low quantile puts more ratio pairs at exactly 0 than the literal
+    # min-max (which puts only the set's minimum there); over the non-zero entries, fewer.
+    assert robust.mean() > literal.mean()
+    assert nonzero.mean() < robust.mean()

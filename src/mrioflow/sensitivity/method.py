@@ -8,7 +8,12 @@ The choices (docs/method.md section 15):
   the sectors j of country s);
 - ``convention``: the BMI convention (printed, victim_row, beneficiary_row);
 - ``norm_set``: which pairs enter each normalisation set (all, scope);
-- ``norm_quantiles``: the literal min-max (0, 1) or a robust one, e.g. (0.05, 0.95).
+- ``norm_quantiles``: the literal min-max (0, 1) or a robust one, e.g. (0.05, 0.95), with the
+  quantiles taken over every pair of the set or over its non-zero entries only (``norm_nonzero``).
+
+Each combination also states the share of ratio-case pairs (EN > 0, the ratio branch of the
+convention) whose BMI is exactly 0: the robust quantiles clip them there, and they drop out of
+region sums.
 
 One LU serves every combination (the second reading is one more solve with R right-hand sides).
 """
@@ -124,10 +129,13 @@ def method_sensitivity(
     final_demand: Sequence[str] = FINAL_DEMAND_READINGS,
     conventions: Sequence[str] = CONVENTIONS,
     norm_sets: Sequence[str] = ("all", "scope"),
-    norm_quantiles: Sequence[tuple[float, float]] = ((0.0, 1.0), (0.05, 0.95)),
+    norm_quantiles: Sequence[tuple] = ((0.0, 1.0), (0.05, 0.95), (0.05, 0.95, "nonzero")),
     backend: str = "numpy",
 ) -> MethodSensitivity:
-    """Region PBA, CBA, GMI and BMI row totals for every combination of the options."""
+    """Region PBA, CBA, GMI and BMI row totals for every combination of the options.
+
+    ``norm_quantiles``: (lo, hi) pairs, or (lo, hi, "nonzero") for quantiles over the non-zero
+    entries of each normalisation set."""
     bad = [f for f in final_demand if f not in FINAL_DEMAND_READINGS]
     if bad:
         raise OptionError(f"final_demand must be among {FINAL_DEMAND_READINGS}, got {bad}")
@@ -141,6 +149,7 @@ def method_sensitivity(
         flows[reading] = K.calc_E(prep.S, X, R)
     rows = []
     for reading, conv, nset, q in itertools.product(final_demand, conventions, norm_sets, norm_quantiles):
+        nonzero = len(q) > 2 and q[2] == "nonzero"
         spec = IndexSpec.resolve(
             {
                 "groups": groups,
@@ -148,7 +157,8 @@ def method_sensitivity(
                 "value_added": value_added,
                 "convention": conv,
                 "norm_set": nset,
-                "norm_quantiles": tuple(q),
+                "norm_quantiles": tuple(q[:2]),
+                "norm_nonzero": nonzero,
             },
             mrio.countries,
             mrio.stressor_position,
@@ -157,6 +167,7 @@ def method_sensitivity(
         acc = K.calc_accounts(E, prep.FYr)
         gmi, bmi = spec.compute(E, b)
         P = spec.P
+        at_zero = _ratio_pairs_at_zero(b.to_host(E)[spec.k], b.to_host(E)[spec.kv], spec, b)
         values = {
             "pba": P @ b.to_host(acc["pba"])[k],
             "cba": P @ b.to_host(acc["cba"])[k],
@@ -170,10 +181,24 @@ def method_sensitivity(
                     "final_demand": reading,
                     "convention": conv,
                     "norm_set": nset,
-                    "norm_quantiles": f"{q[0]:g}-{q[1]:g}",
+                    "norm_quantiles": f"{q[0]:g}-{q[1]:g}" + (" nonzero" if nonzero else ""),
+                    "ratio_pairs_at_zero": at_zero,
                     "region": region,
                     **{o: float(values[o][i]) for o in METHOD_OUTPUTS},
                     **{f"{o}_rank": int(ranks[o][i]) for o in METHOD_OUTPUTS},
                 }
             )
     return MethodSensitivity(table=pd.DataFrame(rows), stressor=stressor, unit=mrio.units[k], synthetic=mrio.synthetic)
+
+
+def _ratio_pairs_at_zero(E: np.ndarray, V: np.ndarray, spec: IndexSpec, b) -> float:
+    """Share of the ratio-case country pairs (EN > 0 on the ratio branch of the convention, both
+    countries in the normalisation set) whose BMI is exactly 0."""
+    B = b.to_host(spec.country_bmi(b.asarray(E), b.asarray(V), b))
+    if spec.convention == "beneficiary_row":
+        B = B.T
+    EN, Vbar = np.maximum(E - E.T, 0), V - V.T
+    branch = Vbar < 0 if spec.convention == "printed" else Vbar > 0
+    scope = spec.scope if spec.norm_set == "scope" else np.ones(len(spec.scope), dtype=bool)
+    cells = (EN > 0) & branch & scope[:, None] & scope[None, :]
+    return float((B[cells] == 0).mean()) if cells.any() else 0.0
