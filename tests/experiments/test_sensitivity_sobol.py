@@ -8,6 +8,7 @@ import pytest
 
 import mrioflow as mf
 from mrioflow.sensitivity import analyse_design, groups_by
+from mrioflow.sensitivity.sobol_ import LINEAR_PATH
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def test_linear_cba_matches_analytic_indices(world, groups):
     gs = groups_by(world, "intensity", "region", groups=groups)
     bounds = {"intensity:A": (0.5, 1.5), "intensity:B": (0.9, 1.1), "intensity:C": (0.7, 1.6)}
     res = mf.sensitivity.sobol(world, gs, bounds=bounds, samples=2**12, outputs=("cba",), regions=groups, seed=1)
-    assert res.evaluations == 2**12 * (len(gs) + 2) and res.paths == ["intensity"]
+    assert res.evaluations == 2**12 * (len(gs) + 2) and res.paths == [LINEAR_PATH]
     # CBA_s = sum_g theta_g a_g + direct: a_g = the base flows from region g's producers to s.
     base = mf.Engine("numpy").run(world, sector_flows=False)
     k = world.stressor_position("CH4")
@@ -67,7 +68,7 @@ def test_final_demand_and_indices_and_figure(world, groups):
         world, "intensity", "region", groups=groups
     )
     res = mf.sensitivity.sobol(world, gs, samples=64, indices={"groups": groups})
-    assert set(res.paths) == {"final demand"}
+    assert res.paths == [LINEAR_PATH]
     g = res.table[(res.table["output"] == "gmi") & (res.table["level"] == "region")]
     assert set(g["target"]) == {"A", "B", "C"} and np.isfinite(g["ST"]).all()
     fig = res.figure("cba", "A")
@@ -80,3 +81,33 @@ def test_bad_options(world):
         mf.sensitivity.sobol(world, gs, samples=100)
     with pytest.raises(mf.errors.OptionError, match="0 <= low < high"):
         mf.sensitivity.sobol(world, gs, bounds=(1.2, 0.8))
+
+
+def test_linear_rows_equal_the_evaluators_rows(world, groups):
+    """The no-solve-per-row form of intensity and final-demand groups gives the Evaluator's numbers."""
+    from mrioflow.experiments import Evaluator, Scenario
+    from mrioflow.sensitivity.sobol_ import _linear_plan
+
+    gs = groups_by(world, "final_demand", "region", groups=groups) + groups_by(world, "intensity", "sector")[:4]
+    ev = Evaluator(mf.Engine("numpy").prepare(world), indices={"groups": groups})
+    F = np.random.default_rng(0).uniform(0.7, 1.4, (5, len(gs)))
+    rows = []
+    for i, theta in enumerate(F):
+        sc = Scenario(f"r{i}")
+        for g, f in zip(gs, theta, strict=True):
+            sc = sc + g.scenario(float(f))
+        rows.append(ev.resolve(sc))
+    ref = ev.evaluate(rows, outputs=("flows",)).rows["E"]
+    got = np.asarray(_linear_plan(ev, gs).flows(F))
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12 * np.abs(ref).max())
+    kw = dict(samples=8, indices={"groups": groups}, bounds=(0.7, 1.4), num_resamples=20, outputs=("cba", "pba"))
+    fast = mf.sensitivity.sobol(world, gs, **kw)
+    slow = mf.sensitivity.sobol(world, gs, fast=False, **kw)
+    assert fast.paths == [LINEAR_PATH]
+    assert set(slow.paths) == {"final demand"}
+    for col in ("S1", "ST", "S1_conf", "ST_conf"):  # accounts: smooth in the factors, so equal to rounding
+        np.testing.assert_allclose(fast.table[col], slow.table[col], rtol=1e-7, atol=1e-9, err_msg=col)
+    # Overlapping groups (their factors multiply) take the Evaluator's path.
+    overlap = groups_by(world, "intensity", "region", groups=groups)[:1] + groups_by(world, "intensity", "sector")[:1]
+    res = mf.sensitivity.sobol(world, overlap, samples=4, outputs=("cba",), num_resamples=10)
+    assert res.paths == ["intensity"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .. import kernels as K
 from ..engine import Engine
 from ..engine.engine import PreparedTable
 from ..errors import DependencyError, OptionError
@@ -26,6 +27,8 @@ from ..mrio import MRIO
 from .groups import InputGroup
 
 __all__ = ["SobolResults", "analyse_design", "sobol"]
+
+LINEAR_PATH = "linear in the factors (one solve per final-demand group, once)"
 
 SOBOL_OUTPUTS = ("pba", "cba", "net", "gmi")
 
@@ -70,7 +73,7 @@ def analyse_design(
                 calc_second_order=False,
                 conf_level=conf_level,
                 num_resamples=num_resamples,
-                seed=seed,
+                seed=seed + 1,  # SALib leaves its bootstrap unseeded for a seed of 0
             )
             for j in range(Y.shape[1])
         ]
@@ -129,12 +132,18 @@ def sobol(
     num_resamples: int = 200,
     chunk: int = 256,
     backend: str = "numpy",
+    fast: bool = True,
 ) -> SobolResults:
     """First-order and total Sobol indices of the accounts of ``stressor`` (PBA, CBA, net by
     country and region) and of GMI (country, region) for independent uniform group factors.
 
     ``bounds``: (low, high) of every group's factor, or a mapping group name -> (low, high).
     ``samples``: N, a power of 2; the design has N (D + 2) rows.
+    ``fast``: when every group scales intensities or final demand and no two groups of a kind
+    share an input, E is linear in each group's factor: each final-demand group's L dYr is
+    solved once with the base LU and every row is a sum of flow products (no solve per row;
+    equal to the Evaluator's rows, tests/experiments/test_sensitivity_sobol.py). Otherwise, or
+    with ``fast=False``, every row is a scenario evaluated by the Evaluator.
     """
     if not groups:
         raise OptionError("Sobol indices need at least one input group")
@@ -171,21 +180,28 @@ def sobol(
     ev_outputs = ("accounts", "indices") if "gmi" in outputs else ("accounts",)
     paths: list[str] = []
 
+    linear = _linear_plan(ev, groups) if fast else None
+
     def evaluate(F: np.ndarray) -> np.ndarray:
-        rows = []
-        for i, theta in enumerate(F):
-            sc = Scenario(f"row{i}")
-            for g, f in zip(groups, theta, strict=True):
-                sc = sc + g.scenario(float(f))
-            rows.append(ev.resolve(sc))
-        res = ev.evaluate(rows, outputs=ev_outputs)
-        paths.extend(res.paths)
+        if linear is not None:
+            out = ev._outputs(linear.flows(F), ev_outputs)
+            paths.extend([LINEAR_PATH] * len(F))
+        else:
+            rows = []
+            for i, theta in enumerate(F):
+                sc = Scenario(f"row{i}")
+                for g, f in zip(groups, theta, strict=True):
+                    sc = sc + g.scenario(float(f))
+                rows.append(ev.resolve(sc))
+            res = ev.evaluate(rows, outputs=ev_outputs)
+            paths.extend(res.paths)
+            out = res.rows
         cols = []
         for o in outputs:
             if o == "gmi":
-                cols += [res.rows["gmi"], res.rows["gmi_region"]]
+                cols += [out["gmi"], out["gmi_region"]]
             else:
-                v = res.rows[o][:, k, :]
+                v = out[o][:, k, :]
                 cols += [v] + ([v @ P.T] if P is not None else [])
         return np.concatenate(cols, axis=1)
 
@@ -206,3 +222,58 @@ def sobol(
         synthetic=m.synthetic,
         meta={"bounds": b_of, "seed": seed, "conf_level": conf_level, "stressor": stressor},
     )
+
+
+@dataclass
+class _Linear:
+    """Rows of intensity and final-demand factors on one base: S = S0 + sum_g (theta_g - 1) dS_g,
+    X = X0 + sum_h (theta_h - 1) L dYr_h, E = calc_E(S, X) (the groups share no input)."""
+
+    ev: Evaluator
+    S0: np.ndarray  # (k, n) host
+    dS: list[tuple[int, np.ndarray]]  # (group position, (k, n))
+    dX: list[tuple[int, object]]  # (group position, (n, R) on the device)
+
+    def flows(self, F: np.ndarray):
+        b, xp = self.ev.b, self.ev.xp
+        R = self.ev.mrio.n_countries
+        theta = np.asarray(F, dtype=float) - 1.0
+        S = np.broadcast_to(self.S0, (len(F), *self.S0.shape)).copy()
+        for j, d in self.dS:
+            S += theta[:, j, None, None] * d[None, ...]
+        S_d = b.asarray(S)
+        E = K.calc_E(S_d, self.ev.base.X, R)
+        for j, Xg in self.dX:
+            weight = xp.reshape(b.asarray(theta[:, j]), (len(F), 1, 1, 1))
+            E = E + weight * K.calc_E(S_d, Xg, R)
+        return E
+
+
+def _linear_plan(ev: Evaluator, groups: Sequence[InputGroup]) -> _Linear | None:
+    """The linear form of intensity/final-demand groups, or None (another kind, or overlap)."""
+    if any(g.kind not in ("intensity", "final_demand") for g in groups):
+        return None
+    m, b = ev.mrio, ev.b
+    R, c = m.n_countries, len(m.fd_categories)
+    S0 = b.to_host(ev.base.S)
+    dS, rhs, seen_S, seen_Y = [], [], np.zeros(S0.shape, dtype=int), np.zeros(m.Y.shape, dtype=int)
+    for j, g in enumerate(groups):
+        row = ev.resolve(g.scenario(2.0))  # the change at theta = 2: the group's inputs
+        if g.kind == "intensity":
+            d = row.S - S0
+            seen_S += d != 0
+            dS.append((j, d))
+        else:
+            seen_Y[:, row.fd_columns] += row.dY != 0
+            cons, vals = row.dYr(R, c)
+            full = np.zeros((m.n, R))
+            full[:, cons] = vals
+            rhs.append((j, full))
+    if (seen_S > 1).any() or (seen_Y > 1).any():
+        return None  # two groups scale one input: their factors multiply, not add
+    dX = []
+    if rhs:  # every final-demand group's L dYr in one solve with the base LU
+        solved = ev.base.system.solve(b.asarray(np.concatenate([v for _, v in rhs], axis=1)))
+        for i, (j, _) in enumerate(rhs):
+            dX.append((j, solved[:, i * R : (i + 1) * R]))
+    return _Linear(ev, S0, dS, dX)
