@@ -65,6 +65,9 @@ def test_every_combination_and_summary(result):
         assert (per.apply(lambda r: sorted(r) == [1, 2, 3])).all()
     fig = result.figure()
     assert len(fig.axes) == len(METHOD_OUTPUTS)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
 
 
 def test_unknown_reading(world, groups):

@@ -101,4 +101,7 @@ def test_groups_by_and_tornado(world, groups):
     loc = mf.sensitivity.local(world, gs, indices={"groups": groups})
     fig = loc.tornado("cba", "East")
     assert len(fig.axes[0].patches) == len(gs)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
     assert loc.elasticities("gmi").shape == (2, len(gs))

@@ -73,6 +73,9 @@ def test_final_demand_and_indices_and_figure(world, groups):
     assert set(g["target"]) == {"A", "B", "C"} and np.isfinite(g["ST"]).all()
     fig = res.figure("cba", "A")
     assert len(fig.axes[0].patches) == 2 * len(gs)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
 
 
 def test_bad_options(world):
