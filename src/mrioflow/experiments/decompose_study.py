@@ -90,6 +90,8 @@ def _write(out, steps: list[Decomposition], years, provenance) -> None:
             t["unit"] = unit
             parts.append(t)
         out.table(f"decomposition_flows_{s}_{levels[-1]}", pd.concat(parts, ignore_index=True))
+    import matplotlib.pyplot as plt
+
     figures = []
     for d in steps:
         for s in d.stressors:
@@ -99,6 +101,7 @@ def _write(out, steps: list[Decomposition], years, provenance) -> None:
                 f"into its factors ({d.method})."
             )
             figures.append((caption, out.figure(f"decomposition_{s}_{_period(d)}", fig)))
+            plt.close(fig)
     _report(out, steps, years, provenance, figures)
 
 

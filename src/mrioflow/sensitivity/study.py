@@ -22,6 +22,15 @@ from .groups import groups_by
 __all__ = ["run_sensitivity"]
 
 
+def _save(out, name: str, fig):
+    """Write a figure and close it (a study draws one per output and region)."""
+    import matplotlib.pyplot as plt
+
+    path = out.figure(name, fig)
+    plt.close(fig)
+    return path
+
+
 def _safe(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]+", "-", label).strip("-")[:40] or "x"
 
@@ -78,7 +87,7 @@ def run_sensitivity(
             figures.append(
                 (
                     f"{year}: region PBA, CBA, GMI and BMI row totals in every combination of the open choices.",
-                    out.figure("sensitivity_method", res.figure()),
+                    _save(out, "sensitivity_method", res.figure()),
                 )
             )
             _report(out, year, method, [], summary, None, provenance, figures, mrio.synthetic)
@@ -91,7 +100,7 @@ def run_sensitivity(
                 for target in targets:
                     fig = res.tornado(output, target, level=level)
                     name = f"sensitivity_tornado_{output}_{_safe(target)}"
-                    figures.append((f"{year}: elasticities of {output.upper()} of {target}.", out.figure(name, fig)))
+                    figures.append((f"{year}: elasticities of {output.upper()} of {target}.", _save(out, name, fig)))
             summary = t[(t["level"] == level) & (t["output"].isin(["cba", "gmi"]))]
             summary = summary.pivot_table(index=["output", "target"], columns="group", values="elasticity", sort=False)
             methods = res.table.groupby(["kind", "output"], sort=False)["method"].first().unstack()
@@ -105,7 +114,7 @@ def run_sensitivity(
                 for target in targets:
                     fig = res.figure(output, target, level=level)
                     name = f"sensitivity_sobol_{output}_{_safe(target)}"
-                    figures.append((f"{year}: Sobol indices of {output.upper()} of {target}.", out.figure(name, fig)))
+                    figures.append((f"{year}: Sobol indices of {output.upper()} of {target}.", _save(out, name, fig)))
             summary = t[(t["level"] == level) & (t["output"].isin(["cba", "gmi"]))]
             summary = summary.pivot_table(index=["output", "target"], columns="group", values="ST", sort=False)
             methods = None
