@@ -302,11 +302,12 @@ def decompose(
         regions = as_regions(groups)
         P = regions.membership(tables[0].countries, other="Other")
         group_names = tuple(regions.groups) + (("Other",) if P.shape[0] > len(regions.groups) else ())
-    factors = [_factors(t, b, engine) for t in tables]
     R = tables[0].n_countries
     steps = []
+    f1 = _factors(tables[0], b, engine)
     for i in range(len(tables) - 1):
-        f0, f1 = factors[i], factors[i + 1]
+        # Two tables' factorisations alive at a time, however long the sweep.
+        f0, f1 = f1, _factors(tables[i + 1], b, engine)
         values = _flows_at_subsets(f0, f1, R, b)
         effects = combine(values, len(FACTORS), method)
         FYr0, FYr1 = b.to_host(f0.FYr), b.to_host(f1.FYr)
