@@ -10,12 +10,13 @@ from . import _startup  # noqa: F401  (first of all: Ctrl-C while the command st
 # isort: on
 from importlib.metadata import PackageNotFoundError, version
 
-from . import characterisation, datasets, ensembles, errors, indices, io, kernels, paths, regions
+from . import characterisation, datasets, ensembles, errors, indices, io, kernels, paths, regions, sensitivity
 from .aggregate import aggregate
 from .characterisation import characterise
 from .engine import Engine, Results
 from .ensembles import MonteCarloResults, SweepResults, montecarlo, sweep
 from .experiments import Scenario
+from .experiments.decomposition import decompose
 from .mrio import MRIO
 
 try:
@@ -31,6 +32,7 @@ __all__ = [
     "aggregate",
     "characterisation",
     "characterise",
+    "decompose",
     "Scenario",
     "SweepResults",
     "montecarlo",
@@ -43,5 +45,6 @@ __all__ = [
     "kernels",
     "paths",
     "regions",
+    "sensitivity",
     "__version__",
 ]

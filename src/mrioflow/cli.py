@@ -772,6 +772,156 @@ SUBCOMMANDS = [add_run_parser, add_mc_parser, add_sweep_parser, add_bench_parser
 SUBCOMMANDS.append(add_scenario_parser)
 
 
+# -- decompose ----------------------------------------------------------------------------------
+
+
+def add_decompose_parser(sub) -> None:
+    p = sub.add_parser(
+        "decompose",
+        help="structural decomposition of the change between years (intensity, Leontief, final-demand mix and level)",
+        description="Split the change of the accounts (PBA, CBA, net, by country and region) and of the flows "
+        "between consecutive years into stressor intensity, Leontief structure, final-demand mix (origin and "
+        "product), consumer mix and final-demand level (and direct final-demand stressors): tables with units, a "
+        "figure per period with a panel per region, report.html and provenance.json (docs/method.md section 14). "
+        "More than two years: chained year-on-year decompositions.",
+        epilog="example:\n  mrioflow decompose --years 2013 2021",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_data_options(p, years=True)
+    years = next(a for a in p._actions if a.dest == "years")
+    years.help = "two or more years (consecutive pairs are decomposed)"
+    p.add_argument("--groups", metavar="CSV", help="grouping of the region tables (default: BRI)")
+    p.add_argument(
+        "--method",
+        choices=["shapley", "polar"],
+        default="shapley",
+        help="shapley: the exact average over all orderings (default); polar: the average of the two polar forms",
+    )
+    p.add_argument("-o", "--output", default="mrioflow-decompose", help="output folder (default: ./mrioflow-decompose)")
+    p.set_defaults(handler=_decompose)
+
+
+def _decompose(args) -> int:
+    from ._checks import check_year
+    from .experiments.decompose_study import run_decomposition
+    from .regions import bri
+
+    years = [check_year(year, "--years") for year in args.years]
+    if len(years) < 2:
+        raise OptionError(f"--years: decompose needs at least two years, got {years}")
+    if args.scheduler is not None:
+        raise OptionError("mrioflow decompose runs its years here: --scheduler is not used")
+    prov = _provenance(args, "decompose", years)
+
+    def log(msg: str) -> None:
+        if not args.quiet or msg.startswith("note"):
+            print(msg, file=sys.stderr)
+
+    files = run_decomposition(
+        years,
+        args.output,
+        load=_loader(args),
+        method=args.method,
+        backend=args.backend,
+        groups=bri() if args.groups is None else args.groups,
+        provenance=prov,
+        overwrite=args.overwrite,
+        log=log,
+        stressors=args.stressor,
+    )
+    _report_written(files, args.output)
+    return 0
+
+
+SUBCOMMANDS.append(add_decompose_parser)
+
+
+# -- sensitivity --------------------------------------------------------------------------------
+
+
+def add_sensitivity_parser(sub) -> None:
+    p = sub.add_parser(
+        "sensitivity",
+        help="which inputs drive the accounts and BMI/GMI: local elasticities or Sobol indices",
+        description="Sensitivity of one year's accounts (PBA, CBA, net by country and region) and GMI/BMI to "
+        "grouped inputs (stressor intensities, final demand, technology; one group per region, country or "
+        "sector): local elasticities, each labelled with how it was computed, and a tornado figure per output "
+        "and region; or first-order and total Sobol indices (SALib) with confidence intervals and a bar figure "
+        "per output and region (docs/method.md section 15). Tables, report.html and provenance.json.",
+        epilog="examples:\n  mrioflow sensitivity --year 2013\n"
+        "  mrioflow sensitivity --method sobol --samples 256 --kinds intensity final_demand --bounds 0.8 1.2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_data_options(p, years=False)
+    p.add_argument(
+        "--method",
+        choices=["local", "sobol", "choices"],
+        default="local",
+        help="local (default), sobol, or choices: every combination of the method's open choices (final-demand "
+        "reading, BMI convention, normalisation set, quantiles) with the regions' ranges, signs and ranks",
+    )
+    p.add_argument(
+        "--kinds",
+        nargs="+",
+        choices=["intensity", "final_demand", "technology"],
+        default=["intensity", "final_demand"],
+        help="kinds of input groups (default: intensity final_demand)",
+    )
+    p.add_argument("--by", choices=["region", "country", "sector"], default="region", help="one group per (region)")
+    p.add_argument("--groups", metavar="CSV", help="grouping of regions and indices (default: BRI)")
+    p.add_argument("--samples", type=int, default=64, help="Sobol: N, a power of 2; N (D + 2) evaluations (64)")
+    p.add_argument(
+        "--bounds", nargs=2, type=float, default=[0.9, 1.1], metavar=("LOW", "HIGH"), help="Sobol: factor range"
+    )
+    p.add_argument("--step", dest="h", type=float, default=1e-3, help="local: central-difference step (1e-3)")
+    p.add_argument("--seed", type=int, default=0, help="Sobol: seed of the sample (default: 0)")
+    p.add_argument("-o", "--output", default="mrioflow-sensitivity", help="output folder (./mrioflow-sensitivity)")
+    p.set_defaults(handler=_sensitivity)
+
+
+def _sensitivity(args) -> int:
+    from ._checks import check_year
+    from .regions import bri
+    from .sensitivity.study import run_sensitivity
+
+    year = check_year(args.year, "--year")
+    if args.scheduler is not None:
+        raise OptionError("mrioflow sensitivity runs here: --scheduler is not used")
+    if args.method == "sobol" and (args.samples < 2 or args.samples & (args.samples - 1)):
+        raise OptionError(f"--samples: samples must be a power of 2 (Sobol sequence), got {args.samples}")
+    if not 0 <= args.bounds[0] < args.bounds[1]:
+        raise OptionError(f"--bounds: need 0 <= LOW < HIGH, got {args.bounds}")
+    prov = _provenance(args, "sensitivity", [year])
+
+    def log(msg: str) -> None:
+        if not args.quiet or msg.startswith("note"):
+            print(msg, file=sys.stderr)
+
+    files = run_sensitivity(
+        year,
+        args.output,
+        load=_loader(args),
+        method=args.method,
+        kinds=args.kinds,
+        by=args.by,
+        groups=bri() if args.groups is None else args.groups,
+        stressor=args.stressor[0] if args.stressor else "CH4",
+        samples=args.samples,
+        bounds=tuple(args.bounds),
+        h=args.h,
+        seed=args.seed,
+        backend=args.backend,
+        provenance=prov,
+        overwrite=args.overwrite,
+        log=log,
+    )
+    _report_written(files, args.output)
+    return 0
+
+
+SUBCOMMANDS.append(add_sensitivity_parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,

@@ -29,7 +29,16 @@ __all__ = ["CONVENTIONS", "LEVELS", "NORM_SETS", "NORM_SIGNS", "OPTIONS", "Index
 
 LEVELS = ("region", "country")
 #: The options every index computation takes (``mf.indices`` and ``mf.montecarlo(indices=...)``).
-OPTIONS = ("stressor", "value_added", "groups", "convention", "norm_set", "norm_sign", "norm_quantiles")
+OPTIONS = (
+    "stressor",
+    "value_added",
+    "groups",
+    "convention",
+    "norm_set",
+    "norm_sign",
+    "norm_quantiles",
+    "norm_nonzero",
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,7 @@ class IndexSpec:
     norm_sign: str
     norm_quantiles: tuple
     regions: Regions = field(compare=False, repr=False)  # the grouping as given (its own country order)
+    norm_nonzero: bool = False  # leave zero entries out of the normalisation sets
 
     @classmethod
     def resolve(cls, options: Mapping, countries, stressor_position) -> IndexSpec:
@@ -69,6 +79,7 @@ class IndexSpec:
             "norm_set": "all",
             "norm_sign": "signed",
             "norm_quantiles": (0.0, 1.0),
+            "norm_nonzero": False,
             **options,
         }
         regions, P, scope = resolve_grouping(
@@ -91,11 +102,13 @@ class IndexSpec:
             norm_sign=opts["norm_sign"],
             norm_quantiles=K.check_quantiles(opts["norm_quantiles"]),
             regions=regions,
+            norm_nonzero=bool(opts["norm_nonzero"]),
         )
 
     def _common(self, backend: Backend) -> dict:
         mask = norm_mask_on(backend, self.scope, self.norm_set)
-        return {"norm_mask": mask, "norm_sign": self.norm_sign, "norm_quantiles": self.norm_quantiles}
+        common = {"norm_mask": mask, "norm_sign": self.norm_sign, "norm_quantiles": self.norm_quantiles}
+        return {**common, "norm_nonzero": True} if self.norm_nonzero else common
 
     def country_bmi(self, E, V, backend: Backend):
         """Country-pair BMI (..., R, R) of one stressor's flows E and value added's V (device arrays)."""
@@ -125,6 +138,8 @@ class IndexSpec:
             "norm_set": self.norm_set,
             "norm_sign": self.norm_sign,
             "norm_quantiles": list(self.norm_quantiles),
+            # only when set: the fingerprints of earlier stores stay as they were
+            **({"norm_nonzero": True} if self.norm_nonzero else {}),
         }
 
 

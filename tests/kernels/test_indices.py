@@ -502,3 +502,33 @@ def test_bad_norm_quantiles(xp, bad, message):
     E, V = _flows(EBAR4, VBAR4)
     with pytest.raises(OptionError, match=message):
         K.calc_bmi(xp.asarray(E), xp.asarray(V), norm_quantiles=bad)
+
+
+def _nonzero_reference(E, V, quantiles):
+    """Printed-convention BMI with robust quantiles taken over the non-zero entries of each set."""
+    Ebar, Vbar = E - E.T, V - V.T
+    EN, absV = np.maximum(Ebar, 0), np.abs(Vbar)
+    R = E.shape[0]
+    off = ~np.eye(R, dtype=bool)
+    ratio = np.divide(EN, Vbar, out=np.zeros_like(EN), where=Vbar != 0)
+
+    def f(q, valid):
+        lo, hi = np.quantile(q[valid & (q != 0)], quantiles)
+        return np.clip((q - lo) / (hi - lo), 0, 1)
+
+    f_EN, f_V, f_ratio = f(EN, np.ones_like(off)), f(absV, np.ones_like(off)), f(ratio, off & (Vbar != 0))
+    out = np.where((EN > 0) & (Vbar > 0), f_EN + f_V + 1, 0.0)
+    return np.where((EN > 0) & (Vbar < 0), f_ratio, out)
+
+
+def test_bmi_quantiles_over_nonzero_entries(xp, rng):
+    E, V = rng.lognormal(0, 1, (7, 7)), rng.lognormal(0, 1, (7, 7))
+    got = _run(xp, K.calc_bmi, E, V, norm_quantiles=(0.1, 0.9), norm_nonzero=True)
+    np.testing.assert_allclose(got, _nonzero_reference(E, V, (0.1, 0.9)), rtol=0, atol=1e-12)
+    # With the zeros of EN in the sets (the default), the ratio case normalises differently.
+    default = _run(xp, K.calc_bmi, E, V, norm_quantiles=(0.1, 0.9))
+    assert np.abs(default - got).max() > 1e-3
+    # GMI: the sets hold one value per country; zeros left out the same way (none here: equal).
+    g0 = _run(xp, K.calc_gmi, E, V, norm_quantiles=(0.1, 0.9))
+    g1 = _run(xp, K.calc_gmi, E, V, norm_quantiles=(0.1, 0.9), norm_nonzero=True)
+    np.testing.assert_allclose(g0, g1, rtol=0, atol=1e-12)

@@ -267,3 +267,62 @@ def scenario_case(
     out["sweep_s"] = t.best
     out["sweep_over_10_years"] = t.best / (10 * year.best)
     return out
+
+
+@case("decompose")
+def decompose_case(*, n_countries: int | None = None, backend: str = "numpy", repeat: int = 3, **_) -> dict:
+    """A two-year structural decomposition (mf.decompose, all orderings, BRI regions) against a
+    year measured in the same run (Engine.run of one table). Goal (issue 17): at most 3 years."""
+    import mrioflow as mf
+
+    from ..regions import bri
+
+    a = _world(n_countries)
+    b = datasets.synthetic(year=2021, seed=0, n_countries=n_countries)
+    eng = Engine(backend)
+    year = time_it(lambda: eng.run(a), repeat=repeat, sync=eng.backend.synchronize)
+    groups = bri()
+    if groups.missing(a.countries):
+        groups = {c: "first" for c in a.countries[: a.n_countries // 2]}
+    t = time_it(lambda: mf.decompose(a, b, backend=backend, groups=groups), repeat=repeat)
+    return {
+        "n": a.n,
+        "countries": a.n_countries,
+        "backend": eng.backend.describe(),
+        "year_s": year.best,
+        "decompose_s": t.best,
+        "decompose_over_year": t.best / year.best,
+    }
+
+
+@case("sobol")
+def sobol_case(*, n_countries: int | None = None, backend: str = "numpy", repeat: int = 1, **_) -> dict:
+    """The evaluations of a Sobol design (mf.sensitivity.sobol) against a year measured in the same
+    run: D = 9 BRI-region CH4 intensity groups, then D = 9 BRI-region final-demand groups, N = 16,
+    accounts and GMI of every row. Goal (issue 17): each of the N (D + 2) evaluations at most 0.05
+    of a year."""
+    import mrioflow as mf
+
+    from ..regions import bri
+
+    mrio = _world(n_countries)
+    eng = Engine(backend)
+    year = time_it(lambda: eng.run(mrio), repeat=max(repeat, 2), sync=eng.backend.synchronize)
+    groups = bri()
+    if groups.missing(mrio.countries):
+        groups = {c: f"g{i % 3}" for i, c in enumerate(mrio.countries)}
+    out: dict = {"n": mrio.n, "countries": mrio.n_countries, "backend": eng.backend.describe(), "year_s": year.best}
+    base = eng.prepare(mrio)
+    mf.sensitivity.sobol(base, mf.sensitivity.groups_by(mrio, "intensity", "region", groups=groups)[:1], samples=2)
+    for kind in ("intensity", "final_demand"):
+        gs = mf.sensitivity.groups_by(mrio, kind, "region", groups=groups)
+        t = time_it(
+            lambda gs=gs: mf.sensitivity.sobol(base, gs, samples=16, indices={"groups": groups}, num_resamples=10),
+            repeat=repeat,
+        )
+        evaluations = 16 * (len(gs) + 2)
+        out[f"{kind}_groups"] = len(gs)
+        out[f"{kind}_evaluations"] = evaluations
+        out[f"{kind}_s"] = t.best
+        out[f"{kind}_per_evaluation_over_year"] = t.best / evaluations / year.best
+    return out

@@ -140,6 +140,12 @@ def _safe_ratio(num, den, xp):
     return xp.where(nonzero, ratio, xp.zeros_like(ratio)), nonzero
 
 
+def _entering(q, xp, nonzero_only: bool):
+    """The entries of q that may enter a normalisation set: finite (and non-zero if asked)."""
+    ok = xp.isfinite(q)
+    return ok & (q != 0) if nonzero_only else ok
+
+
 def _check_pair(E, V, name: str, core: int):
     if E.ndim < core or tuple(E.shape) != tuple(V.shape):
         raise ShapeError(f"{name}: E and V must have the same shape (..., R, R), got {E.shape} and {V.shape}")
@@ -156,7 +162,14 @@ def _pair_mask(norm_mask, R: int, xp, device):
 
 
 def calc_bmi(
-    E, V, *, convention: str = "printed", norm_mask=None, norm_sign: str = "signed", norm_quantiles=(0.0, 1.0)
+    E,
+    V,
+    *,
+    convention: str = "printed",
+    norm_mask=None,
+    norm_sign: str = "signed",
+    norm_quantiles=(0.0, 1.0),
+    norm_nonzero: bool = False,
 ):
     """Bilateral methane inequality index BMI[r, s] between countries (docs/method.md eq. 7).
 
@@ -177,6 +190,9 @@ def calc_bmi(
     norm_quantiles : (float, float)
         (0, 1): literal min-max (default); else the robust normalisation of
         :func:`calc_minmax` (bounds at these quantiles of each B, clipped).
+    norm_nonzero : bool
+        Leave the entries equal to 0 out of every set B (default False: they enter;
+        with robust quantiles the many zero pairs of EN then pull the low quantile to 0).
 
     Returns
     -------
@@ -226,9 +242,9 @@ def calc_bmi(
         ratio = xp.abs(ratio)
 
     qs = check_quantiles(norm_quantiles)
-    f_EN = calc_minmax(EN, pair & xp.isfinite(EN), quantiles=qs)
-    f_V = calc_minmax(absV, pair & xp.isfinite(absV), quantiles=qs)
-    f_ratio = calc_minmax(ratio, pair & off_diag & nonzero & xp.isfinite(ratio), quantiles=qs)
+    f_EN = calc_minmax(EN, pair & _entering(EN, xp, norm_nonzero), quantiles=qs)
+    f_V = calc_minmax(absV, pair & _entering(absV, xp, norm_nonzero), quantiles=qs)
+    f_ratio = calc_minmax(ratio, pair & off_diag & nonzero & _entering(ratio, xp, norm_nonzero), quantiles=qs)
 
     severe = f_EN + f_V + 1
     positive = (EN > 0) & pair
@@ -259,7 +275,7 @@ def calc_net_totals(E):
     return xp.sum(calc_net_flows(E), axis=-1)  # the diagonal of Ebar is 0
 
 
-def calc_gmi(E, V, *, norm_mask=None, norm_sign: str = "signed", norm_quantiles=(0.0, 1.0)):
+def calc_gmi(E, V, *, norm_mask=None, norm_sign: str = "signed", norm_quantiles=(0.0, 1.0), norm_nonzero: bool = False):
     """Global methane inequality index GMI_r of each country (docs/method.md eqs. 8-10).
 
     Parameters
@@ -273,6 +289,8 @@ def calc_gmi(E, V, *, norm_mask=None, norm_sign: str = "signed", norm_quantiles=
     norm_sign : {"signed", "abs"}
     norm_quantiles : (float, float)
         As :func:`calc_bmi`.
+    norm_nonzero : bool
+        As :func:`calc_bmi`: leave zero entries out of every set B.
 
     Returns
     -------
@@ -318,9 +336,9 @@ def calc_gmi(E, V, *, norm_mask=None, norm_sign: str = "signed", norm_quantiles=
     if norm_sign == "abs":
         qE, qV, ratio = xp.abs(Er), xp.abs(Vr), xp.abs(ratio)
     qs = check_quantiles(norm_quantiles)
-    f_E = calc_minmax(qE, mask & xp.isfinite(qE), ndim=1, quantiles=qs)
-    f_V = calc_minmax(qV, mask & xp.isfinite(qV), ndim=1, quantiles=qs)
-    f_ratio = calc_minmax(ratio, mask & nonzero & xp.isfinite(ratio), ndim=1, quantiles=qs)
+    f_E = calc_minmax(qE, mask & _entering(qE, xp, norm_nonzero), ndim=1, quantiles=qs)
+    f_V = calc_minmax(qV, mask & _entering(qV, xp, norm_nonzero), ndim=1, quantiles=qs)
+    f_ratio = calc_minmax(ratio, mask & nonzero & _entering(ratio, xp, norm_nonzero), ndim=1, quantiles=qs)
 
     zero = xp.zeros_like(Er)
     e_pos, e_neg, v_pos, v_neg = Er > 0, Er < 0, Vr > 0, Vr < 0
