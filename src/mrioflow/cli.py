@@ -765,13 +765,6 @@ def _scenario(args) -> int:
     return 0
 
 
-# -- entry point ------------------------------------------------------------------------------
-
-#: Subcommand registrars, in the order --help lists them (more are added here).
-SUBCOMMANDS = [add_run_parser, add_mc_parser, add_sweep_parser, add_bench_parser, add_cache_parser]
-SUBCOMMANDS.append(add_scenario_parser)
-
-
 # -- decompose ----------------------------------------------------------------------------------
 
 
@@ -831,9 +824,6 @@ def _decompose(args) -> int:
     )
     _report_written(files, args.output)
     return 0
-
-
-SUBCOMMANDS.append(add_decompose_parser)
 
 
 # -- sensitivity --------------------------------------------------------------------------------
@@ -919,7 +909,19 @@ def _sensitivity(args) -> int:
     return 0
 
 
-SUBCOMMANDS.append(add_sensitivity_parser)
+# -- entry point ------------------------------------------------------------------------------
+
+#: Subcommand registrars, in the order --help lists them.
+SUBCOMMANDS = [
+    add_run_parser,
+    add_mc_parser,
+    add_sweep_parser,
+    add_scenario_parser,
+    add_decompose_parser,
+    add_sensitivity_parser,
+    add_bench_parser,
+    add_cache_parser,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
