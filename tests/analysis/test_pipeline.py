@@ -220,3 +220,27 @@ def test_one_year(tmp_path, groups_csv):
     assert listing(summary.output) == expected_files((2013,))
     b = pd.read_csv(summary.output / "tables" / "bmi_country_2013.csv", index_col=0)
     assert b.to_numpy().max() <= 3 and b.shape == (8, 8)
+
+
+def test_run_tables_report_the_stressors_of_zero_output_sectors():
+    """Issue 19, defect 13: emissions of sectors with x = 0 are in no account; run's accounts tables
+    carry them in a column of their own (and Engine.run's warning names them)."""
+    import mrioflow as mf
+    from mrioflow.analysis.pipeline import _accounts
+    from mrioflow.engine.results import ZeroOutputWarning
+
+    world = mf.datasets.synthetic(2013, seed=1, n_countries=3)
+    j = 5
+    Z, Y, F = world.Z.copy(), world.Y.copy(), world.F.copy()
+    Z[j, :], Z[:, j], Y[j, :], F[:, j] = 0.0, 0.0, 0.0, 0.0
+    F[world.stressor_position("CH4"), j] = 1000.0
+    m = world.replace(Z=Z, Y=Y, F=F)
+    with pytest.warns(ZeroOutputWarning):
+        res = mf.Engine("numpy").run(m)
+    groups = mf.regions.from_dict({c: "all" for c in m.countries})
+    country, region = _accounts(res, groups, ["CH4", "VA"], 2013)
+    ch4 = country[country["stressor"] == "CH4"].set_index("country")
+    assert ch4.loc[m.countries[0], "zero_output"] == 1000.0 and ch4["zero_output"].sum() == 1000.0
+    assert region.set_index("stressor").loc["CH4", "zero_output"].sum() == 1000.0
+    plain, _ = _accounts(mf.Engine("numpy").run(world), groups, ["CH4", "VA"], 2013)
+    assert "zero_output" not in plain.columns  # only when there are such sectors

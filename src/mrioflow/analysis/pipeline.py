@@ -130,6 +130,7 @@ def _region_order(regions: rg.Regions, res: Results) -> list[str]:
 def _accounts(res: Results, regions: rg.Regions, stressors, year) -> tuple[pd.DataFrame, pd.DataFrame]:
     region = _region_of(res, regions)
     names = res.mrio.country_names
+    zero = res.zero_output()
     frames = []
     for st in stressors:
         acc = res.accounts(st, direct=True)
@@ -145,11 +146,13 @@ def _accounts(res: Results, regions: rg.Regions, stressors, year) -> tuple[pd.Da
                 "direct": res.F_Y[res.stressor_index(st)],
             }
         )
+        if zero is not None:  # stressors of zero-output sectors, in no account (a warning said so)
+            df["zero_output"] = zero[res.stressor_index(st)]
         frames.append(df)
     country = pd.concat(frames, ignore_index=True)
     order = _region_order(regions, res)
     grouped = country.assign(region=country["region"].replace("", OTHER))
-    num = ["pba", "cba", "imports", "exports", "net", "direct"]
+    num = ["pba", "cba", "imports", "exports", "net", "direct"] + (["zero_output"] if zero is not None else [])
     reg = grouped.groupby(["stressor", "unit", "region"], sort=False)[num].sum().reset_index()
     reg["region"] = pd.Categorical(reg["region"], categories=order, ordered=True)
     reg["stressor"] = pd.Categorical(reg["stressor"], categories=list(stressors), ordered=True)
