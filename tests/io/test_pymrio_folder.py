@@ -398,3 +398,47 @@ def test_first_bad_cell_in_the_files_order_is_named(world, tmp_path):
     _edit_cell(out / "Z.txt", 5, 40, "y")
     with pytest.raises(ReaderError, match=r"Z.txt: table Z, row 5, column 40 .*: 'y' is not a finite number"):
         read_pymrio_folder(out)
+
+
+def test_a_folder_without_a_year_takes_the_one_given(tmp_path):
+    """Issue 20: pymrio's save_all writes no year; mf.io.read(D, year=2013) used to return year None."""
+    import pymrio
+
+    import mrioflow as mf
+    from mrioflow.errors import OptionError
+
+    folder = tmp_path / "D"
+    pymrio.load_test().save_all(folder)
+    assert mf.io.read(folder).year is None
+    assert mf.io.read(folder, year=2013).year == 2013
+    dated = tmp_path / "dated"
+    mf.io.write_pymrio_folder(mf.io.read(folder, year=2013), dated)
+    assert mf.io.read(dated, year=2013).year == 2013
+    with pytest.raises(OptionError, match=r"holds the table of 2013, not of 2021"):
+        mf.io.read(dated, year=2021)
+
+
+def test_run_names_the_year_of_a_pymrio_folder_from_years(tmp_path):
+    import pymrio
+
+    from mrioflow import analysis
+
+    folder = tmp_path / "D"
+    io = pymrio.load_test()
+    io.save_all(folder)
+    groups = tmp_path / "G.csv"
+    groups.write_text("iso3,group\n" + "".join(f"{r},{r[-1]}\n" for r in io.get_regions()), encoding="utf-8")
+    analysis.run(
+        analysis.Settings(
+            data=(str(folder),),
+            years=(2013,),
+            stressor="emission_type1 - air",
+            value_added="Value Added",
+            groups=str(groups),
+            backend="numpy",
+            output=str(tmp_path / "out"),
+        ),
+        progress=False,
+    )
+    provenance = (tmp_path / "out" / "provenance.json").read_text(encoding="utf-8")
+    assert "2013" in provenance and (tmp_path / "out" / "tables" / "accounts_country_2013.csv").is_file()

@@ -96,13 +96,15 @@ def _tables(settings: Settings, regions: rg.Regions):
     options = settings.reader_options()
     if settings.synthetic_countries is not None:
         options["countries"] = synthetic_world(regions, settings.synthetic_countries)
+    # one-table sources carry their own year; one year given (--years 2013) names it where they do not
+    only = settings.years[0] if len(settings.years) == 1 else None
     for path, reader in settings.data_sources():
         for y in settings.years if reader.yearly else (None,):
             yield (
                 y,
                 functools.partial(
                     load_table,
-                    y,
+                    y if reader.yearly else only,
                     data=path,
                     format=reader.name,
                     options=options,

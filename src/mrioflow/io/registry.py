@@ -31,6 +31,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .._checks import check_year
 from ..errors import MissingDataError, OptionError, ReaderError
 from ..mrio import MRIO
 from .base import Reader
@@ -61,9 +62,19 @@ class PymrioReader(Reader):
         return (Path(path) / "file_parameters.json").is_file() and not Exiobase3Reader().can_open(path)
 
     def read(self, path, *, year=None, extensions=None) -> MRIO:
+        """A pymrio folder holds one table; ``year`` names its year when the folder does not
+        (pymrio's ``save_all`` writes none), and must agree with it when it does."""
         from .pymrio_folder import read_pymrio_folder
 
-        return read_pymrio_folder(path, extensions=extensions)
+        mrio = read_pymrio_folder(path, extensions=extensions)
+        if year is None:
+            return mrio
+        year = check_year(year)
+        if mrio.year is None:
+            return mrio.replace(year=year)
+        if mrio.year != year:
+            raise OptionError(f"{path} holds the table of {mrio.year}, not of {year} (year=..., --years)")
+        return mrio
 
 
 class CacheReader(Reader):
